@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The installed `tessera` command: runs the compiled CLI.
+import '../dist/cli/main.js';

@@ -1,0 +1,61 @@
+// ESLint flat config: typescript-eslint type-checked rules plus the layer boundaries of STYLE.md.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const layer = (from, forbidden) => ({
+  files: [`src/${from}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: forbidden.map((dir) => ({
+          group: [`**/${dir}/*`, `**/${dir}`],
+          message: `src/${from} must not import src/${dir} (see STYLE.md, dependency direction).`,
+        })),
+      },
+    ],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tessera/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TSEnumDeclaration',
+          message: 'Use string-literal unions or as-const objects.',
+        },
+        { selector: 'TSModuleDeclaration[kind="namespace"]', message: 'No namespaces.' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', 'bin/**'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  layer('wire', ['core', 'store', 'server', 'agent', 'client', 'cli', 'config']),
+  layer('core', ['store', 'server', 'agent', 'client', 'cli', 'config']),
+  layer('store', ['server', 'agent', 'client', 'cli']),
+  layer('config', ['store', 'server', 'agent', 'client', 'cli']),
+  layer('client', ['store', 'server', 'agent', 'cli']),
+  layer('server', ['agent', 'cli']),
+  layer('agent', ['server', 'cli', 'store']),
+);

@@ -1,0 +1,243 @@
+// The one configuration schema of every Tessera process, and the key paths and env names it defines.
+import { z } from 'zod';
+
+/** What the loader knows about a leaf beyond its zod type. */
+export interface LeafMeta {
+  /** How an error message describes a valid value ("an http:// or https:// URL"). */
+  readonly expected?: string;
+  /** Never echo the value in an error: it is key material or may contain a password. */
+  readonly secret?: boolean;
+}
+
+/** Annotations on leaf schemas, read by {@link configLeaves}. */
+export const leafMeta = z.registry<LeafMeta>();
+
+function leaf<T extends z.ZodType>(schema: T, meta: LeafMeta): T {
+  leafMeta.add(schema, meta);
+  return schema;
+}
+
+const MASTER_KEY_BYTES = 32;
+const STANDARD_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const URL_SAFE_BASE64 = /^[A-Za-z0-9_-]+={0,2}$/;
+
+/**
+ * Decodes a master key given as base64 (standard or url-safe, padding optional). Returns
+ * `undefined` unless `text` is the canonical encoding of exactly 32 bytes, so a truncated or
+ * mistyped key is rejected rather than silently decoded to other bytes.
+ */
+export function decodeMasterKey(text: string): Buffer | undefined {
+  if (!STANDARD_BASE64.test(text) && !URL_SAFE_BASE64.test(text)) return undefined;
+  const key = Buffer.from(text, 'base64');
+  const canonical = (s: string): string =>
+    s.replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/');
+  if (key.length !== MASTER_KEY_BYTES || canonical(key.toString('base64')) !== canonical(text)) {
+    return undefined;
+  }
+  return key;
+}
+
+const nonEmpty = (expected: string): z.ZodString => leaf(z.string().min(1), { expected });
+const httpUrl = (): z.ZodURL =>
+  leaf(z.url({ protocol: /^https?$/ }), { expected: 'an http:// or https:// URL' });
+const port = (): z.ZodNumber => z.int().min(0).max(65535);
+
+/** Log levels, as pino names them. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Store backends. */
+export const STORE_DRIVERS = ['sqlite', 'postgres'] as const;
+
+const logSchema = z.strictObject({
+  level: z.enum(LOG_LEVELS).default('info'),
+});
+
+const sqliteSchema = z.strictObject({
+  /** Defaults to `<dataDir>/tessera.db`; filled in by the loader. */
+  file: nonEmpty('a non-empty file path').optional(),
+  busyTimeoutMs: z.int().min(0).default(5000),
+});
+
+const postgresSchema = z.strictObject({
+  url: leaf(z.string().regex(/^postgres(ql)?:\/\/./), {
+    expected: 'a URL starting with postgres:// or postgresql://',
+    secret: true,
+  }).optional(),
+  schema: leaf(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/), {
+    expected: 'a schema name matching /^[a-z_][a-z0-9_]{0,62}$/',
+  }).default('public'),
+  poolMax: z.int().min(1).max(100).default(10),
+});
+
+const storeSchema = z
+  .strictObject({
+    driver: z.enum(STORE_DRIVERS).default('sqlite'),
+    sqlite: sqliteSchema.prefault({}),
+    postgres: postgresSchema.prefault({}),
+  })
+  .superRefine((store, ctx) => {
+    if (store.driver === 'postgres' && store.postgres.url === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['postgres', 'url'],
+        message: 'is required when store.driver is "postgres"',
+      });
+    }
+  });
+
+const tlsSchema = z
+  .strictObject({
+    certFile: nonEmpty('a non-empty file path').optional(),
+    keyFile: nonEmpty('a non-empty file path').optional(),
+  })
+  .superRefine((tls, ctx) => {
+    if (tls.certFile !== undefined && tls.keyFile === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['keyFile'],
+        message: 'is required when server.tls.certFile is set',
+      });
+    }
+    if (tls.keyFile !== undefined && tls.certFile === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['certFile'],
+        message: 'is required when server.tls.keyFile is set',
+      });
+    }
+  });
+
+const serverSchema = z.strictObject({
+  host: nonEmpty('a host name or IP address').default('127.0.0.1'),
+  port: port().default(8443),
+  tls: tlsSchema.prefault({}),
+});
+
+const agentSchema = z.strictObject({
+  serverUrl: httpUrl().optional(),
+  imds: z
+    .strictObject({
+      host: nonEmpty('a host name or IP address').default('127.0.0.1'),
+      port: port().default(8080),
+    })
+    .prefault({}),
+});
+
+/**
+ * The configuration of every Tessera process. Objects are strict, so an unknown key fails; nested
+ * sections use `prefault({})` so their own defaults apply when a section is absent. To add a key,
+ * add it to its section: its environment variable and error messages follow from the schema.
+ */
+export const configSchema = z.strictObject({
+  dataDir: nonEmpty('a non-empty directory path').default('./.tessera'),
+  masterKey: leaf(
+    z.string().refine((s) => decodeMasterKey(s) !== undefined),
+    {
+      expected: 'base64 (standard or url-safe) of exactly 32 bytes',
+      secret: true,
+    },
+  ).optional(),
+  publicUrl: httpUrl().optional(),
+  log: logSchema.prefault({}),
+  store: storeSchema.prefault({}),
+  server: serverSchema.prefault({}),
+  agent: agentSchema.prefault({}),
+});
+
+/**
+ * A loaded configuration: the schema's output with defaults applied, paths made absolute, and
+ * `store.sqlite.file` filled in.
+ */
+export type TesseraConfig = z.output<typeof configSchema> & {
+  readonly store: { readonly sqlite: { readonly file: string } };
+};
+
+/** How the loader turns a string (from the environment or a flag) into a leaf's value. */
+export type LeafKind = 'string' | 'integer' | 'number' | 'boolean' | 'enum';
+
+/** One settable key of the configuration. */
+export interface ConfigLeaf {
+  /** Dotted key path, e.g. `store.sqlite.busyTimeoutMs`. */
+  readonly path: string;
+  /** Environment variable that sets it, e.g. `TESSERA_STORE_SQLITE_BUSY_TIMEOUT_MS`. */
+  readonly env: string;
+  readonly kind: LeafKind;
+  /** Phrase describing a valid value, for error messages. */
+  readonly expected: string;
+  readonly secret: boolean;
+}
+
+/**
+ * The environment variable for a dotted key path: `TESSERA_` followed by each segment in
+ * UPPER_SNAKE_CASE, joined by `_` (`store.sqlite.busyTimeoutMs` → `TESSERA_STORE_SQLITE_BUSY_TIMEOUT_MS`).
+ * Pure naming: it does not check that the path exists.
+ */
+export function envVarFor(path: string): string {
+  const segments = path
+    .split('.')
+    .map((s) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase());
+  return ['TESSERA', ...segments].join('_');
+}
+
+const INTEGER_FORMATS: ReadonlySet<string> = new Set(['safeint', 'int32', 'uint32']);
+
+function describeInteger(schema: z.ZodNumber): string {
+  const min = schema.minValue ?? -Infinity;
+  const max = schema.maxValue ?? Infinity;
+  const bounded = (n: number): boolean => Math.abs(n) < Number.MAX_SAFE_INTEGER;
+  if (bounded(min) && bounded(max)) return `an integer between ${min} and ${max}`;
+  if (bounded(min)) return `an integer >= ${min}`;
+  if (bounded(max)) return `an integer <= ${max}`;
+  return 'an integer';
+}
+
+function toLeaf(path: string, schema: z.core.$ZodType, meta: LeafMeta): ConfigLeaf {
+  const base = { path, env: envVarFor(path), secret: meta.secret ?? false };
+  if (schema instanceof z.ZodEnum) {
+    const options = (schema.options as readonly string[]).map((o) => JSON.stringify(o)).join(', ');
+    return { ...base, kind: 'enum', expected: meta.expected ?? `one of ${options}` };
+  }
+  if (schema instanceof z.ZodNumber) {
+    const integer = INTEGER_FORMATS.has(schema.format ?? '');
+    const expected = meta.expected ?? (integer ? describeInteger(schema) : 'a number');
+    return { ...base, kind: integer ? 'integer' : 'number', expected };
+  }
+  if (schema instanceof z.ZodBoolean) {
+    return { ...base, kind: 'boolean', expected: meta.expected ?? 'true or false' };
+  }
+  if (schema instanceof z.ZodString || schema instanceof z.ZodStringFormat) {
+    return { ...base, kind: 'string', expected: meta.expected ?? 'a string' };
+  }
+  // A programming error, caught by the first test that imports this module.
+  throw new TypeError(`config key ${path} has a type the loader cannot read from the environment`);
+}
+
+function collectLeaves(schema: z.core.$ZodType, path: readonly string[], out: ConfigLeaf[]): void {
+  let inner: z.core.$ZodType = schema;
+  let meta: LeafMeta = leafMeta.get(inner) ?? {};
+  while (
+    inner instanceof z.ZodOptional ||
+    inner instanceof z.ZodDefault ||
+    inner instanceof z.ZodPrefault
+  ) {
+    inner = inner.unwrap();
+    meta = { ...leafMeta.get(inner), ...meta };
+  }
+  if (inner instanceof z.ZodObject) {
+    const shape = inner.shape as Record<string, z.core.$ZodType>;
+    for (const [key, child] of Object.entries(shape)) {
+      collectLeaves(child, [...path, key], out);
+    }
+    return;
+  }
+  out.push(toLeaf(path.join('.'), inner, meta));
+}
+
+function buildLeaves(): readonly ConfigLeaf[] {
+  const out: ConfigLeaf[] = [];
+  collectLeaves(configSchema, [], out);
+  return out;
+}
+
+/** Every settable key of {@link configSchema}, in schema order. */
+export const configLeaves: readonly ConfigLeaf[] = buildLeaves();

@@ -1,0 +1,189 @@
+// The records Tessera keeps: what the store persists and the domain passes around.
+
+/** Milliseconds since the Unix epoch (UTC). Every stored instant uses this unit. */
+export type EpochMs = number;
+
+/** A directory tenant (an Entra ID tenant). */
+export interface Tenant {
+  readonly id: string;
+  readonly displayName: string;
+  readonly isDefault: boolean;
+  readonly createdAt: EpochMs;
+}
+
+export type PrincipalType = 'ManagedIdentity' | 'Application';
+
+/** A service principal: what a token's `oid`/`appid` name. */
+export interface Principal {
+  /** Object id: `principalId` in ARM, `oid` and `sub` in tokens. */
+  readonly objectId: string;
+  /** Application id: `clientId` in ARM, `appid` in tokens. */
+  readonly appId: string;
+  readonly tenantId: string;
+  readonly displayName: string;
+  readonly type: PrincipalType;
+  /** For a managed identity: its ARM resource id (as given, original case). */
+  readonly alternativeNames: readonly string[];
+  readonly enabled: boolean;
+  readonly createdAt: EpochMs;
+  readonly updatedAt: EpochMs;
+}
+
+export type CredentialKind = 'certificate' | 'secret';
+
+/** A credential a principal authenticates with at the token endpoint. */
+export interface Credential {
+  readonly id: string;
+  readonly principalId: string;
+  readonly kind: CredentialKind;
+  /** Certificates: base64url SHA-1 of the DER (`x5t`). */
+  readonly thumbprintSha1: string | null;
+  /** Certificates: base64url SHA-256 of the DER (`x5t#S256`). */
+  readonly thumbprintSha256: string | null;
+  /** Certificates: the DER, base64. Public material. */
+  readonly certificate: string | null;
+  /** Secrets: a slow hash (never the secret). */
+  readonly secretHash: string | null;
+  /** Secrets: the first characters, shown to operators to tell secrets apart. */
+  readonly hint: string | null;
+  /** The host a certificate was issued to, when issued to an agent. */
+  readonly hostId: string | null;
+  readonly notBefore: EpochMs;
+  readonly notAfter: EpochMs;
+  readonly revoked: boolean;
+  readonly createdAt: EpochMs;
+}
+
+/** An ARM resource, including subscriptions and resource groups. */
+export interface Resource {
+  /** The ARM id in the case it was created with. Compared case-insensitively. */
+  readonly id: string;
+  /** The resource type, e.g. `Microsoft.Compute/virtualMachines`. */
+  readonly type: string;
+  readonly name: string;
+  readonly subscriptionId: string;
+  /** Null for subscriptions and tenant-level resources. */
+  readonly resourceGroup: string | null;
+  readonly location: string | null;
+  readonly tags: Readonly<Record<string, string>>;
+  /** The type-specific `properties` object, as ARM shows it. */
+  readonly properties: Readonly<Record<string, unknown>>;
+  readonly createdAt: EpochMs;
+  readonly updatedAt: EpochMs;
+}
+
+export type AttachmentKind = 'SystemAssigned' | 'UserAssigned';
+
+/** An identity attached to a compute resource (VM or scale set). */
+export interface IdentityAttachment {
+  /** The compute resource (VM or scale set) id. */
+  readonly resourceId: string;
+  readonly principalId: string;
+  readonly kind: AttachmentKind;
+  /** The identity's own ARM id: the VM for system-assigned, the UAI for user-assigned. */
+  readonly identityResourceId: string;
+  readonly createdAt: EpochMs;
+}
+
+/** One permission block of a role definition, with ARM's field names. */
+export interface Permission {
+  readonly actions: readonly string[];
+  readonly notActions: readonly string[];
+  readonly dataActions: readonly string[];
+  readonly notDataActions: readonly string[];
+}
+
+export interface RoleDefinition {
+  /** The role's GUID (ARM `name`). */
+  readonly id: string;
+  readonly roleName: string;
+  readonly type: 'BuiltInRole' | 'CustomRole';
+  readonly description: string;
+  readonly assignableScopes: readonly string[];
+  readonly permissions: readonly Permission[];
+  readonly createdAt: EpochMs;
+  readonly updatedAt: EpochMs;
+}
+
+export interface RoleAssignment {
+  /** The assignment's GUID (ARM `name`). */
+  readonly id: string;
+  /** The scope in the case it was created with. */
+  readonly scope: string;
+  readonly roleDefinitionId: string;
+  readonly principalId: string;
+  readonly principalType: string;
+  readonly createdAt: EpochMs;
+  readonly createdBy: string | null;
+}
+
+export type SigningKeyStatus = 'next' | 'active' | 'retired';
+
+/** A token-signing key. The private key is held encrypted at rest. */
+export interface SigningKey {
+  readonly kid: string;
+  readonly algorithm: 'RS256';
+  /** Public JWK (JSON), including `x5c` and `x5t`. */
+  readonly publicJwk: Readonly<Record<string, unknown>>;
+  /** PKCS#8 PEM. Secret. */
+  readonly privateKeyPem: string;
+  readonly status: SigningKeyStatus;
+  /** When the key starts signing. */
+  readonly activatesAt: EpochMs;
+  /** When the key stops signing (becomes retired). */
+  readonly retiresAt: EpochMs | null;
+  /** When the key leaves the published set. */
+  readonly expiresAt: EpochMs | null;
+  readonly createdAt: EpochMs;
+}
+
+/** A host that runs an agent. */
+export interface Host {
+  readonly id: string;
+  readonly name: string;
+  /** A slow hash of the one-time join token, until it is used. */
+  readonly joinTokenHash: string | null;
+  /** base64url SHA-256 of the host certificate's DER, once registered. */
+  readonly certificateThumbprint: string | null;
+  readonly registeredAt: EpochMs | null;
+  readonly lastSeenAt: EpochMs | null;
+  readonly createdAt: EpochMs;
+}
+
+/** One version of a Key Vault secret. `value` is secret and encrypted at rest. */
+export interface VaultSecretVersion {
+  readonly vaultId: string;
+  readonly name: string;
+  /** 32 lower-case hex characters. */
+  readonly version: string;
+  readonly value: string;
+  readonly contentType: string | null;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly enabled: boolean;
+  readonly notBefore: EpochMs | null;
+  readonly expiresAt: EpochMs | null;
+  readonly createdAt: EpochMs;
+  readonly updatedAt: EpochMs;
+  /** Set when the secret (all its versions) is soft-deleted. */
+  readonly deletedAt: EpochMs | null;
+  readonly scheduledPurgeAt: EpochMs | null;
+}
+
+export type AuditOutcome = 'issued' | 'refused';
+
+/** One audit record: a token issued, or a request refused and why. Never holds a token. */
+export interface AuditEvent {
+  readonly id: string;
+  readonly at: EpochMs;
+  readonly kind: string;
+  readonly outcome: AuditOutcome;
+  readonly tenantId: string | null;
+  readonly principalId: string | null;
+  readonly resource: string | null;
+  readonly vmId: string | null;
+  readonly hostId: string | null;
+  /** The issued token's `uti`, never the token. */
+  readonly tokenId: string | null;
+  readonly reason: string | null;
+  readonly details: Readonly<Record<string, unknown>>;
+}

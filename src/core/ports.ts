@@ -1,0 +1,224 @@
+// The ports the domain depends on: the store, the clock and id generation.
+
+import type {
+  AuditEvent,
+  Credential,
+  EpochMs,
+  Host,
+  IdentityAttachment,
+  Principal,
+  Resource,
+  RoleAssignment,
+  RoleDefinition,
+  SigningKey,
+  SigningKeyStatus,
+  Tenant,
+  VaultSecretVersion,
+} from './model.js';
+
+/** The time source. Core code never reads the system clock directly. */
+export interface Clock {
+  now(): EpochMs;
+}
+
+/** A page request: at most `limit` items after the opaque `cursor` of a previous page. */
+export interface PageRequest {
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+/** A page of results; `nextCursor` is absent on the last page. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor?: string;
+}
+
+export interface TenantStore {
+  /** Fails with a 409 `Conflict` if the id exists. */
+  create(tenant: Tenant): Promise<void>;
+  get(id: string): Promise<Tenant | undefined>;
+  getDefault(): Promise<Tenant | undefined>;
+  list(): Promise<readonly Tenant[]>;
+}
+
+export interface PrincipalUpdate {
+  readonly displayName?: string;
+  readonly enabled?: boolean;
+  readonly alternativeNames?: readonly string[];
+}
+
+export interface PrincipalStore {
+  /** Fails with a 409 `Conflict` if the object id or app id exists. */
+  create(principal: Principal): Promise<void>;
+  get(objectId: string): Promise<Principal | undefined>;
+  getByAppId(appId: string): Promise<Principal | undefined>;
+  /** Finds the principal whose alternative names contain `armId` (compared case-insensitively). */
+  getByAlternativeName(armId: string): Promise<Principal | undefined>;
+  /** Returns the updated principal, or undefined if there is none. */
+  update(objectId: string, patch: PrincipalUpdate, at: EpochMs): Promise<Principal | undefined>;
+  /** Deletes the principal and, by cascade, its credentials and attachments. */
+  delete(objectId: string): Promise<boolean>;
+  list(tenantId: string, page: PageRequest): Promise<Page<Principal>>;
+}
+
+export interface CredentialStore {
+  add(credential: Credential): Promise<void>;
+  get(id: string): Promise<Credential | undefined>;
+  listForPrincipal(principalId: string): Promise<readonly Credential[]>;
+  getByThumbprint(
+    kind: 'sha1' | 'sha256',
+    principalId: string,
+    thumbprint: string,
+  ): Promise<Credential | undefined>;
+  revoke(id: string): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  /** Removes credentials whose `notAfter` is before `before`; returns how many. */
+  deleteExpired(before: EpochMs): Promise<number>;
+}
+
+export interface ResourceQuery {
+  readonly subscriptionId?: string;
+  readonly resourceGroup?: string;
+  readonly type?: string;
+}
+
+export interface ResourceStore {
+  /** Creates or replaces a resource; returns whether it was created. Ids compare case-insensitively. */
+  put(resource: Resource): Promise<{ created: boolean }>;
+  get(id: string): Promise<Resource | undefined>;
+  list(query: ResourceQuery, page: PageRequest): Promise<Page<Resource>>;
+  delete(id: string): Promise<boolean>;
+  /** Deletes every resource whose id starts with `prefix + '/'` (case-insensitive); returns how many. */
+  deleteUnder(prefix: string): Promise<number>;
+}
+
+export interface AttachmentStore {
+  /** Idempotent: attaching an attached identity again changes nothing. */
+  attach(attachment: IdentityAttachment): Promise<void>;
+  detach(resourceId: string, principalId: string): Promise<boolean>;
+  listForResource(resourceId: string): Promise<readonly IdentityAttachment[]>;
+  listForPrincipal(principalId: string): Promise<readonly IdentityAttachment[]>;
+}
+
+export interface AssignmentQuery {
+  readonly principalId?: string;
+  /** Assignments at this scope or below it (case-insensitive). */
+  readonly scopeUnder?: string;
+  /** Assignments at exactly this scope (case-insensitive). */
+  readonly scope?: string;
+  readonly roleDefinitionId?: string;
+}
+
+export interface RoleStore {
+  putDefinition(definition: RoleDefinition): Promise<{ created: boolean }>;
+  getDefinition(id: string): Promise<RoleDefinition | undefined>;
+  listDefinitions(): Promise<readonly RoleDefinition[]>;
+  deleteDefinition(id: string): Promise<boolean>;
+  /** Fails with a 409 `Conflict` if the id exists, or the same principal/role/scope exists. */
+  createAssignment(assignment: RoleAssignment): Promise<void>;
+  getAssignment(id: string): Promise<RoleAssignment | undefined>;
+  deleteAssignment(id: string): Promise<boolean>;
+  listAssignments(query: AssignmentQuery, page: PageRequest): Promise<Page<RoleAssignment>>;
+}
+
+export interface SigningKeyStore {
+  add(key: SigningKey): Promise<void>;
+  get(kid: string): Promise<SigningKey | undefined>;
+  /** Keys not yet past `expiresAt`, newest first. */
+  listPublished(at: EpochMs): Promise<readonly SigningKey[]>;
+  setStatus(
+    kid: string,
+    status: SigningKeyStatus,
+    times: { retiresAt?: EpochMs | null; expiresAt?: EpochMs | null },
+  ): Promise<boolean>;
+  delete(kid: string): Promise<boolean>;
+}
+
+export interface HostStore {
+  create(host: Host): Promise<void>;
+  get(id: string): Promise<Host | undefined>;
+  getByName(name: string): Promise<Host | undefined>;
+  update(
+    id: string,
+    patch: Partial<
+      Pick<Host, 'joinTokenHash' | 'certificateThumbprint' | 'registeredAt' | 'lastSeenAt'>
+    >,
+  ): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  list(): Promise<readonly Host[]>;
+}
+
+export interface SecretVersionUpdate {
+  readonly contentType?: string | null;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly enabled?: boolean;
+  readonly notBefore?: EpochMs | null;
+  readonly expiresAt?: EpochMs | null;
+  readonly updatedAt: EpochMs;
+}
+
+export interface VaultSecretStore {
+  addVersion(secret: VaultSecretVersion): Promise<void>;
+  getVersion(
+    vaultId: string,
+    name: string,
+    version: string,
+  ): Promise<VaultSecretVersion | undefined>;
+  /** The newest version (by creation) of a secret, deleted or not. */
+  getLatest(vaultId: string, name: string): Promise<VaultSecretVersion | undefined>;
+  /** The latest version of each secret, by name. */
+  listLatest(
+    vaultId: string,
+    options: { deleted: boolean },
+    page: PageRequest,
+  ): Promise<Page<VaultSecretVersion>>;
+  listVersions(vaultId: string, name: string, page: PageRequest): Promise<Page<VaultSecretVersion>>;
+  updateVersion(
+    vaultId: string,
+    name: string,
+    version: string,
+    patch: SecretVersionUpdate,
+  ): Promise<VaultSecretVersion | undefined>;
+  /** Marks every version of a secret deleted (or, with `null`, recovered). */
+  setDeleted(
+    vaultId: string,
+    name: string,
+    deletion: { deletedAt: EpochMs; scheduledPurgeAt: EpochMs } | null,
+  ): Promise<number>;
+  /** Removes every version of a secret for good. */
+  purge(vaultId: string, name: string): Promise<number>;
+}
+
+export interface AuditQuery {
+  readonly principalId?: string;
+  readonly since?: EpochMs;
+  readonly outcome?: AuditEvent['outcome'];
+}
+
+export interface AuditLog {
+  append(event: AuditEvent): Promise<void>;
+  /** Newest first. */
+  list(query: AuditQuery, page: PageRequest): Promise<Page<AuditEvent>>;
+}
+
+/** Everything the domain persists. Every method is atomic on its own. */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly tenants: TenantStore;
+  readonly principals: PrincipalStore;
+  readonly credentials: CredentialStore;
+  readonly resources: ResourceStore;
+  readonly attachments: AttachmentStore;
+  readonly roles: RoleStore;
+  readonly signingKeys: SigningKeyStore;
+  readonly hosts: HostStore;
+  readonly vaultSecrets: VaultSecretStore;
+  readonly audit: AuditLog;
+  /**
+   * Runs `work` in one transaction: all of its writes land, or none do. Inside, `tx` is a store
+   * bound to the transaction; nested calls join the outer transaction.
+   */
+  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
+  /** Releases connections. The store is unusable afterwards. */
+  close(): Promise<void>;
+}

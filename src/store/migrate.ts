@@ -1,0 +1,63 @@
+// Runs the versioned migrations at start, safely when several replicas start at once.
+
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { Migrator, sql } from 'kysely';
+import { isSqliteBusy, type SqlDialect } from './dialect.js';
+import { initialMigration } from './migrations/0001-initial.js';
+import type { Database } from './schema.js';
+
+/** The migrations, in order. Names sort in the order they run; never rename one that shipped. */
+export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
+  return {
+    '0001-initial': initialMigration(dialect),
+  };
+}
+
+/**
+ * Brings the schema up to date. On PostgreSQL a session advisory lock (per schema) serializes
+ * replicas that start together, so exactly one runs each migration and the others wait, then find
+ * nothing to do. On SQLite the database's own write lock does the same; a replica that loses the
+ * race retries once the winner has committed.
+ */
+export async function migrateToLatest(
+  db: Kysely<Database>,
+  dialect: SqlDialect,
+  schema: string | undefined,
+): Promise<readonly string[]> {
+  const provider: MigrationProvider = {
+    getMigrations: () => Promise.resolve(migrationsFor(dialect)),
+  };
+
+  if (dialect === 'postgres') {
+    const target = schema ?? 'public';
+    return db.connection().execute(async (conn) => {
+      const lockName = `tessera:migrate:${target}`;
+      await sql`select pg_advisory_lock(hashtext(${lockName}))`.execute(conn);
+      try {
+        await sql`create schema if not exists ${sql.id(target)}`.execute(conn);
+        return await runMigrator(
+          new Migrator({ db: conn, provider, migrationTableSchema: target }),
+        );
+      } finally {
+        await sql`select pg_advisory_unlock(hashtext(${lockName}))`.execute(conn);
+      }
+    });
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runMigrator(new Migrator({ db, provider }));
+    } catch (error) {
+      if (!isSqliteBusy(error) || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
+async function runMigrator(migrator: Migrator): Promise<readonly string[]> {
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    throw error instanceof Error ? error : new Error('migration failed', { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,63 @@
+// Identities attached to compute resources, in SQL.
+
+import type { AttachmentKind, IdentityAttachment } from '../../core/model.js';
+import type { AttachmentStore } from '../../core/ports.js';
+import type { IdentityAttachmentsTable } from '../schema.js';
+import { affected, type Executor, keyOf } from './shared.js';
+
+const toAttachment = (row: IdentityAttachmentsTable): IdentityAttachment => ({
+  resourceId: row.resource_id,
+  principalId: row.principal_id,
+  kind: row.kind as AttachmentKind,
+  identityResourceId: row.identity_resource_id,
+  createdAt: row.created_at,
+});
+
+export class SqlAttachmentStore implements AttachmentStore {
+  constructor(private readonly db: Executor) {}
+
+  async attach(a: IdentityAttachment): Promise<void> {
+    await this.db
+      .insertInto('identity_attachments')
+      .values({
+        resource_key: keyOf(a.resourceId),
+        resource_id: a.resourceId,
+        principal_id: a.principalId,
+        kind: a.kind,
+        identity_resource_id: a.identityResourceId,
+        created_at: a.createdAt,
+      })
+      .onConflict((oc) => oc.columns(['resource_key', 'principal_id']).doNothing())
+      .execute();
+  }
+
+  async detach(resourceId: string, principalId: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('identity_attachments')
+      .where('resource_key', '=', keyOf(resourceId))
+      .where('principal_id', '=', principalId)
+      .executeTakeFirst();
+    return affected(result) > 0;
+  }
+
+  async listForResource(resourceId: string): Promise<readonly IdentityAttachment[]> {
+    const rows = await this.db
+      .selectFrom('identity_attachments')
+      .selectAll()
+      .where('resource_key', '=', keyOf(resourceId))
+      .orderBy('created_at')
+      .orderBy('principal_id')
+      .execute();
+    return rows.map(toAttachment);
+  }
+
+  async listForPrincipal(principalId: string): Promise<readonly IdentityAttachment[]> {
+    const rows = await this.db
+      .selectFrom('identity_attachments')
+      .selectAll()
+      .where('principal_id', '=', principalId)
+      .orderBy('resource_key')
+      .execute();
+    return rows.map(toAttachment);
+  }
+}

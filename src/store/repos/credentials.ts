@@ -1,0 +1,109 @@
+// Principal credentials (certificates and secret hashes) in SQL.
+
+import type { Credential, CredentialKind } from '../../core/model.js';
+import type { CredentialStore } from '../../core/ports.js';
+import type { CredentialsTable } from '../schema.js';
+import { affected, type Executor, fromFlag, insertOrConflict, toFlag } from './shared.js';
+
+const toCredential = (row: CredentialsTable): Credential => ({
+  id: row.id,
+  principalId: row.principal_id,
+  kind: row.kind as CredentialKind,
+  thumbprintSha1: row.thumbprint_sha1,
+  thumbprintSha256: row.thumbprint_sha256,
+  certificate: row.certificate,
+  secretHash: row.secret_hash,
+  hint: row.hint,
+  hostId: row.host_id,
+  notBefore: row.not_before,
+  notAfter: row.not_after,
+  revoked: fromFlag(row.revoked),
+  createdAt: row.created_at,
+});
+
+export class SqlCredentialStore implements CredentialStore {
+  constructor(private readonly db: Executor) {}
+
+  async add(c: Credential): Promise<void> {
+    await insertOrConflict(
+      () =>
+        this.db
+          .insertInto('credentials')
+          .values({
+            id: c.id,
+            principal_id: c.principalId,
+            kind: c.kind,
+            thumbprint_sha1: c.thumbprintSha1,
+            thumbprint_sha256: c.thumbprintSha256,
+            certificate: c.certificate,
+            secret_hash: c.secretHash,
+            hint: c.hint,
+            host_id: c.hostId,
+            not_before: c.notBefore,
+            not_after: c.notAfter,
+            revoked: toFlag(c.revoked),
+            created_at: c.createdAt,
+          })
+          .execute(),
+      `Credential '${c.id}' already exists.`,
+    );
+  }
+
+  async get(id: string): Promise<Credential | undefined> {
+    const row = await this.db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toCredential(row);
+  }
+
+  async listForPrincipal(principalId: string): Promise<readonly Credential[]> {
+    const rows = await this.db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('principal_id', '=', principalId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toCredential);
+  }
+
+  async getByThumbprint(
+    kind: 'sha1' | 'sha256',
+    principalId: string,
+    thumbprint: string,
+  ): Promise<Credential | undefined> {
+    const column = kind === 'sha1' ? 'thumbprint_sha1' : 'thumbprint_sha256';
+    const row = await this.db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('principal_id', '=', principalId)
+      .where(column, '=', thumbprint)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst();
+    return row && toCredential(row);
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('credentials')
+      .set({ revoked: 1 })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return affected(result) > 0;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('credentials').where('id', '=', id).executeTakeFirst();
+    return affected(result) > 0;
+  }
+
+  async deleteExpired(before: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('credentials')
+      .where('not_after', '<', before)
+      .executeTakeFirst();
+    return affected(result);
+  }
+}

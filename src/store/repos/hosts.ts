@@ -1,0 +1,90 @@
+// Agent hosts in SQL.
+
+import type { Host } from '../../core/model.js';
+import type { HostStore } from '../../core/ports.js';
+import type { HostsTable } from '../schema.js';
+import { affected, type Executor, insertOrConflict } from './shared.js';
+
+const toHost = (row: HostsTable): Host => ({
+  id: row.id,
+  name: row.name,
+  joinTokenHash: row.join_token_hash,
+  certificateThumbprint: row.certificate_thumbprint,
+  registeredAt: row.registered_at,
+  lastSeenAt: row.last_seen_at,
+  createdAt: row.created_at,
+});
+
+export class SqlHostStore implements HostStore {
+  constructor(private readonly db: Executor) {}
+
+  async create(h: Host): Promise<void> {
+    await insertOrConflict(
+      () =>
+        this.db
+          .insertInto('hosts')
+          .values({
+            id: h.id,
+            name: h.name,
+            join_token_hash: h.joinTokenHash,
+            certificate_thumbprint: h.certificateThumbprint,
+            registered_at: h.registeredAt,
+            last_seen_at: h.lastSeenAt,
+            created_at: h.createdAt,
+          })
+          .execute(),
+      `A host named '${h.name}' already exists.`,
+    );
+  }
+
+  async get(id: string): Promise<Host | undefined> {
+    const row = await this.db
+      .selectFrom('hosts')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toHost(row);
+  }
+
+  async getByName(name: string): Promise<Host | undefined> {
+    const row = await this.db
+      .selectFrom('hosts')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && toHost(row);
+  }
+
+  async update(
+    id: string,
+    patch: Partial<
+      Pick<Host, 'joinTokenHash' | 'certificateThumbprint' | 'registeredAt' | 'lastSeenAt'>
+    >,
+  ): Promise<boolean> {
+    const set = {
+      ...(patch.joinTokenHash === undefined ? {} : { join_token_hash: patch.joinTokenHash }),
+      ...(patch.certificateThumbprint === undefined
+        ? {}
+        : { certificate_thumbprint: patch.certificateThumbprint }),
+      ...(patch.registeredAt === undefined ? {} : { registered_at: patch.registeredAt }),
+      ...(patch.lastSeenAt === undefined ? {} : { last_seen_at: patch.lastSeenAt }),
+    };
+    if (Object.keys(set).length === 0) return (await this.get(id)) !== undefined;
+    const result = await this.db
+      .updateTable('hosts')
+      .set(set)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return affected(result) > 0;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('hosts').where('id', '=', id).executeTakeFirst();
+    return affected(result) > 0;
+  }
+
+  async list(): Promise<readonly Host[]> {
+    const rows = await this.db.selectFrom('hosts').selectAll().orderBy('name').execute();
+    return rows.map(toHost);
+  }
+}

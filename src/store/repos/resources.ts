@@ -1,0 +1,101 @@
+// ARM resources (subscriptions and resource groups included) in SQL, keyed case-insensitively.
+
+import type { Resource } from '../../core/model.js';
+import type { Page, PageRequest, ResourceQuery, ResourceStore } from '../../core/ports.js';
+import { decodeCursor, toPage } from '../paging.js';
+import type { ResourcesTable } from '../schema.js';
+import { affected, type Executor, fromJson, keyOf, toJson } from './shared.js';
+
+const toResource = (row: ResourcesTable): Resource => ({
+  id: row.id,
+  type: row.type,
+  name: row.name,
+  subscriptionId: row.subscription_id,
+  resourceGroup: row.resource_group,
+  location: row.location,
+  tags: fromJson<Record<string, string>>(row.tags),
+  properties: fromJson<Record<string, unknown>>(row.properties),
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+export class SqlResourceStore implements ResourceStore {
+  constructor(private readonly db: Executor) {}
+
+  async put(r: Resource): Promise<{ created: boolean }> {
+    const idKey = keyOf(r.id);
+    const values = {
+      id: r.id,
+      type_key: keyOf(r.type),
+      type: r.type,
+      name: r.name,
+      subscription_key: keyOf(r.subscriptionId),
+      subscription_id: r.subscriptionId,
+      resource_group_key: r.resourceGroup === null ? null : keyOf(r.resourceGroup),
+      resource_group: r.resourceGroup,
+      location: r.location,
+      tags: toJson(r.tags),
+      properties: toJson(r.properties),
+      updated_at: r.updatedAt,
+    };
+    // Insert-or-nothing first, so two writers racing on a new id cannot both create it. An
+    // update keeps the id's original case and creation time, as ARM does.
+    const inserted = await this.db
+      .insertInto('resources')
+      .values({ ...values, id_key: idKey, created_at: r.createdAt })
+      .onConflict((oc) => oc.column('id_key').doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return { created: true };
+    const changes: Partial<typeof values> = { ...values };
+    delete changes.id;
+    await this.db.updateTable('resources').set(changes).where('id_key', '=', idKey).execute();
+    return { created: false };
+  }
+
+  async get(id: string): Promise<Resource | undefined> {
+    const row = await this.db
+      .selectFrom('resources')
+      .selectAll()
+      .where('id_key', '=', keyOf(id))
+      .executeTakeFirst();
+    return row && toResource(row);
+  }
+
+  async list(q: ResourceQuery, page: PageRequest): Promise<Page<Resource>> {
+    let query = this.db
+      .selectFrom('resources')
+      .selectAll()
+      .orderBy('id_key')
+      .limit(page.limit + 1);
+    if (q.subscriptionId !== undefined)
+      query = query.where('subscription_key', '=', keyOf(q.subscriptionId));
+    if (q.resourceGroup !== undefined)
+      query = query.where('resource_group_key', '=', keyOf(q.resourceGroup));
+    if (q.type !== undefined) query = query.where('type_key', '=', keyOf(q.type));
+    if (page.cursor !== undefined) {
+      const [after] = decodeCursor(page.cursor, ['string']) as [string];
+      query = query.where('id_key', '>', after);
+    }
+    return toPage(await query.execute(), page.limit, toResource, (r) => [r.id_key]);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('resources')
+      .where('id_key', '=', keyOf(id))
+      .executeTakeFirst();
+    return affected(result) > 0;
+  }
+
+  async deleteUnder(prefix: string): Promise<number> {
+    // A range on the key rather than `like`: ids may hold `_`, a `like` wildcard.
+    const low = `${keyOf(prefix)}/`;
+    const high = `${keyOf(prefix)}0`; // '0' is the character after '/'
+    const result = await this.db
+      .deleteFrom('resources')
+      .where('id_key', '>=', low)
+      .where('id_key', '<', high)
+      .executeTakeFirst();
+    return affected(result);
+  }
+}

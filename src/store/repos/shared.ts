@@ -1,0 +1,41 @@
+// What every repository shares: the executor type, JSON columns, flags and constraint mapping.
+
+import type { Kysely } from 'kysely';
+import { conflict } from '../../core/errors.js';
+import { isUniqueViolation } from '../dialect.js';
+import type { Database, Flag } from '../schema.js';
+
+/** The database or a transaction on it; repositories work the same on both. */
+export type Executor = Kysely<Database>;
+
+export const toFlag = (value: boolean): Flag => (value ? 1 : 0);
+export const fromFlag = (value: number): boolean => value === 1;
+
+export const toJson = (value: unknown): string => JSON.stringify(value);
+
+/** Parses a JSON column Tessera itself wrote with {@link toJson}; T names what was written. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the stored shape
+export function fromJson<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+/** Case-insensitive key for ARM ids, scopes and names. */
+export const keyOf = (value: string): string => value.toLowerCase();
+
+/** Runs an insert, turning a unique violation into a 409 with `message`. */
+export async function insertOrConflict(
+  run: () => Promise<unknown>,
+  message: string,
+): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict(message, { cause: error });
+    throw error;
+  }
+}
+
+/** Number of rows a delete or update touched, on either dialect. */
+export function affected(result: { numDeletedRows?: bigint; numUpdatedRows?: bigint }): number {
+  return Number(result.numDeletedRows ?? result.numUpdatedRows ?? 0n);
+}

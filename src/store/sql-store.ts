@@ -1,0 +1,58 @@
+// The store port over Kysely: one repository per table, and transactions both dialects honour.
+
+import type { Kysely } from 'kysely';
+import type { Store } from '../core/ports.js';
+import type { ColumnCipher } from './column-cipher.js';
+import type { SqlDialect } from './dialect.js';
+import { SqlAttachmentStore } from './repos/attachments.js';
+import { SqlAuditLog } from './repos/audit.js';
+import { SqlCredentialStore } from './repos/credentials.js';
+import { SqlHostStore } from './repos/hosts.js';
+import { SqlPrincipalStore } from './repos/principals.js';
+import { SqlResourceStore } from './repos/resources.js';
+import { SqlRoleStore } from './repos/roles.js';
+import { SqlSigningKeyStore } from './repos/signing-keys.js';
+import { SqlTenantStore } from './repos/tenants.js';
+import { SqlVaultSecretStore } from './repos/vault-secrets.js';
+import type { Database } from './schema.js';
+
+/** What a SQL store is built from. */
+export interface SqlStoreParts {
+  readonly db: Kysely<Database>;
+  readonly dialect: SqlDialect;
+  readonly cipher: ColumnCipher;
+}
+
+/**
+ * Builds a {@link Store} over `db`. `transaction` runs its work in a database transaction
+ * (`BEGIN`/`COMMIT`, rolled back on any throw); a store handed to that work joins the same
+ * transaction when it starts another.
+ */
+export function createSqlStore(parts: SqlStoreParts): Store {
+  return bind(parts, parts.db, false);
+}
+
+function bind(parts: SqlStoreParts, executor: Kysely<Database>, inTransaction: boolean): Store {
+  const { cipher, dialect } = parts;
+  const store: Store = {
+    dialect,
+    tenants: new SqlTenantStore(executor),
+    principals: new SqlPrincipalStore(executor),
+    credentials: new SqlCredentialStore(executor),
+    resources: new SqlResourceStore(executor),
+    attachments: new SqlAttachmentStore(executor),
+    roles: new SqlRoleStore(executor),
+    signingKeys: new SqlSigningKeyStore(executor, cipher),
+    hosts: new SqlHostStore(executor),
+    vaultSecrets: new SqlVaultSecretStore(executor, cipher),
+    audit: new SqlAuditLog(executor),
+    transaction: (work) =>
+      inTransaction
+        ? work(store)
+        : executor.transaction().execute((trx) => work(bind(parts, trx, true))),
+    close: async () => {
+      if (!inTransaction) await executor.destroy();
+    },
+  };
+  return store;
+}
