@@ -51,7 +51,7 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  layer('wire', ['core', 'store', 'server', 'agent', 'client', 'cli', 'config']),
+  layer('wire', ['store', 'server', 'agent', 'client', 'cli', 'config']),
   layer('core', ['store', 'server', 'agent', 'client', 'cli', 'config']),
   layer('store', ['server', 'agent', 'client', 'cli']),
   layer('config', ['store', 'server', 'agent', 'client', 'cli']),

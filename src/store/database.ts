@@ -4,9 +4,10 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { SqlDialect } from './dialect.js';
+import { TesseraSqliteDialect } from './sqlite-dialect.js';
 import type { Database } from './schema.js';
 
 /** Where the data lives. */
@@ -56,7 +57,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     return {
-      db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+      db: new Kysely<Database>({ dialect: new TesseraSqliteDialect({ database: sqlite }) }),
       dialect: 'sqlite',
       schema: undefined,
     };
