@@ -7,6 +7,7 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    // In CI every test is listed, so the log shows each suite ran on SQLite and on PostgreSQL.
+    reporters: process.env.CI === 'true' ? ['verbose'] : ['default'],
   },
 });

@@ -1,0 +1,23 @@
+// `tessera config show`: the configuration in effect, with secret values hidden.
+import { configLeaves, loadConfigOrExit, type TesseraConfig } from '../config/index.js';
+import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
+
+const HIDDEN = '(set, hidden)';
+
+/** A copy of `config` with the value of every secret key replaced by a marker. */
+export function hideSecrets(config: TesseraConfig): unknown {
+  const copy = structuredClone(config) as unknown as Record<string, unknown>;
+  for (const leaf of configLeaves.filter((l) => l.secret)) {
+    const path = leaf.path.split('.');
+    let node: Record<string, unknown> | undefined = copy;
+    for (const key of path.slice(0, -1)) node = node?.[key] as Record<string, unknown> | undefined;
+    const last = path[path.length - 1];
+    if (node !== undefined && last !== undefined && node[last] !== undefined) node[last] = HIDDEN;
+  }
+  return copy;
+}
+
+export function runConfigShow(options: ConfigFlagOptions): void {
+  const config = loadConfigOrExit(loadOptionsFrom(options));
+  process.stdout.write(`${JSON.stringify(hideSecrets(config), null, 2)}\n`);
+}

@@ -1,0 +1,58 @@
+// The `tessera` command line: parses arguments and hands each command to its module.
+import { Command, CommanderError } from 'commander';
+import { isAppError } from '../core/errors.js';
+import { runConfigShow } from './config-show.js';
+import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
+import { runUp } from './up.js';
+
+function addConfigFlags(command: Command): Command {
+  return command
+    .option('-c, --config <file>', 'configuration file (.json, .yaml, .yml)')
+    .option('--data-dir <dir>', 'data directory (default ./.tessera)')
+    .option(
+      '--set <key=value>',
+      'set any configuration key by its dotted path (repeatable), e.g. --set server.port=9000',
+      parseSetFlag,
+    );
+}
+
+function buildProgram(): Command {
+  const program = new Command('tessera')
+    .description('Self-hosted managed identities for virtual machines, wire-compatible with Azure.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  addConfigFlags(
+    program
+      .command('up')
+      .description('run everything in one process on an embedded database (for a laptop or CI)'),
+  ).action(async (options: ConfigFlagOptions) => {
+    await runUp(options);
+  });
+
+  const config = program.command('config').description('inspect the configuration');
+  addConfigFlags(
+    config
+      .command('show')
+      .description('print the configuration in effect, secrets hidden, as JSON'),
+  ).action((options: ConfigFlagOptions) => {
+    runConfigShow(options);
+  });
+
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander has already written its message (or the help text).
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (isAppError(error) && error.code === 'ConfigInvalid') {
+    // Found after loading (the data directory, the master key file): the same one line.
+    process.stderr.write(`tessera: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    throw error;
+  }
+}
