@@ -1,0 +1,162 @@
+// `tessera up` and bad configurations, as a user meets them: a real process, its output, its exit.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = join(ROOT, 'src/cli/main.ts');
+
+/** The environment without any TESSERA_* setting of the test run's own. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('TESSERA_')),
+  );
+  return { ...env, ...extra };
+}
+
+function start(
+  args: string[],
+  env: Record<string, string> = {},
+): ChildProcess & {
+  output: { stdout: string; stderr: string };
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: ROOT,
+    env: cleanEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output.stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (output.stderr += d));
+  return Object.assign(child, { output });
+}
+
+async function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = start(args, env);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, ...child.output };
+}
+
+async function until(child: ReturnType<typeof start>, text: string): Promise<void> {
+  while (!child.output.stdout.includes(text)) {
+    if (child.exitCode !== null) throw new Error(`exited early: ${child.output.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tessera-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('a bad configuration exits 2 with one clear line', () => {
+  it.each<[string, () => Promise<{ args: string[]; env?: Record<string, string> }>, RegExp]>([
+    [
+      'unknown key in the file',
+      async () => {
+        const file = join(dir, 'unknown.yaml');
+        await writeFile(file, 'server:\n  prot: 1\n');
+        return { args: ['up', '--config', file] };
+      },
+      /^tessera: invalid configuration: unknown key "server\.prot" in .*unknown\.yaml$/,
+    ],
+    [
+      'wrong type in the environment',
+      () => Promise.resolve({ args: ['up'], env: { TESSERA_SERVER_PORT: 'http' } }),
+      /^tessera: invalid configuration: server\.port \(from TESSERA_SERVER_PORT\): expected an integer between 0 and 65535, got "http"$/,
+    ],
+    [
+      'unknown environment variable',
+      () => Promise.resolve({ args: ['up'], env: { TESSERA_DATADIR: '/x' } }),
+      /^tessera: invalid configuration: unknown environment variable TESSERA_DATADIR$/,
+    ],
+    [
+      'unreadable file',
+      () => Promise.resolve({ args: ['up', '--config', join(dir, 'missing.json')] }),
+      /^tessera: invalid configuration: cannot read config file .*missing\.json: no such file$/,
+    ],
+    [
+      'malformed --set',
+      () => Promise.resolve({ args: ['up', '--set', 'store.driver=oracle'] }),
+      /^tessera: invalid configuration: store\.driver \(from flags\): expected one of "sqlite", "postgres", got "oracle"$/,
+    ],
+  ])('%s', async (_name, setup, pattern) => {
+    const { args, env } = await setup();
+    const result = await run([...args, '--data-dir', join(dir, 'never')], env);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.stderr.trimEnd()).toMatch(pattern);
+    // Nothing was created for a configuration that was refused.
+    await expect(stat(join(dir, 'never'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('tessera up', () => {
+  it('generates a master key once, loudly, keeps files private, and stops cleanly', async () => {
+    const dataDir = join(dir, 'data');
+    const first = start(['up', '--data-dir', dataDir]);
+    await until(first, 'ready');
+    expect(first.output.stderr).toContain('NEW MASTER KEY GENERATED');
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dataDir, 'tessera.db'))).mode & 0o777).toBe(0o600);
+    first.kill('SIGTERM');
+    const [code] = (await once(first, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(first.output.stdout).toContain('tessera up: stopped');
+
+    await chmod(dataDir, 0o755); // loosened by hand: the next start tightens it again
+    const second = start(['up', '--data-dir', dataDir]);
+    await until(second, 'ready');
+    expect(second.output.stderr).toBe('');
+    expect(second.output.stdout).toContain('0 migration(s) applied');
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+    second.kill('SIGINT');
+    expect(((await once(second, 'exit')) as [number | null])[0]).toBe(0);
+  });
+
+  it('refuses a master key file others can read', async () => {
+    const dataDir = join(dir, 'loose');
+    const starting = start(['up', '--data-dir', dataDir]);
+    await until(starting, 'ready');
+    starting.kill('SIGTERM');
+    await once(starting, 'exit');
+    await chmod(join(dataDir, 'master.key'), 0o644);
+    const result = await run(['up', '--data-dir', dataDir]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trimEnd()).toMatch(
+      /^tessera: invalid configuration: .*master\.key is readable by group or others \(mode 0644\); run chmod 600 /,
+    );
+  });
+
+  it('shows the configuration with secrets hidden', async () => {
+    const secret = Buffer.alloc(32, 9).toString('base64');
+    const result = await run(['config', 'show', '--set', 'server.port=9000'], {
+      TESSERA_MASTER_KEY: secret,
+      TESSERA_STORE_DRIVER: 'postgres',
+      TESSERA_STORE_POSTGRES_URL: 'postgres://admin:hunter2@db/tessera',
+    });
+    expect(result.code).toBe(0);
+    const shown = JSON.parse(result.stdout) as {
+      masterKey: string;
+      server: { port: number };
+      store: { postgres: { url: string } };
+    };
+    expect(shown.server.port).toBe(9000);
+    expect(shown.masterKey).toBe('(set, hidden)');
+    expect(shown.store.postgres.url).toBe('(set, hidden)');
+    expect(result.stdout).not.toContain('hunter2');
+    expect(result.stdout).not.toContain(secret);
+  });
+});
