@@ -137,6 +137,18 @@ export interface SigningKey {
   readonly createdAt: EpochMs;
 }
 
+/** The directory's certificate authority: it signs principals' and hosts' certificates. */
+export interface CertificateAuthority {
+  readonly id: string;
+  /** The CA certificate, DER in base64. Public. */
+  readonly certificate: string;
+  /** PKCS#8 PEM. Secret: sealed at rest. */
+  readonly privateKeyPem: string;
+  readonly notBefore: EpochMs;
+  readonly notAfter: EpochMs;
+  readonly createdAt: EpochMs;
+}
+
 /** A host that runs an agent. */
 export interface Host {
   readonly id: string;

@@ -2,6 +2,7 @@
 
 import type {
   AuditEvent,
+  CertificateAuthority,
   Credential,
   EpochMs,
   Host,
@@ -134,6 +135,30 @@ export interface SigningKeyStore {
   delete(kid: string): Promise<boolean>;
 }
 
+export interface CertificateAuthorityStore {
+  /** Fails with a 409 `Conflict` if the id exists. */
+  add(ca: CertificateAuthority): Promise<void>;
+  get(id: string): Promise<CertificateAuthority | undefined>;
+  /** The CA valid at `at` with the latest `notAfter` (ties: newest `createdAt`), if any. */
+  current(at: EpochMs): Promise<CertificateAuthority | undefined>;
+  /** Every CA, newest first. */
+  list(): Promise<readonly CertificateAuthority[]>;
+}
+
+/**
+ * Remembers client-assertion ids (`jti`) until their assertion expires, so a replayed assertion is
+ * refused by every replica (RFC 7523 section 3, item 7).
+ */
+export interface AssertionReplayStore {
+  /**
+   * Records `jti` for `clientId` until `expiresAt`. Returns false if it was already recorded and
+   * has not expired (a replay). Atomic: of two concurrent claims exactly one returns true.
+   */
+  claim(clientId: string, jti: string, expiresAt: EpochMs, at: EpochMs): Promise<boolean>;
+  /** Forgets ids that expired before `before`; returns how many. */
+  purgeExpired(before: EpochMs): Promise<number>;
+}
+
 export interface HostStore {
   create(host: Host): Promise<void>;
   get(id: string): Promise<Host | undefined>;
@@ -211,6 +236,8 @@ export interface Store {
   readonly attachments: AttachmentStore;
   readonly roles: RoleStore;
   readonly signingKeys: SigningKeyStore;
+  readonly certificateAuthorities: CertificateAuthorityStore;
+  readonly assertionReplay: AssertionReplayStore;
   readonly hosts: HostStore;
   readonly vaultSecrets: VaultSecretStore;
   readonly audit: AuditLog;

@@ -105,6 +105,23 @@ export interface SigningKeysTable {
   created_at: number;
 }
 
+export interface CertificateAuthoritiesTable {
+  id: string;
+  /** DER, base64. */
+  certificate: string;
+  /** Sealed with the master key (see column-cipher.ts). */
+  private_key: string;
+  not_before: number;
+  not_after: number;
+  created_at: number;
+}
+
+export interface AssertionReplayTable {
+  client_id: string;
+  jti: string;
+  expires_at: number;
+}
+
 export interface HostsTable {
   id: string;
   name: string;
@@ -161,6 +178,8 @@ export interface Database {
   role_definitions: RoleDefinitionsTable;
   role_assignments: RoleAssignmentsTable;
   signing_keys: SigningKeysTable;
+  certificate_authorities: CertificateAuthoritiesTable;
+  assertion_replay: AssertionReplayTable;
   hosts: HostsTable;
   vault_secrets: VaultSecretsTable;
   audit_events: AuditEventsTable;

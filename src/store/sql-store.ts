@@ -4,8 +4,10 @@ import type { Kysely } from 'kysely';
 import type { Store } from '../core/ports.js';
 import type { ColumnCipher } from './column-cipher.js';
 import type { SqlDialect } from './dialect.js';
+import { SqlAssertionReplayStore } from './repos/assertion-replay.js';
 import { SqlAttachmentStore } from './repos/attachments.js';
 import { SqlAuditLog } from './repos/audit.js';
+import { SqlCertificateAuthorityStore } from './repos/certificate-authorities.js';
 import { SqlCredentialStore } from './repos/credentials.js';
 import { SqlHostStore } from './repos/hosts.js';
 import { SqlPrincipalStore } from './repos/principals.js';
@@ -43,6 +45,8 @@ function bind(parts: SqlStoreParts, executor: Kysely<Database>, inTransaction: b
     attachments: new SqlAttachmentStore(executor),
     roles: new SqlRoleStore(executor),
     signingKeys: new SqlSigningKeyStore(executor, cipher),
+    certificateAuthorities: new SqlCertificateAuthorityStore(executor, cipher),
+    assertionReplay: new SqlAssertionReplayStore(executor),
     hosts: new SqlHostStore(executor),
     vaultSecrets: new SqlVaultSecretStore(executor, cipher),
     audit: new SqlAuditLog(executor),

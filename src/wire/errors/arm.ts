@@ -1,0 +1,109 @@
+// ARM errors: the common ErrorResponse envelope {"error":{"code","message","target"}}.
+import type { AppError, ErrorCode } from '../../core/errors.js';
+import type { RenderContext, RenderedError } from './rendered-error.js';
+import { finish, prepare, publicMessage, publicTarget, unreachable } from './shared.js';
+
+/** Options for {@link renderArmError}. */
+export interface ArmErrorContext extends RenderContext {
+  /** The request's `x-ms-correlation-request-id`, quoted in an internal error's message. */
+  readonly correlationId?: string | undefined;
+}
+
+/** ARM's error body (ARM common types v5 `ErrorResponse`/`ErrorDetail`, as much as Tessera uses). */
+export interface ArmErrorBody {
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly target?: string;
+  };
+}
+
+/**
+ * ARM's code per error code. Where one resource provider differs (ARM's `ResourceGroupNotFound`,
+ * Compute's `InvalidParameter` for a missing property) the error carries a `wire.arm` override.
+ */
+function armCode(code: ErrorCode): string {
+  switch (code) {
+    case 'InvalidRequest':
+      return 'InvalidRequestContent';
+    case 'InvalidParameter':
+    case 'MissingParameter':
+      return 'InvalidParameter';
+    case 'MethodNotAllowed':
+      return 'MethodNotAllowed';
+    case 'UnsupportedMediaType':
+      return 'UnsupportedMediaType';
+    case 'PayloadTooLarge':
+      return 'RequestEntityTooLarge';
+    case 'MissingApiVersion':
+      return 'MissingApiVersionParameter';
+    case 'InvalidApiVersion':
+      return 'InvalidApiVersionParameter';
+    case 'MetadataHeaderMissing':
+    case 'ForwardedRequestRefused':
+    case 'IdentityNotFound':
+    case 'MultipleUserAssignedIdentities':
+    case 'UnsupportedGrantType':
+    case 'InvalidScope':
+    case 'InvalidResource':
+      return 'BadRequest';
+    case 'UnknownCaller':
+    case 'AuthenticationRequired':
+    case 'InvalidClient':
+    case 'InvalidGrant':
+    case 'UnauthorizedClient':
+      return 'AuthenticationFailed';
+    case 'InvalidToken':
+      return 'InvalidAuthenticationToken';
+    case 'Forbidden':
+      return 'AuthorizationFailed';
+    case 'NotFound':
+      return 'ResourceNotFound';
+    case 'Conflict':
+      return 'Conflict';
+    case 'PreconditionFailed':
+      return 'PreconditionFailed';
+    case 'TooManyRequests':
+      return 'SubscriptionRequestsThrottled'; // ARM's own throttle; RPs say ResourceRequestsThrottled
+    case 'ServiceUnavailable':
+      return 'ServiceUnavailable';
+    case 'ConfigInvalid':
+    case 'Internal':
+      return 'InternalServerError';
+    default:
+      return unreachable(code);
+  }
+}
+
+/** ARM sends no `target` with these, though Tessera's errors name `api-version` as theirs. */
+function armShowsTarget(error: AppError): boolean {
+  return error.code !== 'MissingApiVersion' && error.code !== 'InvalidApiVersion';
+}
+
+function internalMessage(ctx: ArmErrorContext | undefined): string {
+  const base = 'Encountered internal server error.';
+  if (ctx?.correlationId === undefined) return base;
+  return `${base} Diagnostic information: request correlation id '${ctx.correlationId}'.`;
+}
+
+/**
+ * Renders an error in ARM's envelope (PROTOCOL.md section 4.1):
+ * `{"error":{"code":"ResourceNotFound","message":"...","target":"..."}}`, `target` only when the
+ * error names one. A `wire.arm` override replaces the code. No `details` or `additionalInfo`:
+ * Tessera has none to give. Anything that is not an exposed `AppError` renders as
+ * `InternalServerError` ("Encountered internal server error.") or, for an unexposed 4xx, a
+ * generic message under its own code.
+ */
+export function renderArmError(error: unknown, ctx?: ArmErrorContext): RenderedError {
+  const prepared = prepare(error);
+  const { error: appError } = prepared;
+  const target = armShowsTarget(appError) ? publicTarget(prepared) : undefined;
+  const body: ArmErrorBody = {
+    error: {
+      code: appError.wire.arm ?? armCode(appError.code),
+      message: publicMessage(prepared, internalMessage(ctx)),
+      ...(target === undefined ? {} : { target }),
+    },
+  };
+  return finish(prepared, body, {}, ctx);
+}

@@ -1,0 +1,198 @@
+// The store contract (resources and roles): every backend (SQLite always, PostgreSQL when configured) passes it.
+
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/core/ports.js';
+import {
+  expectAppError,
+  ownerRole,
+  principal,
+  resource,
+  SUB,
+  T0,
+  vmId,
+  openTarget,
+  type OpenedTarget,
+} from './contract-fixtures.js';
+import { storeTargets } from './targets.js';
+
+describe.each(storeTargets())('store contract (resources and roles) on $name', (target) => {
+  let t: OpenedTarget;
+  let store: Store;
+  beforeAll(async () => {
+    t = await openTarget(target);
+    store = t.store;
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  describe('resources', () => {
+    it('keeps the original case, compares ids case-insensitively, and reports create vs update', async () => {
+      const id = vmId('Demo-RG', 'Demo-VM');
+      expect(await store.resources.put(resource(id, { tags: { env: 'dev' } }))).toEqual({
+        created: true,
+      });
+      const again = resource(id.toLowerCase(), {
+        tags: { env: 'prod' },
+        updatedAt: T0 + 9,
+        createdAt: T0 + 9,
+      });
+      expect(await store.resources.put(again)).toEqual({ created: false });
+      const got = await store.resources.get(id.toUpperCase());
+      expect(got?.id).toBe(id);
+      expect(got?.tags).toEqual({ env: 'prod' });
+      expect(got?.createdAt).toBe(T0);
+      expect(got?.updatedAt).toBe(T0 + 9);
+    });
+
+    it('lists by group and type with paging, and deletes a group without touching a look-alike', async () => {
+      const ids = [
+        vmId('rg1', 'a'),
+        vmId('rg1', 'b'),
+        vmId('rg1', 'c'),
+        vmId('rg10', 'd'),
+        vmId('rg_1', 'e'),
+      ];
+      for (const id of ids) await store.resources.put(resource(id));
+      await store.resources.put(
+        resource(
+          `/subscriptions/${SUB}/resourceGroups/rg1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u1`,
+          {
+            type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
+          },
+        ),
+      );
+      const first = await store.resources.list(
+        { subscriptionId: SUB, resourceGroup: 'RG1', type: 'microsoft.compute/virtualmachines' },
+        { limit: 2 },
+      );
+      expect(first.items.map((r) => r.name)).toEqual(['a', 'b']);
+      const second = await store.resources.list(
+        { subscriptionId: SUB, resourceGroup: 'rg1', type: 'Microsoft.Compute/virtualMachines' },
+        { limit: 2, cursor: first.nextCursor },
+      );
+      expect(second.items.map((r) => r.name)).toEqual(['c']);
+      expect(second.nextCursor).toBeUndefined();
+
+      const removed = await store.resources.deleteUnder(`/subscriptions/${SUB}/resourceGroups/RG1`);
+      expect(removed).toBe(4);
+      expect(await store.resources.get(vmId('rg10', 'd'))).toBeDefined();
+      expect(await store.resources.get(vmId('rg_1', 'e'))).toBeDefined();
+      expect(await store.resources.get(vmId('rg1', 'a'))).toBeUndefined();
+    });
+  });
+
+  describe('identity attachments', () => {
+    it('attaches idempotently and goes away with the VM', async () => {
+      const p = principal();
+      await store.principals.create(p);
+      const vm = vmId('rg-att', 'vm1');
+      await store.resources.put(resource(vm));
+      const attachment = {
+        resourceId: vm,
+        principalId: p.objectId,
+        kind: 'SystemAssigned' as const,
+        identityResourceId: vm,
+        createdAt: T0,
+      };
+      await store.attachments.attach(attachment);
+      await store.attachments.attach(attachment);
+      expect(await store.attachments.listForResource(vm.toUpperCase())).toEqual([attachment]);
+      expect(await store.attachments.listForPrincipal(p.objectId)).toEqual([attachment]);
+      await store.resources.delete(vm);
+      expect(await store.attachments.listForPrincipal(p.objectId)).toEqual([]);
+    });
+
+    it('refuses to attach to a VM that does not exist', async () => {
+      const p = principal();
+      await store.principals.create(p);
+      await expect(
+        store.attachments.attach({
+          resourceId: vmId('rg', 'ghost'),
+          principalId: p.objectId,
+          kind: 'UserAssigned',
+          identityResourceId: '/x',
+          createdAt: T0,
+        }),
+      ).rejects.toThrow();
+    });
+  });
+
+  describe('roles', () => {
+    it('upserts definitions and refuses duplicate assignments of the same role, principal and scope', async () => {
+      expect(await store.roles.putDefinition(ownerRole)).toEqual({ created: true });
+      expect(await store.roles.putDefinition({ ...ownerRole, description: 'changed' })).toEqual({
+        created: false,
+      });
+      expect((await store.roles.getDefinition(ownerRole.id.toUpperCase()))?.description).toBe(
+        'changed',
+      );
+
+      const scope = `/subscriptions/${SUB}/resourceGroups/RG-Roles`;
+      const a = {
+        id: randomUUID(),
+        scope,
+        roleDefinitionId: ownerRole.id,
+        principalId: 'p-1',
+        principalType: 'ServicePrincipal',
+        createdAt: T0,
+        createdBy: null,
+      };
+      await store.roles.createAssignment(a);
+      expect(await store.roles.getAssignment(a.id)).toEqual(a);
+      await expectAppError(
+        store.roles.createAssignment({ ...a, id: randomUUID(), scope: scope.toLowerCase() }),
+        'Conflict',
+        409,
+      );
+    });
+
+    it('lists assignments at and under a scope, not beside it', async () => {
+      await store.roles.putDefinition(ownerRole);
+      const mk = async (scope: string) => {
+        const id = randomUUID();
+        await store.roles.createAssignment({
+          id,
+          scope,
+          roleDefinitionId: ownerRole.id,
+          principalId: `p-${id}`,
+          principalType: 'ServicePrincipal',
+          createdAt: T0,
+          createdBy: 'admin',
+        });
+        return id;
+      };
+      const at = await mk(`/subscriptions/${SUB}/resourceGroups/scope-x`);
+      const below = await mk(vmId('scope-x', 'vm'));
+      await mk(`/subscriptions/${SUB}/resourceGroups/scope-xy`);
+      const page = await store.roles.listAssignments(
+        { scopeUnder: `/subscriptions/${SUB}/resourceGroups/SCOPE-X` },
+        { limit: 100 },
+      );
+      expect(page.items.map((x) => x.id).sort()).toEqual([at, below].sort());
+      const root = await store.roles.listAssignments({ scopeUnder: '/' }, { limit: 1000 });
+      expect(root.items.length).toBeGreaterThanOrEqual(3);
+    });
+
+    it('keeps a role definition while assignments use it', async () => {
+      const custom = {
+        ...ownerRole,
+        id: randomUUID(),
+        roleName: 'Custom',
+        type: 'CustomRole' as const,
+      };
+      await store.roles.putDefinition(custom);
+      await store.roles.createAssignment({
+        id: randomUUID(),
+        scope: '/',
+        roleDefinitionId: custom.id,
+        principalId: 'p-x',
+        principalType: 'ServicePrincipal',
+        createdAt: T0,
+        createdBy: null,
+      });
+      await expect(store.roles.deleteDefinition(custom.id)).rejects.toThrow();
+    });
+  });
+});
