@@ -8,7 +8,12 @@ import type { Benchmark, BenchResult } from './harness.js';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const smoke = process.argv.includes('--smoke');
 
-const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).sort();
+// Positional arguments pick benchmarks by file name: `npm run bench -- token`.
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const files = (await readdir(here))
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
 const results: BenchResult[] = [];
 for (const file of files) {
   const mod = (await import(pathToFileURL(join(here, file)).href)) as { benchmark: Benchmark };

@@ -41,7 +41,17 @@ describe('loadConfig', () => {
       busyTimeoutMs: 5000,
     });
     expect(config.store.postgres).toEqual({ schema: 'public', poolMax: 10 });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8443, tls: {} });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 8443,
+      tls: {},
+      tokens: {
+        lifetimeSeconds: 86_700,
+        signingKeyRotationDays: 30,
+        signingKeyPublishLeadHours: 24,
+      },
+      directory: { certificateLifetimeDays: 7 },
+    });
     expect(config.agent.imds).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(config.log.level).toBe('info');
     expect(config.masterKey).toBeUndefined();

@@ -107,10 +107,34 @@ const tlsSchema = z
     }
   });
 
+const tokensSchema = z.strictObject({
+  /** Access-token lifetime; Azure's managed-identity tokens live 86,700 s (PROTOCOL.md 5.2). */
+  lifetimeSeconds: z.int().min(300).max(172_800).default(86_700),
+  /** The `iss` of access tokens; `{tenantId}` is replaced. Default `{publicUrl}/{tenantId}/`. */
+  issuer: leaf(z.string().regex(/^https?:\/\/.*\{tenantId\}/), {
+    expected: 'an http:// or https:// URL containing {tenantId}',
+  }).optional(),
+  /** How long a signing key signs before the next takes over. */
+  signingKeyRotationDays: z.int().min(1).max(3650).default(30),
+  /** How long a new signing key is published before it signs (validators' JWKS cache period). */
+  signingKeyPublishLeadHours: z
+    .int()
+    .min(0)
+    .max(24 * 30)
+    .default(24),
+});
+
+const directorySchema = z.strictObject({
+  /** Lifetime of certificates the directory's CA issues to identities. */
+  certificateLifetimeDays: z.int().min(1).max(365).default(7),
+});
+
 const serverSchema = z.strictObject({
   host: nonEmpty('a host name or IP address').default('127.0.0.1'),
   port: port().default(8443),
   tls: tlsSchema.prefault({}),
+  tokens: tokensSchema.prefault({}),
+  directory: directorySchema.prefault({}),
 });
 
 const agentSchema = z.strictObject({

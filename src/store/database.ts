@@ -7,7 +7,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { SqlDialect } from './dialect.js';
-import { TesseraSqliteDialect } from './sqlite-dialect.js';
+import { TesseraSqliteDialect, withStatementCache } from './sqlite-dialect.js';
 import type { Database } from './schema.js';
 
 /** Where the data lives. */
@@ -57,7 +57,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     return {
-      db: new Kysely<Database>({ dialect: new TesseraSqliteDialect({ database: sqlite }) }),
+      db: new Kysely<Database>({
+        dialect: new TesseraSqliteDialect({ database: withStatementCache(sqlite) }),
+      }),
       dialect: 'sqlite',
       schema: undefined,
     };

@@ -5,6 +5,7 @@ import { Migrator, sql } from 'kysely';
 import { isSqliteBusy, type SqlDialect } from './dialect.js';
 import { initialMigration } from './migrations/0001-initial.js';
 import { authorityAndReplayMigration } from './migrations/0002-authority-and-replay.js';
+import { singleDefaultTenantMigration } from './migrations/0003-single-default-tenant.js';
 import type { Database } from './schema.js';
 
 /** The migrations, in order. Names sort in the order they run; never rename one that shipped. */
@@ -12,6 +13,7 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(dialect),
     '0002-authority-and-replay': authorityAndReplayMigration,
+    '0003-single-default-tenant': singleDefaultTenantMigration,
   };
 }
 

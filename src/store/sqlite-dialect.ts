@@ -37,3 +37,37 @@ export class TesseraSqliteDialect extends SqliteDialect {
     return new CrossProcessSqliteAdapter();
   }
 }
+
+/** What Kysely's SQLite driver needs of a database (better-sqlite3's `Database`). */
+interface PreparingDatabase {
+  prepare(sql: string): unknown;
+  close(): unknown;
+}
+
+/**
+ * Wraps a better-sqlite3 database so `prepare` reuses statements: Kysely's driver prepares each
+ * query anew, and parsing SQL costs more than running a point read. Kysely runs one query at a
+ * time on its single SQLite connection, so a statement is never in use twice at once. The cache
+ * holds at most `capacity` statements (generated SQL has a small, fixed set of shapes).
+ */
+export function withStatementCache<D extends PreparingDatabase>(database: D, capacity = 500): D {
+  const statements = new Map<string, unknown>();
+  const prepare = (sql: string): unknown => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = database.prepare(sql);
+      if (statements.size >= capacity) statements.clear();
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  return new Proxy(database, {
+    get(target, property, receiver) {
+      if (property === 'prepare') return prepare;
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
+}

@@ -29,7 +29,11 @@ describe.each(storeTargets())('store contract (directory) on $name', (target) =>
 
   describe('migrations', () => {
     it('applies every migration on first open and none on the next', async () => {
-      expect(t.firstApplied).toEqual(['0001-initial', '0002-authority-and-replay']);
+      expect(t.firstApplied).toEqual([
+        '0001-initial',
+        '0002-authority-and-replay',
+        '0003-single-default-tenant',
+      ]);
       const again = await openStore({ database: t.options, masterKey: TEST_MASTER_KEY });
       expect(again.applied).toEqual([]);
       await again.store.close();
@@ -58,6 +62,12 @@ describe.each(storeTargets())('store contract (directory) on $name', (target) =>
           isDefault: false,
           createdAt: T0,
         }),
+        'Conflict',
+        409,
+      );
+      // A second default tenant is a conflict too: replicas racing on first start make one.
+      await expectAppError(
+        store.tenants.create({ id: 'tenant-c', displayName: 'C', isDefault: true, createdAt: T0 }),
         'Conflict',
         409,
       );

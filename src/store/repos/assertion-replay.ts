@@ -7,18 +7,17 @@ export class SqlAssertionReplayStore implements AssertionReplayStore {
   constructor(private readonly db: Executor) {}
 
   async claim(clientId: string, jti: string, expiresAt: number, at: number): Promise<boolean> {
-    // An expired row for the same id may be reused: its assertion can no longer be presented.
-    await this.db
-      .deleteFrom('assertion_replay')
-      .where('client_id', '=', clientId)
-      .where('jti', '=', jti)
-      .where('expires_at', '<=', at)
-      .execute();
-    // The primary key makes the insert the arbiter: of two racing claims one inserts a row.
+    // One statement, so the primary key arbitrates races: a new id inserts; an id whose earlier
+    // assertion has expired (it can no longer be presented) is taken over; a live one is a replay.
     const result = await this.db
       .insertInto('assertion_replay')
       .values({ client_id: clientId, jti, expires_at: expiresAt })
-      .onConflict((oc) => oc.columns(['client_id', 'jti']).doNothing())
+      .onConflict((oc) =>
+        oc
+          .columns(['client_id', 'jti'])
+          .doUpdateSet({ expires_at: expiresAt })
+          .where('assertion_replay.expires_at', '<=', at),
+      )
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   }

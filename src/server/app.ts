@@ -1,0 +1,31 @@
+// Builds the cloud-side HTTP server: one fastify plugin per surface, each with its own error dialect.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from '../config/logger.js';
+import type { Clock, Store } from '../core/ports.js';
+import { addFormParser } from './form-body.js';
+import { loginPlugin, type LoginServices } from './login/plugin.js';
+
+/** Everything the server's surfaces are built from. */
+export interface ServerDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The URL clients reach this server at, without a trailing slash (`https://login.example`). */
+  readonly publicUrl: string;
+  readonly login: LoginServices;
+  /** TLS material; plain HTTP when absent. */
+  readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
+}
+
+/** Builds the server with every surface registered; the caller listens (or injects, in tests). */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+    ...(deps.https === undefined ? {} : { https: deps.https }),
+  }) as unknown as FastifyInstance;
+  addFormParser(app);
+  await app.register(loginPlugin, { services: deps.login, publicUrl: deps.publicUrl });
+  return app;
+}

@@ -1,0 +1,79 @@
+// Wires the cloud side's services (directory, CA, signing keys, token issuer) from one store.
+import { createCertificateAuthorityService } from '../core/directory/certificate-authority.js';
+import { createDirectory, type Directory } from '../core/directory/directory.js';
+import { createSigningKeyService, type SigningKeyService } from '../core/keys/signing-keys.js';
+import type { Clock, Store } from '../core/ports.js';
+import { createTokenService, type TokenService } from '../core/tokens/token-service.js';
+import { type LoginServices, tokenEndpointsFor } from './login/plugin.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** The server settings the services need (a slice of the configuration). */
+export interface ServiceSettings {
+  /** The URL clients reach the server at, no trailing slash. */
+  readonly publicUrl: string;
+  readonly tokenLifetimeSeconds: number;
+  /** `iss` template with `{tenantId}`; default `{publicUrl}/{tenantId}/`. */
+  readonly issuer?: string | undefined;
+  readonly signingKeyRotationDays: number;
+  readonly signingKeyPublishLeadHours: number;
+  readonly certificateLifetimeDays: number;
+}
+
+/** Everything the server's surfaces use. */
+export interface ServerServices {
+  readonly directory: Directory;
+  readonly signingKeys: SigningKeyService;
+  readonly tokens: TokenService;
+  readonly login: LoginServices;
+  readonly issuerFor: (tenantId: string) => string;
+}
+
+/** Builds the services over `store`; nothing here listens or starts timers. */
+export function createServerServices(
+  store: Store,
+  clock: Clock,
+  settings: ServiceSettings,
+): ServerServices {
+  const template = settings.issuer ?? `${settings.publicUrl}/{tenantId}/`;
+  const issuerFor = (tenantId: string): string => template.replaceAll('{tenantId}', tenantId);
+  const ca = createCertificateAuthorityService({ store, clock });
+  const directory = createDirectory({
+    store,
+    clock,
+    ca,
+    certificateLifetimeMs: settings.certificateLifetimeDays * DAY_MS,
+  });
+  const lifetimeMs = settings.tokenLifetimeSeconds * 1000;
+  const signingKeys = createSigningKeyService({
+    store,
+    clock,
+    policy: {
+      rotationIntervalMs: settings.signingKeyRotationDays * DAY_MS,
+      publishLeadMs: settings.signingKeyPublishLeadHours * HOUR_MS,
+      // A retired key stays published while any token it signed can still be presented.
+      maxTokenLifetimeMs: lifetimeMs + 5 * 60_000,
+    },
+  });
+  const tokens = createTokenService({
+    store,
+    clock,
+    signingKey: () => signingKeys.signingKey(),
+    issuerFor,
+    assertionAudiencesFor: (tenantId) => tokenEndpointsFor(settings.publicUrl, tenantId),
+    tokenLifetimeSeconds: settings.tokenLifetimeSeconds,
+  });
+  const login: LoginServices = {
+    clock,
+    tokens,
+    jwks: async () => ({
+      keys: (await signingKeys.jwks()).keys.map((key) => ({ ...key, x5c: [...key.x5c] })),
+    }),
+    tenantExists: async (tenantId) =>
+      (await store.tenants.get(tenantId.toLowerCase())) !== undefined,
+    issuerFor,
+    discoveryMaxAgeSeconds: 3600,
+  };
+  return { directory, signingKeys, tokens, login, issuerFor };
+}
