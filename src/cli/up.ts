@@ -1,5 +1,7 @@
 // `tessera up`: the whole system in one process on an embedded database, for a laptop or CI.
 import { ensureDataDir, loadConfigOrExit, loadOrCreateMasterKey } from '../config/index.js';
+import { createLogger } from '../config/logger.js';
+import { startServer } from '../server/runtime.js';
 import { databaseOptionsFrom, openStore } from '../store/index.js';
 import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
 
@@ -42,20 +44,23 @@ export async function runUp(options: ConfigFlagOptions): Promise<void> {
   const where = embedded
     ? `SQLite ${config.store.sqlite.file}`
     : `PostgreSQL schema ${config.store.postgres.schema}`;
+  const logger = createLogger({ level: config.log.level, name: 'tessera' });
+  const server = await startServer({ config, store, logger });
+  const tenant = server.tenant.id;
   const lines = [
     `tessera up: store ready (${where}; ${applied.length} migration(s) applied)`,
-    `  data directory: ${config.dataDir}`,
-    `  master key:     ${masterKey.source === 'config' ? 'from configuration' : `${config.dataDir}/master.key`}`,
-    'tessera up: ready (Ctrl-C to stop)',
+    `  data directory:  ${config.dataDir}`,
+    `  master key:      ${masterKey.source === 'config' ? 'from configuration' : `${config.dataDir}/master.key`}`,
+    `  tenant:          ${tenant}`,
+    `  token endpoint:  ${server.url}/${tenant}/oauth2/v2.0/token`,
+    `  OIDC discovery:  curl ${server.url}/${tenant}/v2.0/.well-known/openid-configuration`,
+    `tessera up: ready at ${server.url} (Ctrl-C to stop)`,
     '',
   ];
   process.stdout.write(lines.join('\n'));
 
   await new Promise<void>((resolve) => {
-    // Signal listeners do not keep Node running; until the servers listen, this timer does.
-    const keepAlive = setInterval(() => undefined, 2 ** 30);
     const stop = (): void => {
-      clearInterval(keepAlive);
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       resolve();
@@ -63,6 +68,7 @@ export async function runUp(options: ConfigFlagOptions): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  await server.close();
   await store.close();
   process.stdout.write('tessera up: stopped\n');
 }

@@ -105,9 +105,15 @@ describe('a bad configuration exits 2 with one clear line', () => {
 describe('tessera up', () => {
   it('generates a master key once, loudly, keeps files private, and stops cleanly', async () => {
     const dataDir = join(dir, 'data');
-    const first = start(['up', '--data-dir', dataDir]);
+    const first = start(['up', '--data-dir', dataDir, '--set', 'server.port=0']);
     await until(first, 'ready');
     expect(first.output.stderr).toContain('NEW MASTER KEY GENERATED');
+    // The login surface answers at the printed address, with a signing key already published.
+    const discovery = /OIDC discovery:\s+curl (\S+)/.exec(first.output.stdout)?.[1];
+    expect(discovery).toBeDefined();
+    const doc = (await (await fetch(discovery ?? '')).json()) as { jwks_uri: string };
+    const jwks = (await (await fetch(doc.jwks_uri)).json()) as { keys: unknown[] };
+    expect(jwks.keys).toHaveLength(1);
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
     expect((await stat(join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dataDir, 'tessera.db'))).mode & 0o777).toBe(0o600);
@@ -117,7 +123,7 @@ describe('tessera up', () => {
     expect(first.output.stdout).toContain('tessera up: stopped');
 
     await chmod(dataDir, 0o755); // loosened by hand: the next start tightens it again
-    const second = start(['up', '--data-dir', dataDir]);
+    const second = start(['up', '--data-dir', dataDir, '--set', 'server.port=0']);
     await until(second, 'ready');
     expect(second.output.stderr).toBe('');
     expect(second.output.stdout).toContain('0 migration(s) applied');
@@ -128,7 +134,7 @@ describe('tessera up', () => {
 
   it('refuses a master key file others can read', async () => {
     const dataDir = join(dir, 'loose');
-    const starting = start(['up', '--data-dir', dataDir]);
+    const starting = start(['up', '--data-dir', dataDir, '--set', 'server.port=0']);
     await until(starting, 'ready');
     starting.kill('SIGTERM');
     await once(starting, 'exit');

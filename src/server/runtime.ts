@@ -1,0 +1,99 @@
+// Runs the cloud side: builds the services over an open store, listens, and keeps keys rotating.
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { TesseraConfig } from '../config/index.js';
+import type { Logger } from '../config/logger.js';
+import type { Tenant } from '../core/model.js';
+import type { Clock, Store } from '../core/ports.js';
+import { buildServer } from './app.js';
+import { createServerServices, type ServerServices } from './services.js';
+
+/** How often the server checks for a due key rotation and forgets expired assertion ids. */
+const MAINTENANCE_INTERVAL_MS = 60_000;
+
+export interface RunningServer {
+  /** The URL the server answers at, no trailing slash. */
+  readonly url: string;
+  readonly tenant: Tenant;
+  readonly services: ServerServices;
+  close(): Promise<void>;
+}
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      probe.close(() => {
+        resolve(typeof address === 'object' && address !== null ? address.port : 0);
+      });
+    });
+  });
+}
+
+/**
+ * Starts the server on `config.server`: the default tenant and first signing key exist before it
+ * answers; key rotation and replay-cache cleanup run every minute. Port 0 picks a free port.
+ */
+export async function startServer(options: {
+  config: TesseraConfig;
+  store: Store;
+  logger: Logger;
+  clock?: Clock;
+}): Promise<RunningServer> {
+  const { config, store, logger } = options;
+  const clock = options.clock ?? { now: () => Date.now() };
+  const { host, tls } = config.server;
+  const port = config.server.port === 0 ? await freePort(host) : config.server.port;
+  const secure = tls.certFile !== undefined && tls.keyFile !== undefined;
+  const url = (config.publicUrl ?? `${secure ? 'https' : 'http'}://${host}:${port}`).replace(
+    /\/+$/,
+    '',
+  );
+  const services = createServerServices(store, clock, {
+    publicUrl: url,
+    tokenLifetimeSeconds: config.server.tokens.lifetimeSeconds,
+    issuer: config.server.tokens.issuer,
+    signingKeyRotationDays: config.server.tokens.signingKeyRotationDays,
+    signingKeyPublishLeadHours: config.server.tokens.signingKeyPublishLeadHours,
+    certificateLifetimeDays: config.server.directory.certificateLifetimeDays,
+  });
+  const tenant = await services.directory.ensureDefaultTenant();
+  await services.signingKeys.ensure();
+  const https =
+    tls.certFile !== undefined && tls.keyFile !== undefined
+      ? { cert: await readFile(tls.certFile), key: await readFile(tls.keyFile) }
+      : undefined;
+  const app = await buildServer({
+    store,
+    clock,
+    logger,
+    publicUrl: url,
+    login: services.login,
+    https,
+  });
+  await app.listen({ host, port });
+
+  const maintenance = setInterval(() => {
+    void (async () => {
+      try {
+        await services.signingKeys.ensure();
+        await store.assertionReplay.purgeExpired(clock.now());
+      } catch (error) {
+        logger.error({ err: error }, 'server maintenance failed');
+      }
+    })();
+  }, MAINTENANCE_INTERVAL_MS);
+  maintenance.unref();
+
+  return {
+    url,
+    tenant,
+    services,
+    close: async () => {
+      clearInterval(maintenance);
+      await app.close();
+    },
+  };
+}
