@@ -226,6 +226,25 @@ export interface AuditLog {
   list(query: AuditQuery, page: PageRequest): Promise<Page<AuditEvent>>;
 }
 
+/** An assertion id to claim when a token is issued (see {@link AssertionReplayStore.claim}). */
+export interface ReplayClaim {
+  readonly clientId: string;
+  readonly jti: string;
+  readonly expiresAt: EpochMs;
+}
+
+/**
+ * The token issuer's write path: what must be durable before a token is released. Calls that
+ * arrive together are committed together (group commit), so the cost of a commit is shared.
+ */
+export interface IssueLedger {
+  /**
+   * Atomically claims `replay` (when given) and appends `event`. Resolves false, and writes
+   * nothing, if the assertion id was already claimed and has not expired (a replay).
+   */
+  recordIssue(event: AuditEvent, replay: ReplayClaim | undefined, at: EpochMs): Promise<boolean>;
+}
+
 /** Everything the domain persists. Every method is atomic on its own. */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -241,6 +260,7 @@ export interface Store {
   readonly hosts: HostStore;
   readonly vaultSecrets: VaultSecretStore;
   readonly audit: AuditLog;
+  readonly issueLedger: IssueLedger;
   /**
    * Runs `work` in one transaction: all of its writes land, or none do. Inside, `tx` is a store
    * bound to the transaction; nested calls join the outer transaction.

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Store } from '../core/ports.js';
 import type { ColumnCipher } from './column-cipher.js';
 import type { SqlDialect } from './dialect.js';
+import { createGroupCommitLedger } from './group-commit.js';
 import { SqlAssertionReplayStore } from './repos/assertion-replay.js';
 import { SqlAttachmentStore } from './repos/attachments.js';
 import { SqlAuditLog } from './repos/audit.js';
@@ -50,6 +51,23 @@ function bind(parts: SqlStoreParts, executor: Kysely<Database>, inTransaction: b
     hosts: new SqlHostStore(executor),
     vaultSecrets: new SqlVaultSecretStore(executor, cipher),
     audit: new SqlAuditLog(executor),
+    // Inside a transaction the caller's transaction is the commit; outside, issues share one.
+    issueLedger: inTransaction
+      ? {
+          recordIssue: async (event, replay, at) => {
+            const fresh =
+              replay === undefined ||
+              (await store.assertionReplay.claim(
+                replay.clientId,
+                replay.jti,
+                replay.expiresAt,
+                at,
+              ));
+            if (fresh) await store.audit.append(event);
+            return fresh;
+          },
+        }
+      : createGroupCommitLedger(() => store),
     transaction: (work) =>
       inTransaction
         ? work(store)

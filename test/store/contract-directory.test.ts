@@ -368,4 +368,45 @@ describe.each(storeTargets())('store contract (directory) on $name', (target) =>
       expect(results.filter(Boolean)).toHaveLength(1);
     });
   });
+
+  describe('issue ledger', () => {
+    const event = (id: string) => ({
+      id,
+      at: T0,
+      kind: 'token',
+      outcome: 'issued' as const,
+      tenantId: 'tenant-a',
+      principalId: 'p-ledger',
+      resource: 'https://vault.azure.net',
+      vmId: null,
+      hostId: null,
+      tokenId: id,
+      reason: null,
+      details: {},
+    });
+
+    it('records concurrent issues together and refuses only the replay', async () => {
+      const replay = (jti: string) => ({ clientId: 'c-ledger', jti, expiresAt: T0 + 600_000 });
+      const results = await Promise.all([
+        store.issueLedger.recordIssue(event('l1'), replay('j1'), T0),
+        store.issueLedger.recordIssue(event('l2'), replay('j2'), T0),
+        store.issueLedger.recordIssue(event('l3'), replay('j1'), T0), // the same assertion again
+        store.issueLedger.recordIssue(event('l4'), undefined, T0), // a secret: nothing to claim
+      ]);
+      expect(results).toEqual([true, true, false, true]);
+      const audited = await store.audit.list({ principalId: 'p-ledger' }, { limit: 10 });
+      expect(audited.items.map((e) => e.id).sort()).toEqual(['l1', 'l2', 'l4']);
+    });
+
+    it('writes nothing of a batch whose transaction fails', async () => {
+      const results = await Promise.allSettled([
+        store.issueLedger.recordIssue(event('l5'), undefined, T0),
+        store.issueLedger.recordIssue(event('l1'), undefined, T0), // duplicate audit id: fails
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      expect(
+        (await store.audit.list({ principalId: 'p-ledger' }, { limit: 10 })).items.map((e) => e.id),
+      ).not.toContain('l5');
+    });
+  });
 });

@@ -11,7 +11,7 @@ import { verifyClientSecret } from '../directory/client-secret.js';
 import { type JwsAlgorithm, KeyCache } from './key-cache.js';
 import type { AppError } from '../errors.js';
 import type { AuditEvent, Credential, Principal } from '../model.js';
-import type { Clock, Store } from '../ports.js';
+import type { Clock, ReplayClaim, Store } from '../ports.js';
 
 /** Azure's managed-identity token lifetime (PROTOCOL.md 5.2: `exp - iat = 86700`). */
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 86_700;
@@ -114,7 +114,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     principal: Principal,
     tenantId: string,
     assertion: string,
-  ): Promise<Credential> {
+  ): Promise<{ credential: Credential; replay: ReplayClaim }> {
     const pid = principal.objectId;
     let header: ReturnType<typeof decodeProtectedHeader>;
     let payload: ReturnType<typeof decodeJwt>;
@@ -188,10 +188,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     }
     const jti = typeof payload.jti === 'string' ? payload.jti : '';
     if (jti === '' || jti.length > 256) refuse('assertion_malformed', pid);
-    if (!(await store.assertionReplay.claim(principal.appId, jti, exp * 1000, now))) {
-      refuse('assertion_replayed', pid);
-    }
-    return credential;
+    return { credential, replay: { clientId: principal.appId, jti, expiresAt: exp * 1000 } };
   }
 
   async function checkSecret(principal: Principal, secret: string): Promise<Credential> {
@@ -247,14 +244,14 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     return { accessToken, resource, issuedAt, notBefore: issuedAt, expiresOn, tokenId, principal };
   }
 
-  function audit(
+  function auditEvent(
     tenantId: string,
     request: TokenRequest,
     context: IssueContext,
     outcome: AuditEvent['outcome'],
     fields: { principalId: string | null; tokenId?: string; reason?: string },
-  ): Promise<void> {
-    return store.audit.append({
+  ): AuditEvent {
+    return {
       id: newTokenId(),
       at: clock.now(),
       kind: 'token',
@@ -271,29 +268,43 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         auth: request.auth.kind,
         ...(context.peer === undefined ? {} : { peer: context.peer }),
       },
-    });
+    };
   }
 
   return {
     async issue(tenantId, request, context = {}) {
       try {
         const principal = await findClient(tenantId, request.clientId);
-        const acr =
-          request.auth.kind === 'assertion'
-            ? (await checkAssertion(principal, tenantId, request.auth.assertion), '2' as const)
-            : (await checkSecret(principal, request.auth.secret), '1' as const);
-        const issued = await mint(principal, request.resource, acr, context);
-        await audit(tenantId, request, context, 'issued', {
+        let replay: ReplayClaim | undefined;
+        if (request.auth.kind === 'assertion') {
+          ({ replay } = await checkAssertion(principal, tenantId, request.auth.assertion));
+        } else {
+          await checkSecret(principal, request.auth.secret);
+        }
+        const issued = await mint(
+          principal,
+          request.resource,
+          request.auth.kind === 'assertion' ? '2' : '1',
+          context,
+        );
+        // The assertion id is claimed and the issue audited together before the token is
+        // released; a replayed assertion records nothing and its token is never sent.
+        const event = auditEvent(tenantId, request, context, 'issued', {
           principalId: principal.objectId,
           tokenId: issued.tokenId,
         });
+        if (!(await store.issueLedger.recordIssue(event, replay, clock.now()))) {
+          refuse('assertion_replayed', principal.objectId);
+        }
         return issued;
       } catch (error) {
         if (!(error instanceof Refusal)) throw error;
-        await audit(tenantId, request, context, 'refused', {
-          principalId: error.principalId,
-          reason: error.error.message,
-        });
+        await store.audit.append(
+          auditEvent(tenantId, request, context, 'refused', {
+            principalId: error.principalId,
+            reason: error.error.message,
+          }),
+        );
         throw error.error;
       }
     },
