@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createLogger } from '../src/config/logger.js';
 import { createCertificateSigningRequest } from '../src/core/keys/x509.js';
 import { buildServer } from '../src/server/app.js';
-import { createServerServices } from '../src/server/services.js';
+import { createServerServices, defaultServiceSettings } from '../src/server/services.js';
 import { openStore } from '../src/store/index.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-token-'));
@@ -17,13 +17,7 @@ const { store } = await openStore({
 const clock = { now: () => Date.now() };
 const port = Number(process.argv[2] ?? '0');
 const url = `http://127.0.0.1:${port}`;
-const services = createServerServices(store, clock, {
-  publicUrl: url,
-  tokenLifetimeSeconds: 86_700,
-  signingKeyRotationDays: 30,
-  signingKeyPublishLeadHours: 24,
-  certificateLifetimeDays: 7,
-});
+const services = createServerServices(store, clock, defaultServiceSettings(url));
 const tenant = await services.directory.ensureDefaultTenant();
 const principal = await services.directory.createPrincipal({
   tenantId: tenant.id,

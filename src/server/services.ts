@@ -21,6 +21,17 @@ export interface ServiceSettings {
   readonly certificateLifetimeDays: number;
 }
 
+/** The defaults of the configuration (`server.tokens`, `server.directory`) for `publicUrl`. */
+export function defaultServiceSettings(publicUrl: string): ServiceSettings {
+  return {
+    publicUrl,
+    tokenLifetimeSeconds: 86_700,
+    signingKeyRotationDays: 30,
+    signingKeyPublishLeadHours: 24,
+    certificateLifetimeDays: 7,
+  };
+}
+
 /** Everything the server's surfaces use. */
 export interface ServerServices {
   readonly directory: Directory;

@@ -7,7 +7,11 @@ import { createCertificateSigningRequest } from '../../src/core/keys/x509.js';
 import type { Principal, Tenant } from '../../src/core/model.js';
 import type { Store } from '../../src/core/ports.js';
 import { buildServer } from '../../src/server/app.js';
-import { createServerServices, type ServerServices } from '../../src/server/services.js';
+import {
+  createServerServices,
+  defaultServiceSettings,
+  type ServerServices,
+} from '../../src/server/services.js';
 import { openStore } from '../../src/store/index.js';
 import { TEST_MASTER_KEY } from '../fixtures/keys.js';
 import type { StoreTarget } from '../store/targets.js';
@@ -54,13 +58,7 @@ export async function startLogin(target: StoreTarget): Promise<LoginHarness> {
         }),
     );
     const url = `http://127.0.0.1:${probe}`;
-    const services = createServerServices(store, clock, {
-      publicUrl: url,
-      tokenLifetimeSeconds: 86_700,
-      signingKeyRotationDays: 30,
-      signingKeyPublishLeadHours: 24,
-      certificateLifetimeDays: 7,
-    });
+    const services = createServerServices(store, clock, defaultServiceSettings(url));
     const tenant = await services.directory.ensureDefaultTenant();
     app = await buildServer({ store, clock, logger, publicUrl: url, login: services.login });
     await app.listen({ port: probe, host: '127.0.0.1' });

@@ -2,6 +2,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccessTokenVerifier, remoteJwksResolver } from '../../src/core/tokens/index.js';
 import { storeTargets } from '../store/targets.js';
 import {
   assertion,
@@ -107,6 +108,23 @@ describe.each(storeTargets())('login surface on $name', (target) => {
     expect(payload.iat).toBe(payload.nbf);
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(86_700);
     expect(payload.uti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+
+    // Tessera's own verifier, as ARM and Key Vault use it, agrees through the published keys.
+    const verifier = createAccessTokenVerifier({
+      issuers: [discovery.issuer],
+      audiences: [ARM],
+      clock: h.clock,
+      keys: remoteJwksResolver(new URL(discovery.jwks_uri)),
+    });
+    const verified = await verifier.verify(token);
+    expect(verified.objectId).toBe(mi.principal.objectId);
+    const [head, claims, signature] = token.split('.');
+    const forged = Buffer.from(claims ?? '', 'base64url')
+      .toString()
+      .replace(ARM, 'https://vault.azure.net');
+    await expect(
+      verifier.verify(`${head}.${Buffer.from(forged).toString('base64url')}.${signature}`),
+    ).rejects.toMatchObject({ code: 'InvalidToken', status: 401 });
 
     const audit = await h.store.audit.list({ principalId: mi.principal.objectId }, { limit: 10 });
     expect(audit.items.find((e) => e.tokenId === payload.uti)).toMatchObject({
