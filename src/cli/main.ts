@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isAppError } from '../core/errors.js';
 import { runConfigShow } from './config-show.js';
 import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
+import { runSigningKeyList, runSigningKeyRotate } from './signing-key.js';
 import { runUp } from './up.js';
 
 function addConfigFlags(command: Command): Command {
@@ -37,6 +38,23 @@ function buildProgram(): Command {
       .description('print the configuration in effect, secrets hidden, as JSON'),
   ).action((options: ConfigFlagOptions) => {
     runConfigShow(options);
+  });
+
+  const signingKey = program
+    .command('signing-key')
+    .description('token-signing keys (operator commands, run where the server runs)');
+  addConfigFlags(signingKey.command('list').description('list the published signing keys')).action(
+    async (options: ConfigFlagOptions) => {
+      await runSigningKeyList(options);
+    },
+  );
+  addConfigFlags(
+    signingKey
+      .command('rotate')
+      .description('publish a new key now; it signs after the publish lead')
+      .option('--immediate', 'sign with the new key at once and unpublish all others (compromise)'),
+  ).action(async (options: ConfigFlagOptions & { immediate?: boolean }) => {
+    await runSigningKeyRotate(options);
   });
 
   return program;

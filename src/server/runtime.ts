@@ -6,7 +6,7 @@ import type { Logger } from '../config/logger.js';
 import type { Tenant } from '../core/model.js';
 import type { Clock, Store } from '../core/ports.js';
 import { buildServer } from './app.js';
-import { createServerServices, type ServerServices } from './services.js';
+import { createServerServices, type ServerServices, type ServiceSettings } from './services.js';
 
 /** How often the server checks for a due key rotation and forgets expired assertion ids. */
 const MAINTENANCE_INTERVAL_MS = 60_000;
@@ -17,6 +17,18 @@ export interface RunningServer {
   readonly tenant: Tenant;
   readonly services: ServerServices;
   close(): Promise<void>;
+}
+
+/** The service settings `config` asks for, for a server answering at `publicUrl`. */
+export function serviceSettingsFrom(config: TesseraConfig, publicUrl: string): ServiceSettings {
+  return {
+    publicUrl,
+    tokenLifetimeSeconds: config.server.tokens.lifetimeSeconds,
+    issuer: config.server.tokens.issuer,
+    signingKeyRotationDays: config.server.tokens.signingKeyRotationDays,
+    signingKeyPublishLeadHours: config.server.tokens.signingKeyPublishLeadHours,
+    certificateLifetimeDays: config.server.directory.certificateLifetimeDays,
+  };
 }
 
 async function freePort(host: string): Promise<number> {
@@ -51,14 +63,7 @@ export async function startServer(options: {
     /\/+$/,
     '',
   );
-  const services = createServerServices(store, clock, {
-    publicUrl: url,
-    tokenLifetimeSeconds: config.server.tokens.lifetimeSeconds,
-    issuer: config.server.tokens.issuer,
-    signingKeyRotationDays: config.server.tokens.signingKeyRotationDays,
-    signingKeyPublishLeadHours: config.server.tokens.signingKeyPublishLeadHours,
-    certificateLifetimeDays: config.server.directory.certificateLifetimeDays,
-  });
+  const services = createServerServices(store, clock, serviceSettingsFrom(config, url));
   const tenant = await services.directory.ensureDefaultTenant();
   await services.signingKeys.ensure();
   const https =

@@ -166,3 +166,35 @@ describe('tessera up', () => {
     expect(result.stdout).not.toContain(secret);
   });
 });
+
+describe('tessera signing-key', () => {
+  it('lists the keys and rotates on demand, normally and in an emergency', async () => {
+    const dataDir = join(dir, 'keys');
+    const server = start(['up', '--data-dir', dataDir, '--set', 'server.port=0']);
+    await until(server, 'ready');
+    server.kill('SIGTERM');
+    await once(server, 'exit');
+
+    const listed = await run(['signing-key', 'list', '--data-dir', dataDir]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.trim().split('\n')).toHaveLength(1);
+    expect(listed.stdout).toMatch(/ active /);
+
+    const rotated = await run(['signing-key', 'rotate', '--data-dir', dataDir]);
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toMatch(/^rotated: \S+ {2}next /);
+    const both = await run(['signing-key', 'list', '--data-dir', dataDir]);
+    expect(both.stdout.trim().split('\n')).toHaveLength(2);
+
+    const emergency = await run(['signing-key', 'rotate', '--immediate', '--data-dir', dataDir]);
+    expect(emergency.stdout).toMatch(/^rotated: \S+ {2}active /);
+    const only = await run(['signing-key', 'list', '--data-dir', dataDir]);
+    expect(only.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses to run without the master key rather than make a new one', async () => {
+    const result = await run(['signing-key', 'list', '--data-dir', join(dir, 'empty')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^tessera: invalid configuration: masterKey is required/);
+  });
+});

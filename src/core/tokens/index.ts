@@ -1,4 +1,4 @@
-// The tokens part of the domain: access-token verification (the token service joins it later).
+// The tokens part of the domain: the token issuer and access-token verification.
 export {
   ACCESS_TOKEN_ALGORITHM,
   DEFAULT_CLOCK_SKEW_SECONDS,
@@ -15,3 +15,12 @@ export {
   type RemoteJwksOptions,
   type VerifiedAccessToken,
 } from './verifier.js';
+export {
+  DEFAULT_TOKEN_LIFETIME_SECONDS,
+  MAX_ASSERTION_LIFETIME_SECONDS,
+  createTokenService,
+  type IssueContext,
+  type IssuedToken,
+  type TokenService,
+  type TokenServiceOptions,
+} from './token-service.js';
