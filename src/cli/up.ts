@@ -1,6 +1,8 @@
 // `tessera up`: the whole system in one process on an embedded database, for a laptop or CI.
+import { join } from 'node:path';
 import { ensureDataDir, loadConfigOrExit, loadOrCreateMasterKey } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { ADMIN_SECRET_FILE, ensureAdministrator } from '../server/bootstrap.js';
 import { startServer } from '../server/runtime.js';
 import { databaseOptionsFrom, openStore } from '../store/index.js';
 import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
@@ -47,13 +49,25 @@ export async function runUp(options: ConfigFlagOptions): Promise<void> {
   const logger = createLogger({ level: config.log.level, name: 'tessera' });
   const server = await startServer({ config, store, logger });
   const tenant = server.tenant.id;
+  const admin = await ensureAdministrator({
+    store,
+    services: server.services,
+    tenant: server.tenant,
+    dataDir: config.dataDir,
+  });
+  const tokenEndpoint = `${server.url}/${tenant}/oauth2/v2.0/token`;
+  const secretFile = join(config.dataDir, ADMIN_SECRET_FILE);
   const lines = [
     `tessera up: store ready (${where}; ${applied.length} migration(s) applied)`,
     `  data directory:  ${config.dataDir}`,
     `  master key:      ${masterKey.source === 'config' ? 'from configuration' : `${config.dataDir}/master.key`}`,
     `  tenant:          ${tenant}`,
-    `  token endpoint:  ${server.url}/${tenant}/oauth2/v2.0/token`,
-    `  OIDC discovery:  curl ${server.url}/${tenant}/v2.0/.well-known/openid-configuration`,
+    `  administrator:   client id ${admin.principal.appId}, secret in ${secretFile}${admin.secretFile === undefined ? '' : ' (new)'}`,
+    `  OIDC discovery:  ${server.url}/${tenant}/v2.0/.well-known/openid-configuration`,
+    '',
+    'Get a token as the administrator:',
+    `  curl -s ${tokenEndpoint} -d grant_type=client_credentials -d client_id=${admin.principal.appId} --data-urlencode client_secret@${secretFile} -d scope=https://management.azure.com/.default`,
+    '',
     `tessera up: ready at ${server.url} (Ctrl-C to stop)`,
     '',
   ];

@@ -1,10 +1,12 @@
 // `tessera up` and bad configurations, as a user meets them: a real process, its output, its exit.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -109,11 +111,21 @@ describe('tessera up', () => {
     await until(first, 'ready');
     expect(first.output.stderr).toContain('NEW MASTER KEY GENERATED');
     // The login surface answers at the printed address, with a signing key already published.
-    const discovery = /OIDC discovery:\s+curl (\S+)/.exec(first.output.stdout)?.[1];
+    const discovery = /OIDC discovery:\s+(\S+)/.exec(first.output.stdout)?.[1];
     expect(discovery).toBeDefined();
     const doc = (await (await fetch(discovery ?? '')).json()) as { jwks_uri: string };
     const jwks = (await (await fetch(doc.jwks_uri)).json()) as { keys: unknown[] };
     expect(jwks.keys).toHaveLength(1);
+    // The curl line it prints gets a token, exactly as printed.
+    expect((await stat(join(dataDir, 'admin.secret'))).mode & 0o777).toBe(0o600);
+    const curl = /^\s+(curl -s .*)$/m.exec(first.output.stdout)?.[1];
+    expect(curl).toBeDefined();
+    const { stdout: answer } = await promisify(execFile)('sh', ['-c', curl ?? 'false']);
+    const token = (JSON.parse(answer) as { access_token: string }).access_token;
+    expect(decodeJwt(token)).toMatchObject({ aud: 'https://management.azure.com', appidacr: '1' });
+    expect(first.output.stdout).not.toContain(
+      await readFile(join(dataDir, 'admin.secret'), 'utf8'),
+    );
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
     expect((await stat(join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dataDir, 'tessera.db'))).mode & 0o777).toBe(0o600);
