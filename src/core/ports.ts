@@ -120,6 +120,16 @@ export interface RoleStore {
   getAssignment(id: string): Promise<RoleAssignment | undefined>;
   deleteAssignment(id: string): Promise<boolean>;
   listAssignments(query: AssignmentQuery, page: PageRequest): Promise<Page<RoleAssignment>>;
+  /**
+   * Every assignment of any of `principalIds` whose scope is exactly one of `scopes` (compared
+   * case-insensitively, as given: pass scopes without a trailing slash, `/` for the root), in no
+   * particular order. One indexed query: this is what an access check reads, with the scopes
+   * above the target (see `ancestorScopes` in core/rbac). Empty input gives an empty result.
+   */
+  listAssignmentsForPrincipalAtScopes(
+    principalIds: readonly string[],
+    scopes: readonly string[],
+  ): Promise<readonly RoleAssignment[]>;
 }
 
 export interface SigningKeyStore {

@@ -6,6 +6,7 @@ import { isSqliteBusy, type SqlDialect } from './dialect.js';
 import { initialMigration } from './migrations/0001-initial.js';
 import { authorityAndReplayMigration } from './migrations/0002-authority-and-replay.js';
 import { singleDefaultTenantMigration } from './migrations/0003-single-default-tenant.js';
+import { roleAssignmentsPrincipalScopeMigration } from './migrations/0004-role-assignments-principal-scope.js';
 import type { Database } from './schema.js';
 
 /** The migrations, in order. Names sort in the order they run; never rename one that shipped. */
@@ -14,6 +15,7 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
     '0001-initial': initialMigration(dialect),
     '0002-authority-and-replay': authorityAndReplayMigration,
     '0003-single-default-tenant': singleDefaultTenantMigration,
+    '0004-role-assignments-principal-scope': roleAssignmentsPrincipalScopeMigration,
   };
 }
 

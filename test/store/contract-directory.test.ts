@@ -33,6 +33,7 @@ describe.each(storeTargets())('store contract (directory) on $name', (target) =>
         '0001-initial',
         '0002-authority-and-replay',
         '0003-single-default-tenant',
+        '0004-role-assignments-principal-scope',
       ]);
       const again = await openStore({ database: t.options, masterKey: TEST_MASTER_KEY });
       expect(again.applied).toEqual([]);

@@ -175,6 +175,52 @@ describe.each(storeTargets())('store contract (resources and roles) on $name', (
       expect(root.items.length).toBeGreaterThanOrEqual(3);
     });
 
+    it('reads the assignments of given principals at exactly the given scopes, case-insensitively', async () => {
+      await store.roles.putDefinition(ownerRole);
+      const [p1, p2, p3] = [randomUUID(), randomUUID(), randomUUID()];
+      const mk = async (principalId: string, scope: string) => {
+        const id = randomUUID();
+        await store.roles.createAssignment({
+          id,
+          scope,
+          roleDefinitionId: ownerRole.id,
+          principalId,
+          principalType: 'ServicePrincipal',
+          createdAt: T0,
+          createdBy: null,
+        });
+        return id;
+      };
+      const sub = `/subscriptions/${SUB}`;
+      const atRoot = await mk(p1, '/');
+      const atSub = await mk(p1, sub);
+      const atGroup = await mk(p2, `${sub}/resourceGroups/Scope-Q`);
+      await mk(p1, `${sub}/resourceGroups/scope-q-2`); // beside
+      await mk(p1, vmId('scope-q', 'vm1')); // below
+      await mk(p3, sub); // someone else
+
+      const ids = async (principals: string[], scopes: string[]) =>
+        (await store.roles.listAssignmentsForPrincipalAtScopes(principals, scopes))
+          .map((a) => a.id)
+          .sort();
+      const ancestors = ['/', sub, `${sub}/resourceGroups/SCOPE-Q`.toUpperCase()];
+      expect(await ids([p1], ancestors)).toEqual([atRoot, atSub].sort());
+      expect(await ids([p1, p2], ancestors)).toEqual([atRoot, atSub, atGroup].sort());
+      expect(await ids([p2], [`${sub}/resourcegroups/scope-q`])).toEqual([atGroup]);
+      expect(await ids([p1], [])).toEqual([]);
+      expect(await ids([], ancestors)).toEqual([]);
+      const [one] = await store.roles.listAssignmentsForPrincipalAtScopes([p2], ancestors);
+      expect(one).toEqual({
+        id: atGroup,
+        scope: `${sub}/resourceGroups/Scope-Q`,
+        roleDefinitionId: ownerRole.id,
+        principalId: p2,
+        principalType: 'ServicePrincipal',
+        createdAt: T0,
+        createdBy: null,
+      });
+    });
+
     it('keeps a role definition while assignments use it', async () => {
       const custom = {
         ...ownerRole,

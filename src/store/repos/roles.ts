@@ -142,4 +142,19 @@ export class SqlRoleStore implements RoleStore {
     }
     return toPage(await query.execute(), page.limit, toAssignment, (r) => [r.id]);
   }
+
+  async listAssignmentsForPrincipalAtScopes(
+    principalIds: readonly string[],
+    scopes: readonly string[],
+  ): Promise<readonly RoleAssignment[]> {
+    if (principalIds.length === 0 || scopes.length === 0) return [];
+    // Served by role_assignments_principal_scope (migration 0004): one seek per pair.
+    const rows = await this.db
+      .selectFrom('role_assignments')
+      .selectAll()
+      .where('principal_id', 'in', [...new Set(principalIds)])
+      .where('scope_key', 'in', [...new Set(scopes.map(keyOf))])
+      .execute();
+    return rows.map(toAssignment);
+  }
 }
