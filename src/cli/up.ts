@@ -54,6 +54,7 @@ export async function runUp(options: ConfigFlagOptions): Promise<void> {
     services: server.services,
     tenant: server.tenant,
     dataDir: config.dataDir,
+    clock: { now: () => Date.now() },
   });
   const tokenEndpoint = `${server.url}/${tenant}/oauth2/v2.0/token`;
   const secretFile = join(config.dataDir, ADMIN_SECRET_FILE);

@@ -1,8 +1,10 @@
 // First start: the administrator application operators use, with its secret written once to disk.
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { writeSecretFile } from '../config/index.js';
 import type { Principal, Tenant } from '../core/model.js';
-import type { Store } from '../core/ports.js';
+import type { Clock, Store } from '../core/ports.js';
+import { BUILT_IN_ROLE_IDS } from '../core/rbac/index.js';
 import type { ServerServices } from './services.js';
 
 /** The alternative name that marks the installation's administrator application. */
@@ -19,24 +21,45 @@ export interface Administrator {
 }
 
 /**
- * Finds the administrator application, or on first start creates it with a client secret that is
- * written once to `<dataDir>/admin.secret` (0600) and never stored in clear anywhere else.
+ * Finds the administrator application, or on first start creates it, assigns it Owner at `/`
+ * (the built-in roles must be seeded first), and writes its client secret once to
+ * `<dataDir>/admin.secret` (0600); the secret is stored nowhere else in clear.
  */
 export async function ensureAdministrator(options: {
   store: Store;
   services: ServerServices;
   tenant: Tenant;
   dataDir: string;
+  clock: Clock;
 }): Promise<Administrator> {
-  const { store, services, tenant, dataDir } = options;
-  const existing = await store.principals.getByAlternativeName(ADMIN_MARKER);
-  if (existing !== undefined) return { principal: existing, secretFile: undefined };
-  const principal = await services.directory.createPrincipal({
-    tenantId: tenant.id,
-    displayName: 'Tessera Administrator',
-    type: 'Application',
-    alternativeNames: [ADMIN_MARKER],
-  });
+  const { store, services, tenant, dataDir, clock } = options;
+  // Each step checks before it writes, so a start that died half-way is completed by the next.
+  const principal =
+    (await store.principals.getByAlternativeName(ADMIN_MARKER)) ??
+    (await services.directory.createPrincipal({
+      tenantId: tenant.id,
+      displayName: 'Tessera Administrator',
+      type: 'Application',
+      alternativeNames: [ADMIN_MARKER],
+    }));
+  const owners = await store.roles.listAssignmentsForPrincipalAtScopes([principal.objectId], ['/']);
+  if (!owners.some((a) => a.roleDefinitionId.toLowerCase() === BUILT_IN_ROLE_IDS.owner)) {
+    await store.roles.createAssignment({
+      id: randomUUID(),
+      scope: '/',
+      roleDefinitionId: BUILT_IN_ROLE_IDS.owner,
+      principalId: principal.objectId,
+      principalType: 'ServicePrincipal',
+      createdAt: clock.now(),
+      createdBy: null,
+    });
+  }
+  // A secret is made only while the administrator has none: once the file exists (or has been
+  // moved somewhere safer by the operator) a restart never mints another.
+  const credentials = await store.credentials.listForPrincipal(principal.objectId);
+  if (credentials.some((c) => c.kind === 'secret' && !c.revoked)) {
+    return { principal, secretFile: undefined };
+  }
   const { secret } = await services.directory.addClientSecret(principal.objectId, {
     lifetimeMs: ADMIN_SECRET_LIFETIME_MS,
   });

@@ -5,6 +5,7 @@ import type { TesseraConfig } from '../config/index.js';
 import type { Logger } from '../config/logger.js';
 import type { Tenant } from '../core/model.js';
 import type { Clock, Store } from '../core/ports.js';
+import { seedBuiltInRoles } from '../core/rbac/index.js';
 import { buildServer } from './app.js';
 import { createServerServices, type ServerServices, type ServiceSettings } from './services.js';
 
@@ -45,8 +46,8 @@ async function freePort(host: string): Promise<number> {
 }
 
 /**
- * Starts the server on `config.server`: the default tenant and first signing key exist before it
- * answers; key rotation and replay-cache cleanup run every minute. Port 0 picks a free port.
+ * Starts the server on `config.server`: the default tenant, the built-in role definitions and the
+ * first signing key exist before it answers; key rotation and replay-cache cleanup run every minute. Port 0 picks a free port.
  */
 export async function startServer(options: {
   config: TesseraConfig;
@@ -65,6 +66,7 @@ export async function startServer(options: {
   );
   const services = createServerServices(store, clock, serviceSettingsFrom(config, url));
   const tenant = await services.directory.ensureDefaultTenant();
+  await seedBuiltInRoles(store, clock.now());
   await services.signingKeys.ensure();
   const https =
     tls.certFile !== undefined && tls.keyFile !== undefined
