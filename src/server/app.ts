@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../config/logger.js';
 import type { Clock, Store } from '../core/ports.js';
+import { armPlugin, type ArmPluginOptions } from './arm/plugin.js';
 import { addFormParser } from './form-body.js';
 import { loginPlugin, type LoginServices } from './login/plugin.js';
 
@@ -13,6 +14,8 @@ export interface ServerDeps {
   /** The URL clients reach this server at, without a trailing slash (`https://login.example`). */
   readonly publicUrl: string;
   readonly login: LoginServices;
+  /** The ARM surface; absent in servers that serve only the login surface. */
+  readonly arm?: ArmPluginOptions | undefined;
   /** TLS material; plain HTTP when absent. */
   readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
 }
@@ -27,5 +30,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
   addFormParser(app);
   await app.register(loginPlugin, { services: deps.login, publicUrl: deps.publicUrl });
+  if (deps.arm !== undefined) await app.register(armPlugin, deps.arm);
   return app;
 }

@@ -67,3 +67,33 @@ export async function ensureAdministrator(options: {
   await writeSecretFile(secretFile, secret);
   return { principal, secretFile };
 }
+
+/**
+ * The installation's first subscription, created on first start ("Tessera Subscription", a new
+ * GUID) when there is none; returns the first subscription's id.
+ */
+export async function ensureDefaultSubscription(options: {
+  store: Store;
+  tenant: Tenant;
+  clock: Clock;
+}): Promise<string> {
+  const { store, tenant, clock } = options;
+  const type = 'Microsoft.Resources/subscriptions';
+  const [existing] = (await store.resources.list({ type }, { limit: 1 })).items;
+  if (existing !== undefined) return existing.subscriptionId;
+  const subscriptionId = randomUUID();
+  const now = clock.now();
+  await store.resources.put({
+    id: `/subscriptions/${subscriptionId}`,
+    type,
+    name: subscriptionId,
+    subscriptionId,
+    resourceGroup: null,
+    location: null,
+    tags: {},
+    properties: { displayName: 'Tessera Subscription', tenantId: tenant.id },
+    createdAt: now,
+    updatedAt: now,
+  });
+  return subscriptionId;
+}

@@ -1,11 +1,14 @@
 // Runs the cloud side: builds the services over an open store, listens, and keeps keys rotating.
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { TesseraConfig } from '../config/index.js';
 import type { Logger } from '../config/logger.js';
 import type { Tenant } from '../core/model.js';
 import type { Clock, Store } from '../core/ports.js';
-import { seedBuiltInRoles } from '../core/rbac/index.js';
+import { createRbacEvaluator, seedBuiltInRoles } from '../core/rbac/index.js';
+import { createAccessTokenVerifier, localJwksResolver } from '../core/tokens/index.js';
+import { ensureDefaultSubscription } from './bootstrap.js';
 import { buildServer } from './app.js';
 import { createServerServices, type ServerServices, type ServiceSettings } from './services.js';
 
@@ -16,6 +19,8 @@ export interface RunningServer {
   /** The URL the server answers at, no trailing slash. */
   readonly url: string;
   readonly tenant: Tenant;
+  /** The first subscription (created on first start). */
+  readonly subscriptionId: string;
   readonly services: ServerServices;
   close(): Promise<void>;
 }
@@ -30,6 +35,16 @@ export function serviceSettingsFrom(config: TesseraConfig, publicUrl: string): S
     signingKeyPublishLeadHours: config.server.tokens.signingKeyPublishLeadHours,
     certificateLifetimeDays: config.server.directory.certificateLifetimeDays,
   };
+}
+
+/**
+ * The audiences the ARM surface accepts: Azure's two management resource URIs and the server's
+ * own URL, each with and without a trailing slash.
+ */
+export function managementAudiences(publicUrl: string): string[] {
+  return ['https://management.azure.com', 'https://management.core.windows.net', publicUrl].flatMap(
+    (a) => [a, `${a}/`],
+  );
 }
 
 async function freePort(host: string): Promise<number> {
@@ -72,12 +87,32 @@ export async function startServer(options: {
     tls.certFile !== undefined && tls.keyFile !== undefined
       ? { cert: await readFile(tls.certFile), key: await readFile(tls.keyFile) }
       : undefined;
+  const subscriptionId = await ensureDefaultSubscription({ store, tenant, clock });
+  const tenants = await store.tenants.list();
+  const verifier = createAccessTokenVerifier({
+    issuers: tenants.map((t) => services.issuerFor(t.id)),
+    audiences: managementAudiences(url),
+    clock,
+    keys: localJwksResolver(services.login.jwks),
+  });
+  const arm = {
+    services: {
+      store,
+      clock,
+      rbac: createRbacEvaluator({ store, clock }),
+      newId: () => randomUUID(),
+    },
+    verifier,
+    authorizationUri: `${url}/${tenant.id}`,
+    publicUrl: url,
+  };
   const app = await buildServer({
     store,
     clock,
     logger,
     publicUrl: url,
     login: services.login,
+    arm,
     https,
   });
   await app.listen({ host, port });
@@ -97,6 +132,7 @@ export async function startServer(options: {
   return {
     url,
     tenant,
+    subscriptionId,
     services,
     close: async () => {
       clearInterval(maintenance);

@@ -86,7 +86,8 @@ export function nextLink(requestUrl: string | URL, skipToken: string): string {
     if (name.toLowerCase() === '$skiptoken') url.searchParams.delete(name);
   }
   url.searchParams.set('$skipToken', skipToken);
-  return url.toString();
+  // URLSearchParams writes `$` as `%24`; ARM's nextLinks spell the parameter `$skipToken`.
+  return url.toString().replace('%24skipToken=', '$skipToken=');
 }
 
 /** An opaque `$skipToken` for a server-side cursor (base64url, no padding). */

@@ -1,0 +1,106 @@
+// The ARM surface: bearer authentication, ARM's error dialect and trace headers, and dispatch by path.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isAppError, notFound } from '../../core/errors.js';
+import type { AccessTokenVerifier } from '../../core/tokens/index.js';
+import { armTraceHeaders } from '../../wire/arm/index.js';
+import { renderArmError } from '../../wire/errors/index.js';
+import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
+import { fromFrameworkError } from '../http-errors.js';
+import type { ArmRequest, ArmResponse, ArmServices } from './context.js';
+import { getSubscription, handleGroup, listGroups, listSubscriptions } from './resource-groups.js';
+
+export interface ArmPluginOptions {
+  readonly services: ArmServices;
+  /** Verifies bearer tokens for the management audiences. */
+  readonly verifier: AccessTokenVerifier;
+  /** Where a client gets a token (the `authorization_uri` of a 401 challenge). */
+  readonly authorizationUri: string;
+  /** The server's public URL, no trailing slash (for `nextLink`). */
+  readonly publicUrl: string;
+}
+
+type Handler = (services: ArmServices, request: ArmRequest) => Promise<ArmResponse>;
+
+/** Finds the handler for a path, compared case-insensitively, or undefined. */
+function route(segments: readonly string[]): Handler | undefined {
+  const lower = segments.map((s) => s.toLowerCase());
+  const [first, sub, groups, group] = segments;
+  if (lower[0] !== 'subscriptions' || first === undefined) return undefined;
+  if (segments.length === 1) return listSubscriptions;
+  if (sub === undefined) return undefined;
+  if (segments.length === 2) return (s, r) => getSubscription(s, r, sub);
+  if (lower[2] !== 'resourcegroups' || groups === undefined) return undefined;
+  if (segments.length === 3) return (s, r) => listGroups(s, r, sub);
+  if (segments.length === 4 && group !== undefined) {
+    return (s, r) => handleGroup(s, r, sub, decodeURIComponent(group));
+  }
+  return undefined;
+}
+
+/** Registers the ARM routes under `/subscriptions`. */
+export function armPlugin(app: FastifyInstance, options: ArmPluginOptions): Promise<void> {
+  const { services, verifier } = options;
+
+  // ARM takes any body on any method as text; handlers parse it as ARM does (Json.NET's errors).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, body);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const mapped = fromFrameworkError(error);
+    if (!isAppError(mapped)) request.log.error({ err: error }, 'ARM request failed');
+    const trace = armTraceHeaders(request.headers, services.newId);
+    const rendered = renderArmError(mapped, {
+      correlationId: trace['x-ms-correlation-request-id'],
+    });
+    const challenge =
+      rendered.status === 401
+        ? {
+            'www-authenticate': bearerChallenge({
+              authorizationUri: options.authorizationUri,
+              ...(isAppError(mapped) && mapped.code === 'InvalidToken'
+                ? { error: 'invalid_token' as const, description: mapped.message }
+                : {}),
+            }),
+          }
+        : {};
+    void reply
+      .status(rendered.status)
+      .headers({ ...rendered.headers, ...trace, ...challenge })
+      .send(rendered.body);
+  });
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const caller = await authenticateBearer(request.headers.authorization, verifier);
+    const [path = '', search = ''] = request.url.split('?', 2);
+    const segments = path.split('/').slice(1);
+    const handler = segments.includes('') ? undefined : route(segments);
+    if (handler === undefined) {
+      throw notFound(`The resource path '${path}' is not served by Tessera.`, {
+        wire: { arm: 'InvalidResourceType' },
+      });
+    }
+    const response = await handler(services, {
+      caller,
+      method: request.method,
+      path,
+      query: request.query as Record<string, string | string[] | undefined>,
+      body: typeof request.body === 'string' ? request.body : '',
+      url: `${options.publicUrl}${path}${search === '' ? '' : `?${search}`}`,
+    });
+    const trace = armTraceHeaders(request.headers, services.newId);
+    void reply.status(response.status).headers({ ...trace, ...response.headers });
+    if (response.body === undefined) {
+      void reply.send();
+    } else {
+      void reply
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(JSON.stringify(response.body));
+    }
+  };
+
+  app.all('/subscriptions', handle);
+  app.all('/subscriptions/*', handle);
+  return Promise.resolve();
+}

@@ -1,0 +1,207 @@
+// Subscriptions (read) and resource groups (create, read, list, delete) on the ARM surface.
+import { AppError, notFound } from '../../core/errors.js';
+import type { Resource } from '../../core/model.js';
+import {
+  armResource,
+  checkApiVersion,
+  invalidSubscriptionId,
+  isGuid,
+  listPage,
+  parseJsonObject,
+  parseListQuery,
+  validateResourceGroupName,
+  validateTags,
+} from '../../wire/arm/index.js';
+import { type ArmRequest, type ArmResponse, type ArmServices, authorize } from './context.js';
+
+const SUBSCRIPTIONS = 'Microsoft.Resources/subscriptions';
+const GROUPS = 'Microsoft.Resources/resourceGroups';
+const GROUP_READ = 'Microsoft.Resources/subscriptions/resourceGroups/read';
+const GROUP_WRITE = 'Microsoft.Resources/subscriptions/resourceGroups/write';
+const GROUP_DELETE = 'Microsoft.Resources/subscriptions/resourceGroups/delete';
+const SUBSCRIPTION_READ = 'Microsoft.Resources/subscriptions/read';
+
+const subscriptionPath = (id: string): string => `/subscriptions/${id}`;
+
+function subscriptionNotFound(id: string): AppError {
+  return notFound(`The subscription '${id}' could not be found.`, {
+    wire: { arm: 'SubscriptionNotFound' },
+  });
+}
+
+function groupNotFound(name: string): AppError {
+  return notFound(`Resource group '${name}' could not be found.`, {
+    wire: { arm: 'ResourceGroupNotFound' },
+  });
+}
+
+function renderSubscription(resource: Resource): unknown {
+  const properties = resource.properties as { displayName?: string; tenantId?: string };
+  return {
+    id: resource.id,
+    authorizationSource: 'RoleBased',
+    subscriptionId: resource.subscriptionId,
+    tenantId: properties.tenantId,
+    displayName: properties.displayName ?? resource.name,
+    state: 'Enabled',
+    subscriptionPolicies: {
+      locationPlacementId: 'Public_2014-09-01',
+      quotaId: 'Internal_2014-09-01',
+      spendingLimit: 'Off',
+    },
+  };
+}
+
+function renderGroup(resource: Resource): unknown {
+  return armResource({
+    id: resource.id,
+    name: resource.name,
+    type: GROUPS,
+    location: resource.location ?? '',
+    ...(Object.keys(resource.tags).length === 0 ? {} : { tags: resource.tags }),
+    properties: { provisioningState: 'Succeeded' },
+  });
+}
+
+async function subscription(services: ArmServices, id: string): Promise<Resource> {
+  if (!isGuid(id)) throw invalidSubscriptionId(id);
+  const found = await services.store.resources.get(subscriptionPath(id));
+  if (found?.type !== SUBSCRIPTIONS) throw subscriptionNotFound(id);
+  return found;
+}
+
+/** `GET /subscriptions`: the subscriptions the caller may read. */
+export async function listSubscriptions(
+  services: ArmServices,
+  request: ArmRequest,
+): Promise<ArmResponse> {
+  checkApiVersion(SUBSCRIPTIONS, request.query);
+  const page = await services.store.resources.list({ type: SUBSCRIPTIONS }, { limit: 1000 });
+  const visible: unknown[] = [];
+  for (const resource of page.items) {
+    const { allowed } = await services.rbac.check({
+      principalId: request.caller.objectId,
+      action: SUBSCRIPTION_READ,
+      scope: resource.id,
+    });
+    if (allowed) visible.push(renderSubscription(resource));
+  }
+  return { status: 200, body: listPage(visible, { requestUrl: request.url }) };
+}
+
+/** `GET /subscriptions/{id}`. */
+export async function getSubscription(
+  services: ArmServices,
+  request: ArmRequest,
+  id: string,
+): Promise<ArmResponse> {
+  checkApiVersion(SUBSCRIPTIONS, request.query);
+  const found = await subscription(services, id);
+  await authorize(services, request, SUBSCRIPTION_READ, found.id);
+  return { status: 200, body: renderSubscription(found) };
+}
+
+/** `GET /subscriptions/{id}/resourcegroups`, paged with `$top` and `$skipToken`. */
+export async function listGroups(
+  services: ArmServices,
+  request: ArmRequest,
+  subscriptionId: string,
+): Promise<ArmResponse> {
+  checkApiVersion(GROUPS, request.query);
+  const sub = await subscription(services, subscriptionId);
+  const { top, skipToken } = parseListQuery(request.query);
+  const page = await services.store.resources.list(
+    { subscriptionId: sub.subscriptionId, type: GROUPS },
+    { limit: top ?? 1000, ...(skipToken === undefined ? {} : { cursor: skipToken }) },
+  );
+  const visible: unknown[] = [];
+  for (const group of page.items) {
+    const { allowed } = await services.rbac.check({
+      principalId: request.caller.objectId,
+      action: GROUP_READ,
+      scope: group.id,
+    });
+    if (allowed) visible.push(renderGroup(group));
+  }
+  return {
+    status: 200,
+    body: listPage(visible, {
+      requestUrl: request.url,
+      ...(page.nextCursor === undefined ? {} : { skipToken: page.nextCursor }),
+    }),
+  };
+}
+
+/** `GET`, `PUT` and `DELETE` of `/subscriptions/{id}/resourcegroups/{name}`. */
+export async function handleGroup(
+  services: ArmServices,
+  request: ArmRequest,
+  subscriptionId: string,
+  name: string,
+): Promise<ArmResponse> {
+  checkApiVersion(GROUPS, request.query);
+  const sub = await subscription(services, subscriptionId);
+  validateResourceGroupName(name);
+  const id = `${sub.id}/resourceGroups/${name}`;
+  const { store, clock } = services;
+  switch (request.method) {
+    case 'GET':
+    case 'HEAD': {
+      await authorize(services, request, GROUP_READ, id);
+      const found = await store.resources.get(id);
+      if (found?.type !== GROUPS) throw groupNotFound(name);
+      return { status: 200, body: request.method === 'HEAD' ? undefined : renderGroup(found) };
+    }
+    case 'PUT': {
+      await authorize(services, request, GROUP_WRITE, id);
+      const body = parseJsonObject(request.body);
+      const location = body.location;
+      if (typeof location !== 'string' || location === '') {
+        throw new AppError(
+          'InvalidParameter',
+          'The location property is required for this definition.',
+          {
+            status: 400,
+            wire: { arm: 'LocationRequired' },
+          },
+        );
+      }
+      const tags = body.tags === undefined || body.tags === null ? {} : validateTags(body.tags);
+      const existing = await store.resources.get(id);
+      const now = clock.now();
+      const group: Resource = {
+        id: existing?.id ?? id,
+        type: GROUPS,
+        name: existing?.name ?? name,
+        subscriptionId: sub.subscriptionId,
+        resourceGroup: existing?.name ?? name,
+        location: existing?.location ?? location.toLowerCase().replaceAll(' ', ''),
+        tags,
+        properties: {},
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: now,
+      };
+      const { created } = await store.resources.put(group);
+      return { status: created ? 201 : 200, body: renderGroup(group) };
+    }
+    case 'DELETE': {
+      await authorize(services, request, GROUP_DELETE, id);
+      const found = await store.resources.get(id);
+      if (found?.type !== GROUPS) throw groupNotFound(name);
+      // Everything in the group goes with it, in one transaction.
+      await store.transaction(async (tx) => {
+        await tx.resources.deleteUnder(found.id);
+        await tx.resources.delete(found.id);
+      });
+      return { status: 200 };
+    }
+    default:
+      throw new AppError(
+        'MethodNotAllowed',
+        `The HTTP method '${request.method}' is not supported.`,
+        {
+          status: 405,
+        },
+      );
+  }
+}
