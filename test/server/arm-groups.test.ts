@@ -1,112 +1,41 @@
 // The ARM surface end to end: authentication, authorization, api-versions, resource groups.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
-import { createLogger } from '../../src/config/logger.js';
-import type { Store } from '../../src/core/ports.js';
 import { BUILT_IN_ROLE_IDS } from '../../src/core/rbac/index.js';
-import { ensureAdministrator } from '../../src/server/bootstrap.js';
-import { type RunningServer, startServer } from '../../src/server/runtime.js';
-import { openStore } from '../../src/store/index.js';
-import { TEST_MASTER_KEY } from '../fixtures/keys.js';
+import { type ArmHarness, errorCode, startArm } from './arm-harness.js';
 
 const V = 'api-version=2021-04-01';
 
 describe('ARM surface: subscriptions and resource groups', () => {
-  let dir: string;
-  let store: Store;
-  let server: RunningServer;
+  let h: ArmHarness;
   let admin: string;
   let sub: string;
-
-  async function token(clientId: string, secret: string, scope: string): Promise<string> {
-    const response = await fetch(`${server.url}/${server.tenant.id}/oauth2/v2.0/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: clientId,
-        client_secret: secret,
-        scope,
-      }).toString(),
-    });
-    return ((await response.json()) as { access_token: string }).access_token;
-  }
-
-  const arm = async (
-    method: string,
-    path: string,
-    options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-  ) => {
-    const response = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...options.headers,
-      },
-      ...(options.body === undefined
-        ? {}
-        : { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown> | undefined,
-    };
-  };
-  const errorCode = (body: Record<string, unknown> | undefined): unknown =>
-    (body?.error as { code?: string } | undefined)?.code;
+  const arm: ArmHarness['arm'] = (method, path, options) => h.arm(method, path, options);
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tessera-arm-'));
-    const config = loadConfig({ env: {}, cwd: dir, flags: { 'server.port': 0 } });
-    ({ store } = await openStore({
-      database: { driver: 'sqlite', file: config.store.sqlite.file },
-      masterKey: TEST_MASTER_KEY,
-    }));
-    server = await startServer({ config, store, logger: createLogger({ level: 'silent' }) });
-    sub = server.subscriptionId;
-    const administrator = await ensureAdministrator({
-      store,
-      services: server.services,
-      tenant: server.tenant,
-      dataDir: dir,
-      clock: { now: () => Date.now() },
-    });
-    const secret = await readFile(administrator.secretFile ?? '', 'utf8');
-    admin = await token(
-      administrator.principal.appId,
-      secret,
-      'https://management.azure.com/.default',
-    );
+    h = await startArm();
+    ({ admin, sub } = h);
   });
   afterAll(async () => {
-    await server.close();
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
+    await h.close();
   });
 
   it('refuses a missing, malformed or foreign-audience token with 401 and a challenge', async () => {
     const none = await arm('GET', `/subscriptions?${V}`);
     expect([none.status, errorCode(none.body)]).toEqual([401, 'AuthenticationFailed']);
     expect(none.headers.get('www-authenticate')).toBe(
-      `Bearer authorization_uri="${server.url}/${server.tenant.id}"`,
+      `Bearer authorization_uri="${h.server.url}/${h.server.tenant.id}"`,
     );
     const junk = await arm('GET', `/subscriptions?${V}`, { token: 'a.b.c' });
     expect([junk.status, errorCode(junk.body)]).toEqual([401, 'InvalidAuthenticationToken']);
     expect(junk.headers.get('www-authenticate')).toContain('error="invalid_token"');
-    const app = await server.services.directory.createPrincipal({
-      tenantId: server.tenant.id,
+    const app = await h.server.services.directory.createPrincipal({
+      tenantId: h.server.tenant.id,
       displayName: 'vault-only',
       type: 'Application',
     });
-    const { secret } = await server.services.directory.addClientSecret(app.objectId);
-    const vault = await token(app.appId, secret, 'https://vault.azure.net/.default');
+    const { secret } = await h.server.services.directory.addClientSecret(app.objectId);
+    const vault = await h.token(app.appId, secret, 'https://vault.azure.net/.default');
     const wrong = await arm('GET', `/subscriptions?${V}`, { token: vault });
     expect([wrong.status, errorCode(wrong.body)]).toEqual([
       401,
@@ -134,7 +63,7 @@ describe('ARM surface: subscriptions and resource groups', () => {
     expect(list.body?.value).toEqual([
       expect.objectContaining({
         subscriptionId: sub,
-        tenantId: server.tenant.id,
+        tenantId: h.server.tenant.id,
         state: 'Enabled',
       }),
     ]);
@@ -175,7 +104,7 @@ describe('ARM surface: subscriptions and resource groups', () => {
     expect((first.body?.value as unknown[]).length).toBe(1);
     const next = first.body?.nextLink as string;
     expect(next).toContain('$skipToken=');
-    const second = await arm('GET', next.slice(server.url.length), { token: admin });
+    const second = await arm('GET', next.slice(h.server.url.length), { token: admin });
     expect((second.body?.value as unknown[]).length).toBe(1);
 
     expect((await arm('DELETE', `${path}?${V}`, { token: admin })).status).toBe(200);
@@ -208,13 +137,13 @@ describe('ARM surface: subscriptions and resource groups', () => {
   });
 
   it('authorizes by role: none, then Reader at the subscription', async () => {
-    const app = await server.services.directory.createPrincipal({
-      tenantId: server.tenant.id,
+    const app = await h.server.services.directory.createPrincipal({
+      tenantId: h.server.tenant.id,
       displayName: 'reader',
       type: 'Application',
     });
-    const { secret } = await server.services.directory.addClientSecret(app.objectId);
-    const reader = await token(app.appId, secret, 'https://management.azure.com/.default');
+    const { secret } = await h.server.services.directory.addClientSecret(app.objectId);
+    const reader = await h.token(app.appId, secret);
     const group = `/subscriptions/${sub}/resourceGroups/readable`;
     await arm('PUT', `${group}?${V}`, { token: admin, body: { location: 'westeurope' } });
 
@@ -223,7 +152,7 @@ describe('ARM surface: subscriptions and resource groups', () => {
     expect((denied.body?.error as { message: string }).message).toBe(
       `The client '${app.appId}' with object id '${app.objectId}' does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourceGroups/read' over scope '${group}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
     );
-    await store.roles.createAssignment({
+    await h.store.roles.createAssignment({
       id: randomUUID(),
       scope: `/subscriptions/${sub}`,
       roleDefinitionId: BUILT_IN_ROLE_IDS.reader,

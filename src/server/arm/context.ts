@@ -39,6 +39,15 @@ export interface ArmResponse {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** Handles one ARM request. */
+export type ArmHandler = (services: ArmServices, request: ArmRequest) => Promise<ArmResponse>;
+
+/**
+ * Maps a request path, split into segments (original case, no empty ones), to its handler, or
+ * returns undefined when the path is not this module's. Keywords compare case-insensitively.
+ */
+export type RouteMatcher = (segments: readonly string[]) => ArmHandler | undefined;
+
 /**
  * Refuses unless the caller may perform `action` at `scope`, with ARM's `AuthorizationFailed`
  * (403) text naming the caller, the action and the scope.

@@ -6,8 +6,8 @@ import { armTraceHeaders } from '../../wire/arm/index.js';
 import { renderArmError } from '../../wire/errors/index.js';
 import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
 import { fromFrameworkError } from '../http-errors.js';
-import type { ArmRequest, ArmResponse, ArmServices } from './context.js';
-import { getSubscription, handleGroup, listGroups, listSubscriptions } from './resource-groups.js';
+import type { ArmHandler, ArmServices, RouteMatcher } from './context.js';
+import { matchResourceGroups } from './resource-groups.js';
 
 export interface ArmPluginOptions {
   readonly services: ArmServices;
@@ -19,20 +19,16 @@ export interface ArmPluginOptions {
   readonly publicUrl: string;
 }
 
-type Handler = (services: ArmServices, request: ArmRequest) => Promise<ArmResponse>;
+/**
+ * The route tables, tried in order: each maps a path (split into segments, original case) to a
+ * handler or passes. Each resource kind keeps its table in its own module.
+ */
+const ROUTES: readonly RouteMatcher[] = [matchResourceGroups];
 
-/** Finds the handler for a path, compared case-insensitively, or undefined. */
-function route(segments: readonly string[]): Handler | undefined {
-  const lower = segments.map((s) => s.toLowerCase());
-  const [first, sub, groups, group] = segments;
-  if (lower[0] !== 'subscriptions' || first === undefined) return undefined;
-  if (segments.length === 1) return listSubscriptions;
-  if (sub === undefined) return undefined;
-  if (segments.length === 2) return (s, r) => getSubscription(s, r, sub);
-  if (lower[2] !== 'resourcegroups' || groups === undefined) return undefined;
-  if (segments.length === 3) return (s, r) => listGroups(s, r, sub);
-  if (segments.length === 4 && group !== undefined) {
-    return (s, r) => handleGroup(s, r, sub, decodeURIComponent(group));
+function route(segments: readonly string[]): ArmHandler | undefined {
+  for (const match of ROUTES) {
+    const handler = match(segments);
+    if (handler !== undefined) return handler;
   }
   return undefined;
 }

@@ -12,7 +12,13 @@ import {
   validateResourceGroupName,
   validateTags,
 } from '../../wire/arm/index.js';
-import { type ArmRequest, type ArmResponse, type ArmServices, authorize } from './context.js';
+import {
+  type ArmRequest,
+  type ArmResponse,
+  type ArmServices,
+  authorize,
+  type RouteMatcher,
+} from './context.js';
 
 const SUBSCRIPTIONS = 'Microsoft.Resources/subscriptions';
 const GROUPS = 'Microsoft.Resources/resourceGroups';
@@ -205,3 +211,18 @@ export async function handleGroup(
       );
   }
 }
+
+/** `/subscriptions[/{id}[/resourcegroups[/{name}]]]`. */
+export const matchResourceGroups: RouteMatcher = (segments) => {
+  const [first, sub, groups, group] = segments;
+  if (first?.toLowerCase() !== 'subscriptions') return undefined;
+  if (segments.length === 1) return listSubscriptions;
+  if (sub === undefined) return undefined;
+  if (segments.length === 2) return (s, r) => getSubscription(s, r, sub);
+  if (groups?.toLowerCase() !== 'resourcegroups') return undefined;
+  if (segments.length === 3) return (s, r) => listGroups(s, r, sub);
+  if (segments.length === 4 && group !== undefined) {
+    return (s, r) => handleGroup(s, r, sub, decodeURIComponent(group));
+  }
+  return undefined;
+};

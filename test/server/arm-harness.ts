@@ -1,0 +1,125 @@
+// A running server with its ARM surface, an administrator's token, and a small ARM client.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/config/logger.js';
+import type { Principal } from '../../src/core/model.js';
+import type { Store } from '../../src/core/ports.js';
+import { ensureAdministrator } from '../../src/server/bootstrap.js';
+import { type RunningServer, startServer } from '../../src/server/runtime.js';
+import { openStore } from '../../src/store/index.js';
+import { TEST_MASTER_KEY } from '../fixtures/keys.js';
+
+export interface ArmResult {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: Record<string, unknown> | undefined;
+}
+
+export interface ArmHarness {
+  readonly server: RunningServer;
+  readonly store: Store;
+  /** The first subscription's id. */
+  readonly sub: string;
+  /** A management token of the administrator (Owner at `/`). */
+  readonly admin: string;
+  /** Gets a token with a client secret from the server's v2 token endpoint. */
+  token(clientId: string, secret: string, scope?: string): Promise<string>;
+  /** A new Application principal with no roles, and a management token for it. */
+  newClient(displayName: string): Promise<{ principal: Principal; token: string }>;
+  /** Calls the ARM surface; a string body is sent as is, anything else as JSON. */
+  arm(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<ArmResult>;
+  close(): Promise<void>;
+}
+
+/** The `error.code` of an ARM error body. */
+export const errorCode = (body: Record<string, unknown> | undefined): unknown =>
+  (body?.error as { code?: string } | undefined)?.code;
+
+/** Starts a server on SQLite in a temp dir, with its administrator's token. */
+export async function startArm(): Promise<ArmHarness> {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-arm-'));
+  const config = loadConfig({ env: {}, cwd: dir, flags: { 'server.port': 0 } });
+  const { store } = await openStore({
+    database: { driver: 'sqlite', file: config.store.sqlite.file },
+    masterKey: TEST_MASTER_KEY,
+  });
+  const server = await startServer({ config, store, logger: createLogger({ level: 'silent' }) });
+
+  const token = async (
+    clientId: string,
+    secret: string,
+    scope = 'https://management.azure.com/.default',
+  ): Promise<string> => {
+    const response = await fetch(`${server.url}/${server.tenant.id}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: secret,
+        scope,
+      }).toString(),
+    });
+    return ((await response.json()) as { access_token: string }).access_token;
+  };
+  const administrator = await ensureAdministrator({
+    store,
+    services: server.services,
+    tenant: server.tenant,
+    dataDir: dir,
+    clock: { now: () => Date.now() },
+  });
+  const admin = await token(
+    administrator.principal.appId,
+    await readFile(administrator.secretFile ?? '', 'utf8'),
+  );
+
+  return {
+    server,
+    store,
+    sub: server.subscriptionId,
+    admin,
+    token,
+    async newClient(displayName) {
+      const principal = await server.services.directory.createPrincipal({
+        tenantId: server.tenant.id,
+        displayName,
+        type: 'Application',
+      });
+      const { secret } = await server.services.directory.addClientSecret(principal.objectId);
+      return { principal, token: await token(principal.appId, secret) };
+    },
+    async arm(method, path, options = {}) {
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        headers: {
+          ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...options.headers,
+        },
+        ...(options.body === undefined
+          ? {}
+          : {
+              body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+            }),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown> | undefined,
+      };
+    },
+    async close() {
+      await server.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
