@@ -47,7 +47,7 @@ export async function runUp(options: ConfigFlagOptions): Promise<void> {
     ? `SQLite ${config.store.sqlite.file}`
     : `PostgreSQL schema ${config.store.postgres.schema}`;
   const logger = createLogger({ level: config.log.level, name: 'tessera' });
-  const server = await startServer({ config, store, logger });
+  const server = await startServer({ config, store, logger, localTls: true });
   const tenant = server.tenant.id;
   const admin = await ensureAdministrator({
     store,
@@ -65,6 +65,11 @@ export async function runUp(options: ConfigFlagOptions): Promise<void> {
     `  tenant:          ${tenant}`,
     `  administrator:   client id ${admin.principal.appId}, secret in ${secretFile}${admin.secretFile === undefined ? '' : ' (new)'}`,
     `  OIDC discovery:  ${server.url}/${tenant}/v2.0/.well-known/openid-configuration`,
+    ...(server.httpsUrl === undefined
+      ? []
+      : [
+          `  HTTPS (ARM):     ${server.httpsUrl} (for Azure SDKs: export NODE_EXTRA_CA_CERTS=${server.caFile ?? ''})`,
+        ]),
     '',
     'Get a token as the administrator:',
     `  curl -s ${tokenEndpoint} -d grant_type=client_credentials -d client_id=${admin.principal.appId} --data-urlencode client_secret@${secretFile} -d scope=https://management.azure.com/.default`,

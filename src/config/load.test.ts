@@ -44,6 +44,7 @@ describe('loadConfig', () => {
     expect(config.server).toEqual({
       host: '127.0.0.1',
       port: 8443,
+      httpsPort: 8444,
       tls: {},
       tokens: {
         lifetimeSeconds: 86_700,

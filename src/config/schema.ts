@@ -132,6 +132,8 @@ const directorySchema = z.strictObject({
 const serverSchema = z.strictObject({
   host: nonEmpty('a host name or IP address').default('127.0.0.1'),
   port: port().default(8443),
+  /** The extra HTTPS listener of `tessera up` (local CA), next to HTTP on `port`. */
+  httpsPort: port().default(8444),
   tls: tlsSchema.prefault({}),
   tokens: tokensSchema.prefault({}),
   directory: directorySchema.prefault({}),

@@ -1,5 +1,6 @@
 // Runs the cloud side: builds the services over an open store, listens, and keeps keys rotating.
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { TesseraConfig } from '../config/index.js';
@@ -9,7 +10,9 @@ import type { Clock, Store } from '../core/ports.js';
 import { createRbacEvaluator, seedBuiltInRoles } from '../core/rbac/index.js';
 import { createAccessTokenVerifier, localJwksResolver } from '../core/tokens/index.js';
 import { ensureDefaultSubscription } from './bootstrap.js';
+import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.js';
+import { ensureLocalTls } from './local-tls.js';
 import { createServerServices, type ServerServices, type ServiceSettings } from './services.js';
 
 /** How often the server checks for a due key rotation and forgets expired assertion ids. */
@@ -18,6 +21,10 @@ const MAINTENANCE_INTERVAL_MS = 60_000;
 export interface RunningServer {
   /** The URL the server answers at, no trailing slash. */
   readonly url: string;
+  /** The HTTPS listener's URL, when there is one besides (or as) `url`. */
+  readonly httpsUrl: string | undefined;
+  /** The local CA clients must trust for `httpsUrl` (from `localTls`). */
+  readonly caFile: string | undefined;
   readonly tenant: Tenant;
   /** The first subscription (created on first start). */
   readonly subscriptionId: string;
@@ -62,60 +69,95 @@ async function freePort(host: string): Promise<number> {
 
 /**
  * Starts the server on `config.server`: the default tenant, the built-in role definitions and the
- * first signing key exist before it answers; key rotation and replay-cache cleanup run every minute. Port 0 picks a free port.
+ * first signing key exist before it answers; key rotation and replay-cache cleanup run every
+ * minute. Port 0 picks a free port. With `server.tls` configured it serves HTTPS on
+ * `server.port`; otherwise HTTP there and, with `localTls` (`tessera up`), also HTTPS on
+ * `server.httpsPort` with a certificate from a local CA made in the data directory.
  */
 export async function startServer(options: {
   config: TesseraConfig;
   store: Store;
   logger: Logger;
   clock?: Clock;
+  localTls?: boolean;
 }): Promise<RunningServer> {
   const { config, store, logger } = options;
   const clock = options.clock ?? { now: () => Date.now() };
   const { host, tls } = config.server;
   const port = config.server.port === 0 ? await freePort(host) : config.server.port;
-  const secure = tls.certFile !== undefined && tls.keyFile !== undefined;
-  const url = (config.publicUrl ?? `${secure ? 'https' : 'http'}://${host}:${port}`).replace(
-    /\/+$/,
-    '',
-  );
-  const services = createServerServices(store, clock, serviceSettingsFrom(config, url));
+  const listeners: { url: string; port: number; https?: { cert: Buffer; key: Buffer } }[] = [];
+  let caFile: string | undefined;
+  if (tls.certFile !== undefined && tls.keyFile !== undefined) {
+    const https = { cert: await readFile(tls.certFile), key: await readFile(tls.keyFile) };
+    listeners.push({ url: `https://${host}:${port}`, port, https });
+  } else {
+    listeners.push({ url: `http://${host}:${port}`, port });
+    if (options.localTls === true) {
+      const httpsPort =
+        config.server.httpsPort === 0 ? await freePort(host) : config.server.httpsPort;
+      const local = await ensureLocalTls({
+        dataDir: config.dataDir,
+        dnsNames: ['localhost', ...(isIP(host) === 0 ? [host] : [])],
+        ipAddresses: ['127.0.0.1', '::1', ...(isIP(host) === 0 ? [] : [host])],
+        now: clock.now(),
+      });
+      caFile = local.caFile;
+      listeners.push({
+        url: `https://${host}:${httpsPort}`,
+        port: httpsPort,
+        https: { cert: local.cert, key: local.key },
+      });
+    }
+  }
+  const url = (config.publicUrl ?? listeners[0]?.url ?? '').replace(/\/+$/, '');
+  const urls = [url, ...listeners.map((l) => l.url).filter((u) => u !== url)];
+  const services = createServerServices(store, clock, {
+    ...serviceSettingsFrom(config, url),
+    alternateUrls: urls.slice(1),
+  });
   const tenant = await services.directory.ensureDefaultTenant();
   await seedBuiltInRoles(store, clock.now());
   await services.signingKeys.ensure();
-  const https =
-    tls.certFile !== undefined && tls.keyFile !== undefined
-      ? { cert: await readFile(tls.certFile), key: await readFile(tls.keyFile) }
-      : undefined;
   const subscriptionId = await ensureDefaultSubscription({ store, tenant, clock });
   const tenants = await store.tenants.list();
   const verifier = createAccessTokenVerifier({
     issuers: tenants.map((t) => services.issuerFor(t.id)),
-    audiences: managementAudiences(url),
+    audiences: urls.flatMap(managementAudiences),
     clock,
     keys: localJwksResolver(services.login.jwks),
   });
-  const arm = {
-    services: {
-      store,
-      clock,
-      rbac: createRbacEvaluator({ store, clock }),
-      newId: () => randomUUID(),
-    },
-    verifier,
-    authorizationUri: `${url}/${tenant.id}`,
-    publicUrl: url,
-  };
-  const app = await buildServer({
+  const armServices = {
     store,
     clock,
-    logger,
-    publicUrl: url,
-    login: services.login,
-    arm,
-    https,
-  });
-  await app.listen({ host, port });
+    rbac: createRbacEvaluator({ store, clock }),
+    newId: () => randomUUID(),
+  };
+  const apps: FastifyInstance[] = [];
+  try {
+    for (const listener of listeners) {
+      const publicUrl = listener === listeners[0] ? url : listener.url;
+      const app = await buildServer({
+        store,
+        clock,
+        logger,
+        publicUrl,
+        login: services.login,
+        arm: {
+          services: armServices,
+          verifier,
+          authorizationUri: `${publicUrl}/${tenant.id}`,
+          publicUrl,
+        },
+        https: listener.https,
+      });
+      apps.push(app);
+      await app.listen({ host, port: listener.port });
+    }
+  } catch (error) {
+    await Promise.all(apps.map((a) => a.close()));
+    throw error;
+  }
+  const httpsUrl = listeners.find((l) => l.https !== undefined)?.url;
 
   const maintenance = setInterval(() => {
     void (async () => {
@@ -131,12 +173,14 @@ export async function startServer(options: {
 
   return {
     url,
+    httpsUrl,
+    caFile,
     tenant,
     subscriptionId,
     services,
     close: async () => {
       clearInterval(maintenance);
-      await app.close();
+      await Promise.all(apps.map((a) => a.close()));
     },
   };
 }

@@ -19,6 +19,8 @@ export interface ServiceSettings {
   readonly signingKeyRotationDays: number;
   readonly signingKeyPublishLeadHours: number;
   readonly certificateLifetimeDays: number;
+  /** Other URLs the same server answers at (an HTTPS listener): assertions may name them too. */
+  readonly alternateUrls?: readonly string[] | undefined;
 }
 
 /** The defaults of the configuration (`server.tokens`, `server.directory`) for `publicUrl`. */
@@ -72,7 +74,10 @@ export function createServerServices(
     clock,
     signingKey: () => signingKeys.signingKey(),
     issuerFor,
-    assertionAudiencesFor: (tenantId) => tokenEndpointsFor(settings.publicUrl, tenantId),
+    assertionAudiencesFor: (tenantId) =>
+      [settings.publicUrl, ...(settings.alternateUrls ?? [])].flatMap((u) =>
+        tokenEndpointsFor(u, tenantId),
+      ),
     tokenLifetimeSeconds: settings.tokenLifetimeSeconds,
   });
   const login: LoginServices = {

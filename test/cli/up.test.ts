@@ -2,6 +2,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,7 +108,15 @@ describe('a bad configuration exits 2 with one clear line', () => {
 describe('tessera up', () => {
   it('generates a master key once, loudly, keeps files private, and stops cleanly', async () => {
     const dataDir = join(dir, 'data');
-    const first = start(['up', '--data-dir', dataDir, '--set', 'server.port=0']);
+    const first = start([
+      'up',
+      '--data-dir',
+      dataDir,
+      '--set',
+      'server.port=0',
+      '--set',
+      'server.httpsPort=0',
+    ]);
     await until(first, 'ready');
     expect(first.output.stderr).toContain('NEW MASTER KEY GENERATED');
     // The login surface answers at the printed address, with a signing key already published.
@@ -116,6 +125,23 @@ describe('tessera up', () => {
     const doc = (await (await fetch(discovery ?? '')).json()) as { jwks_uri: string };
     const jwks = (await (await fetch(doc.jwks_uri)).json()) as { keys: unknown[] };
     expect(jwks.keys).toHaveLength(1);
+    // The HTTPS listener answers with a certificate from the local CA it names.
+    const httpsLine =
+      /HTTPS \(ARM\):\s+(\S+) \(for Azure SDKs: export NODE_EXTRA_CA_CERTS=(\S+)\)/.exec(
+        first.output.stdout,
+      );
+    expect(httpsLine).not.toBeNull();
+    const ca = await readFile(httpsLine?.[2] ?? '');
+    const jwksOverTls = await new Promise<string>((resolve, reject) => {
+      httpsGet(`${httpsLine?.[1] ?? ''}/common/discovery/keys`, { ca }, (response) => {
+        let text = '';
+        response.setEncoding('utf8').on('data', (d: string) => (text += d));
+        response.on('end', () => {
+          resolve(text);
+        });
+      }).on('error', reject);
+    });
+    expect((JSON.parse(jwksOverTls) as { keys: unknown[] }).keys).toHaveLength(1);
     // The curl line it prints gets a token, exactly as printed.
     expect((await stat(join(dataDir, 'admin.secret'))).mode & 0o777).toBe(0o600);
     const curl = /^\s+(curl -s .*)$/m.exec(first.output.stdout)?.[1];
@@ -135,7 +161,15 @@ describe('tessera up', () => {
     expect(first.output.stdout).toContain('tessera up: stopped');
 
     await chmod(dataDir, 0o755); // loosened by hand: the next start tightens it again
-    const second = start(['up', '--data-dir', dataDir, '--set', 'server.port=0']);
+    const second = start([
+      'up',
+      '--data-dir',
+      dataDir,
+      '--set',
+      'server.port=0',
+      '--set',
+      'server.httpsPort=0',
+    ]);
     await until(second, 'ready');
     expect(second.output.stderr).toBe('');
     expect(second.output.stdout).toContain('0 migration(s) applied');
@@ -146,7 +180,15 @@ describe('tessera up', () => {
 
   it('refuses a master key file others can read', async () => {
     const dataDir = join(dir, 'loose');
-    const starting = start(['up', '--data-dir', dataDir, '--set', 'server.port=0']);
+    const starting = start([
+      'up',
+      '--data-dir',
+      dataDir,
+      '--set',
+      'server.port=0',
+      '--set',
+      'server.httpsPort=0',
+    ]);
     await until(starting, 'ready');
     starting.kill('SIGTERM');
     await once(starting, 'exit');
@@ -182,7 +224,15 @@ describe('tessera up', () => {
 describe('tessera signing-key', () => {
   it('lists the keys and rotates on demand, normally and in an emergency', async () => {
     const dataDir = join(dir, 'keys');
-    const server = start(['up', '--data-dir', dataDir, '--set', 'server.port=0']);
+    const server = start([
+      'up',
+      '--data-dir',
+      dataDir,
+      '--set',
+      'server.port=0',
+      '--set',
+      'server.httpsPort=0',
+    ]);
     await until(server, 'ready');
     server.kill('SIGTERM');
     await once(server, 'exit');

@@ -7,6 +7,7 @@ import { type AppError, invalidParameter } from '../errors.js';
 x509.cryptoProvider.set(webcrypto);
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 /** Larger inputs are refused before parsing: a CSR or a certificate is a few kilobytes. */
 const MAX_INPUT_CHARS = 64 * 1024;
 
@@ -158,6 +159,51 @@ export async function issueCertificateFromCsr(opts: {
     ],
   });
   return { ...encode(certificate), publicKey: subjectKey };
+}
+
+/**
+ * Issues a TLS server certificate for `publicKey`, signed by `ca`: subject `CN={first name}`,
+ * subjectAltName with every DNS name and IP address (RFC 5280 section 4.2.1.6; clients check
+ * only the SAN), extendedKeyUsage serverAuth. For the local CA `tessera up` makes.
+ */
+export async function issueServerCertificate(opts: {
+  ca: { certificateDer: Buffer; privateKey: KeyObject };
+  publicKey: KeyObject;
+  dnsNames: readonly string[];
+  ipAddresses: readonly string[];
+  notBefore: number;
+  notAfter: number;
+}): Promise<EncodedCertificate> {
+  const caCertificate = new x509.X509Certificate(opts.ca.certificateDer);
+  const caAlgorithm = signingAlgorithmOf(createPublicKey(opts.ca.privateKey));
+  const subjectAlgorithm = signingAlgorithmOf(opts.publicKey);
+  const [signingKey, publicKey] = await Promise.all([
+    importPrivate(opts.ca.privateKey, caAlgorithm),
+    importPublic(opts.publicKey, subjectAlgorithm),
+  ]);
+  const names = [
+    ...opts.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+    ...opts.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
+  ];
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: new x509.Name([{ CN: [opts.dnsNames[0] ?? opts.ipAddresses[0] ?? 'localhost'] }]),
+    issuer: caCertificate.subjectName,
+    notBefore: new Date(opts.notBefore),
+    notAfter: new Date(opts.notAfter),
+    publicKey,
+    signingKey,
+    signingAlgorithm: caAlgorithm.sign,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([SERVER_AUTH], false),
+      new x509.SubjectAlternativeNameExtension(names, false),
+      await x509.SubjectKeyIdentifierExtension.create(publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(caCertificate.publicKey),
+    ],
+  });
+  return encode(certificate);
 }
 
 /**
