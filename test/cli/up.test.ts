@@ -62,7 +62,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('a bad configuration exits 2 with one clear line', () => {
+describe('a bad configuration exits 2 with one clear line', { timeout: 120_000 }, () => {
   it.each<[string, () => Promise<{ args: string[]; env?: Record<string, string> }>, RegExp]>([
     [
       'unknown key in the file',
@@ -105,7 +105,7 @@ describe('a bad configuration exits 2 with one clear line', () => {
   });
 });
 
-describe('tessera up', () => {
+describe('tessera up', { timeout: 120_000 }, () => {
   it('generates a master key once, loudly, keeps files private, and stops cleanly', async () => {
     const dataDir = join(dir, 'data');
     const first = start([
@@ -221,7 +221,7 @@ describe('tessera up', () => {
   });
 });
 
-describe('tessera signing-key', () => {
+describe('tessera signing-key', { timeout: 120_000 }, () => {
   it('lists the keys and rotates on demand, normally and in an emergency', async () => {
     const dataDir = join(dir, 'keys');
     const server = start([
