@@ -91,6 +91,11 @@ export interface ResourceStore {
   delete(id: string): Promise<boolean>;
   /** Deletes every resource whose id starts with `prefix + '/'` (case-insensitive); returns how many. */
   deleteUnder(prefix: string): Promise<number>;
+  /**
+   * Pages through the resources whose id starts with `prefix + '/'` (case-insensitive; not the
+   * resource at `prefix` itself), in id order: what {@link ResourceStore.deleteUnder} would delete.
+   */
+  listUnder(prefix: string, page: PageRequest): Promise<Page<Resource>>;
 }
 
 export interface AttachmentStore {

@@ -81,6 +81,31 @@ describe.each(storeTargets())('store contract (resources and roles) on $name', (
       expect(await store.resources.get(vmId('rg_1', 'e'))).toBeDefined();
       expect(await store.resources.get(vmId('rg1', 'a'))).toBeUndefined();
     });
+
+    it('lists what is under an id in pages, case-insensitively, without the id itself or look-alikes', async () => {
+      const group = `/subscriptions/${SUB}/resourceGroups/Tree_RG`;
+      await store.resources.put(resource(group, { type: 'Microsoft.Resources/resourceGroups' }));
+      const under = [
+        vmId('tree_rg', 'a'),
+        vmId('Tree_RG', 'b'),
+        `${vmId('Tree_RG', 'b')}/extensions/x`,
+      ];
+      for (const id of under) await store.resources.put(resource(id));
+      await store.resources.put(resource(vmId('tree_rg0', 'c')));
+      await store.resources.put(resource(vmId('treexrg', 'd')));
+
+      const first = await store.resources.listUnder(group.toUpperCase(), { limit: 2 });
+      expect(first.items.map((r) => r.id)).toEqual(under.slice(0, 2));
+      const second = await store.resources.listUnder(group, {
+        limit: 2,
+        cursor: first.nextCursor,
+      });
+      expect(second.items.map((r) => r.id)).toEqual(under.slice(2));
+      expect(second.nextCursor).toBeUndefined();
+      expect((await store.resources.listUnder(vmId('tree_rg', 'x'), { limit: 5 })).items).toEqual(
+        [],
+      );
+    });
   });
 
   describe('identity attachments', () => {

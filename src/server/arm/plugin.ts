@@ -8,6 +8,8 @@ import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
 import { fromFrameworkError } from '../http-errors.js';
 import type { ArmHandler, ArmServices, RouteMatcher } from './context.js';
 import { matchResourceGroups } from './resource-groups.js';
+import { matchUserAssignedIdentities } from './user-assigned-identities.js';
+import { matchVirtualMachines } from './virtual-machines.js';
 
 export interface ArmPluginOptions {
   readonly services: ArmServices;
@@ -23,7 +25,11 @@ export interface ArmPluginOptions {
  * The route tables, tried in order: each maps a path (split into segments, original case) to a
  * handler or passes. Each resource kind keeps its table in its own module.
  */
-const ROUTES: readonly RouteMatcher[] = [matchResourceGroups];
+const ROUTES: readonly RouteMatcher[] = [
+  matchResourceGroups,
+  matchUserAssignedIdentities,
+  matchVirtualMachines,
+];
 
 function route(segments: readonly string[]): ArmHandler | undefined {
   for (const match of ROUTES) {

@@ -1,6 +1,7 @@
 // Subscriptions (read) and resource groups (create, read, list, delete) on the ARM surface.
 import { AppError, notFound } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
+import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
 import {
   armResource,
   checkApiVersion,
@@ -35,7 +36,8 @@ function subscriptionNotFound(id: string): AppError {
   });
 }
 
-function groupNotFound(name: string): AppError {
+/** ARM's `ResourceGroupNotFound` (404). */
+export function groupNotFound(name: string): AppError {
   return notFound(`Resource group '${name}' could not be found.`, {
     wire: { arm: 'ResourceGroupNotFound' },
   });
@@ -69,7 +71,11 @@ function renderGroup(resource: Resource): unknown {
   });
 }
 
-async function subscription(services: ArmServices, id: string): Promise<Resource> {
+/**
+ * The subscription `id`: `InvalidSubscriptionId` (400) if it is not a GUID,
+ * `SubscriptionNotFound` (404) if there is none.
+ */
+export async function requireSubscription(services: ArmServices, id: string): Promise<Resource> {
   if (!isGuid(id)) throw invalidSubscriptionId(id);
   const found = await services.store.resources.get(subscriptionPath(id));
   if (found?.type !== SUBSCRIPTIONS) throw subscriptionNotFound(id);
@@ -102,7 +108,7 @@ export async function getSubscription(
   id: string,
 ): Promise<ArmResponse> {
   checkApiVersion(SUBSCRIPTIONS, request.query);
-  const found = await subscription(services, id);
+  const found = await requireSubscription(services, id);
   await authorize(services, request, SUBSCRIPTION_READ, found.id);
   return { status: 200, body: renderSubscription(found) };
 }
@@ -114,7 +120,7 @@ export async function listGroups(
   subscriptionId: string,
 ): Promise<ArmResponse> {
   checkApiVersion(GROUPS, request.query);
-  const sub = await subscription(services, subscriptionId);
+  const sub = await requireSubscription(services, subscriptionId);
   const { top, skipToken } = parseListQuery(request.query);
   const page = await services.store.resources.list(
     { subscriptionId: sub.subscriptionId, type: GROUPS },
@@ -146,7 +152,7 @@ export async function handleGroup(
   name: string,
 ): Promise<ArmResponse> {
   checkApiVersion(GROUPS, request.query);
-  const sub = await subscription(services, subscriptionId);
+  const sub = await requireSubscription(services, subscriptionId);
   validateResourceGroupName(name);
   const id = `${sub.id}/resourceGroups/${name}`;
   const { store, clock } = services;
@@ -194,10 +200,9 @@ export async function handleGroup(
       await authorize(services, request, GROUP_DELETE, id);
       const found = await store.resources.get(id);
       if (found?.type !== GROUPS) throw groupNotFound(name);
-      // Everything in the group goes with it, in one transaction.
+      // Everything in the group goes with it, identities' principals included, in one transaction.
       await store.transaction(async (tx) => {
-        await tx.resources.deleteUnder(found.id);
-        await tx.resources.delete(found.id);
+        await deleteResourceTree(tx, found.id);
       });
       return { status: 200 };
     }

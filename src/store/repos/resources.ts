@@ -19,6 +19,14 @@ const toResource = (row: ResourcesTable): Resource => ({
   updatedAt: row.updated_at,
 });
 
+/**
+ * The key range of the ids under `prefix`: a range rather than `like`, as ids may hold `_`, a
+ * `like` wildcard. '0' is the character after '/'.
+ */
+function underRange(prefix: string): [low: string, high: string] {
+  return [`${keyOf(prefix)}/`, `${keyOf(prefix)}0`];
+}
+
 export class SqlResourceStore implements ResourceStore {
   constructor(private readonly db: Executor) {}
 
@@ -87,10 +95,24 @@ export class SqlResourceStore implements ResourceStore {
     return affected(result) > 0;
   }
 
+  async listUnder(prefix: string, page: PageRequest): Promise<Page<Resource>> {
+    const [low, high] = underRange(prefix);
+    let query = this.db
+      .selectFrom('resources')
+      .selectAll()
+      .where('id_key', '>=', low)
+      .where('id_key', '<', high)
+      .orderBy('id_key')
+      .limit(page.limit + 1);
+    if (page.cursor !== undefined) {
+      const [after] = decodeCursor(page.cursor, ['string']) as [string];
+      query = query.where('id_key', '>', after);
+    }
+    return toPage(await query.execute(), page.limit, toResource, (r) => [r.id_key]);
+  }
+
   async deleteUnder(prefix: string): Promise<number> {
-    // A range on the key rather than `like`: ids may hold `_`, a `like` wildcard.
-    const low = `${keyOf(prefix)}/`;
-    const high = `${keyOf(prefix)}0`; // '0' is the character after '/'
+    const [low, high] = underRange(prefix);
     const result = await this.db
       .deleteFrom('resources')
       .where('id_key', '>=', low)

@@ -1,0 +1,379 @@
+// Microsoft.Compute/virtualMachines on the ARM surface: create, update, read, list, delete, identities.
+import { AppError, conflict, notFound } from '../../core/errors.js';
+import type { Resource } from '../../core/model.js';
+import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
+import {
+  checkApiVersion,
+  type IdentityFormat,
+  identityFormat,
+  listPage,
+  parseIdentity,
+  parseJsonObject,
+  parseListQuery,
+  validateResourceGroupName,
+  validateResourceName,
+  validateTags,
+} from '../../wire/arm/index.js';
+import {
+  type ArmHandler,
+  type ArmRequest,
+  type ArmResponse,
+  type ArmServices,
+  authorize,
+  type RouteMatcher,
+} from './context.js';
+import { groupNotFound, requireSubscription } from './resource-groups.js';
+import {
+  parseVmProperties,
+  patchVmProperties,
+  renderSystemIdentity,
+  renderVm,
+  VM_TYPE,
+} from './vm-body.js';
+import {
+  applyIdentity,
+  type CurrentIdentity,
+  keepIdentity,
+  NO_CURRENT_IDENTITY,
+  planIdentity,
+  readVmIdentity,
+} from './vm-identity.js';
+
+const VM_READ = 'Microsoft.Compute/virtualMachines/read';
+const VM_WRITE = 'Microsoft.Compute/virtualMachines/write';
+const VM_DELETE = 'Microsoft.Compute/virtualMachines/delete';
+const IDENTITY_READ = 'Microsoft.ManagedIdentity/identities/read';
+const IDENTITIES = 'Microsoft.ManagedIdentity/identities';
+const GROUPS = 'Microsoft.Resources/resourceGroups';
+
+/** Where a VM lives: its subscription's tenant, its group's stored id, and its own id. */
+interface VmLocation {
+  readonly subscriptionId: string;
+  readonly tenantId: string;
+  /** The group's id as stored (original case), or as requested when the group is missing. */
+  readonly groupId: string;
+  readonly groupName: string;
+  readonly groupExists: boolean;
+}
+
+/** ARM's 404 for a missing VM (PROTOCOL.md 4.1, the same template as for identities). */
+function vmNotFound(name: string, group: string): AppError {
+  return notFound(
+    `The Resource '${VM_TYPE}/${name}' under resource group '${group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+    { wire: { arm: 'ResourceNotFound' } },
+  );
+}
+
+/** Tessera's text: Azure's answer for a VM without a system-assigned identity is not captured. */
+function systemIdentityNotFound(name: string, group: string): AppError {
+  return notFound(
+    `The Resource '${VM_TYPE}/${name}/providers/${IDENTITIES}/default' under resource group '${group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+    { wire: { arm: 'ResourceNotFound' } },
+  );
+}
+
+function locationRequired(): AppError {
+  return new AppError(
+    'InvalidParameter',
+    'The location property is required for this definition.',
+    {
+      status: 400,
+      wire: { arm: 'LocationRequired' },
+    },
+  );
+}
+
+/**
+ * ARM's `InvalidResourceLocation` (409) for a PUT naming another location. Source:
+ * https://github.com/fortinetsolutions/Azure-Templates/issues/8,
+ * https://github.com/MicrosoftDocs/azure-docs/issues/70422.
+ */
+function invalidResourceLocation(name: string, current: string, group: string, asked: string) {
+  return conflict(
+    `The resource '${name}' already exists in location '${current}' in resource group '${group}'. A resource with the same name cannot be created in location '${asked}'. Please select a new resource name.`,
+    { wire: { arm: 'InvalidResourceLocation' } },
+  );
+}
+
+const normaliseLocation = (location: string): string => location.toLowerCase().replaceAll(' ', '');
+
+async function locate(
+  services: ArmServices,
+  subscriptionId: string,
+  groupName?: string,
+): Promise<VmLocation> {
+  const sub = await requireSubscription(services, subscriptionId);
+  const tenantId = (sub.properties as { tenantId?: string }).tenantId ?? '';
+  if (groupName === undefined) {
+    const { subscriptionId: id } = sub;
+    return { subscriptionId: id, tenantId, groupId: sub.id, groupName: '', groupExists: false };
+  }
+  validateResourceGroupName(groupName);
+  const group = await services.store.resources.get(`${sub.id}/resourceGroups/${groupName}`);
+  const exists = group?.type === GROUPS;
+  return {
+    subscriptionId: sub.subscriptionId,
+    tenantId,
+    groupId: exists ? group.id : `${sub.id}/resourceGroups/${groupName}`,
+    groupName: exists ? group.name : groupName,
+    groupExists: exists,
+  };
+}
+
+async function getVm(services: ArmServices, id: string): Promise<Resource | undefined> {
+  const found = await services.store.resources.get(id);
+  return found?.type.toLowerCase() === VM_TYPE.toLowerCase() ? found : undefined;
+}
+
+/** `GET`, `PUT`, `PATCH` and `DELETE` of one VM. */
+async function handleVm(
+  services: ArmServices,
+  request: ArmRequest,
+  subscriptionId: string,
+  groupName: string,
+  name: string,
+): Promise<ArmResponse> {
+  const apiVersion = checkApiVersion(VM_TYPE, request.query);
+  const format = identityFormat(apiVersion);
+  const where = await locate(services, subscriptionId, groupName);
+  validateResourceName(VM_TYPE, name);
+  const requestedId = `${where.groupId}/providers/${VM_TYPE}/${name}`;
+  const action =
+    request.method === 'PUT' || request.method === 'PATCH'
+      ? VM_WRITE
+      : request.method === 'DELETE'
+        ? VM_DELETE
+        : VM_READ;
+  if (!['GET', 'PUT', 'PATCH', 'DELETE'].includes(request.method)) {
+    throw new AppError(
+      'MethodNotAllowed',
+      `The HTTP method '${request.method}' is not supported.`,
+      {
+        status: 405,
+      },
+    );
+  }
+  await authorize(services, request, action, requestedId);
+  if (!where.groupExists) throw groupNotFound(groupName);
+  const existing = await getVm(services, requestedId);
+
+  switch (request.method) {
+    case 'GET': {
+      if (existing === undefined) throw vmNotFound(name, groupName);
+      const identity = await readVmIdentity(services.store, existing.id);
+      return { status: 200, body: renderVm(existing, identity, format) };
+    }
+    case 'PUT':
+      return putVm(services, request, where, name, existing, format);
+    case 'PATCH': {
+      if (existing === undefined) throw vmNotFound(name, groupName);
+      return patchVm(services, request, where, existing, format);
+    }
+    default: {
+      if (existing === undefined) return { status: 204 };
+      // The system-assigned principal (found by the VM's id) goes everywhere; user-assigned
+      // identities stay, their attachments to the VM go with it.
+      await services.store.transaction((tx) => deleteResourceTree(tx, existing.id));
+      return { status: 200 };
+    }
+  }
+}
+
+async function putVm(
+  services: ArmServices,
+  request: ArmRequest,
+  where: VmLocation,
+  name: string,
+  existing: Resource | undefined,
+  format: IdentityFormat,
+): Promise<ArmResponse> {
+  const body = parseJsonObject(request.body);
+  const location = body.location;
+  if (typeof location !== 'string' || location.trim() === '') throw locationRequired();
+  const normalised = normaliseLocation(location);
+  if (existing !== undefined && existing.location !== null && existing.location !== normalised) {
+    throw invalidResourceLocation(existing.name, existing.location, where.groupName, normalised);
+  }
+  const tags = body.tags === undefined || body.tags === null ? {} : validateTags(body.tags);
+  const properties = parseVmProperties(body.properties);
+  const identity = parseIdentity(body.identity, { isPatch: false, format });
+  const now = services.clock.now();
+  const vm: Resource = {
+    id: existing?.id ?? `${where.groupId}/providers/${VM_TYPE}/${name}`,
+    type: VM_TYPE,
+    name: existing?.name ?? name,
+    subscriptionId: where.subscriptionId,
+    resourceGroup: where.groupName,
+    location: existing?.location ?? normalised,
+    tags,
+    // vmId is assigned once, at creation, and never changes.
+    properties: { vmId: vmIdOf(existing) ?? services.newId(), ...properties },
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+  };
+  return write(services, request, where, vm, existing, identity, false, format);
+}
+
+async function patchVm(
+  services: ArmServices,
+  request: ArmRequest,
+  where: VmLocation,
+  existing: Resource,
+  format: IdentityFormat,
+): Promise<ArmResponse> {
+  const body = parseJsonObject(request.body);
+  const tags =
+    body.tags === undefined || body.tags === null ? existing.tags : validateTags(body.tags);
+  const properties = patchVmProperties(existing.properties, body.properties);
+  const identity = parseIdentity(body.identity, { isPatch: true, format });
+  const vm: Resource = {
+    ...existing,
+    tags,
+    properties: { vmId: vmIdOf(existing) ?? services.newId(), ...properties },
+    updatedAt: services.clock.now(),
+  };
+  return write(services, request, where, vm, existing, identity, true, format);
+}
+
+/** Plans the identity change, then writes the VM and its identities in one transaction. */
+async function write(
+  services: ArmServices,
+  request: ArmRequest,
+  where: VmLocation,
+  vm: Resource,
+  existing: Resource | undefined,
+  identity: ReturnType<typeof parseIdentity>,
+  isPatch: boolean,
+  format: IdentityFormat,
+): Promise<ArmResponse> {
+  const current: CurrentIdentity =
+    existing === undefined ? NO_CURRENT_IDENTITY : await readVmIdentity(services.store, vm.id);
+  // A body without `identity` leaves the identities as they are, on PUT too (see compatibility.md).
+  const plan =
+    identity === undefined
+      ? keepIdentity(current)
+      : await planIdentity(services, request, vm.id, current, identity, isPatch);
+  const created = await services.store.transaction(async (tx) => {
+    const result = await tx.resources.put(vm);
+    await applyIdentity(tx, services, vm, plan, where.tenantId);
+    return result.created;
+  });
+  const after = await readVmIdentity(services.store, vm.id);
+  return { status: created ? 201 : 200, body: renderVm(vm, after, format) };
+}
+
+function vmIdOf(vm: Resource | undefined): string | undefined {
+  const vmId = vm?.properties.vmId;
+  return typeof vmId === 'string' ? vmId : undefined;
+}
+
+/** `GET …/virtualMachines` of a group, or of a subscription when `groupName` is undefined. */
+async function listVms(
+  services: ArmServices,
+  request: ArmRequest,
+  subscriptionId: string,
+  groupName: string | undefined,
+): Promise<ArmResponse> {
+  const apiVersion = checkApiVersion(VM_TYPE, request.query);
+  const format = identityFormat(apiVersion);
+  const where = await locate(services, subscriptionId, groupName);
+  if (groupName !== undefined && !where.groupExists) throw groupNotFound(groupName);
+  const { top, skipToken } = parseListQuery(request.query);
+  const page = await services.store.resources.list(
+    {
+      subscriptionId: where.subscriptionId,
+      type: VM_TYPE,
+      ...(groupName === undefined ? {} : { resourceGroup: where.groupName }),
+    },
+    { limit: top ?? 1000, ...(skipToken === undefined ? {} : { cursor: skipToken }) },
+  );
+  const visible: unknown[] = [];
+  for (const vm of page.items) {
+    const { allowed } = await services.rbac.check({
+      principalId: request.caller.objectId,
+      action: VM_READ,
+      scope: vm.id,
+    });
+    if (allowed) visible.push(renderVm(vm, await readVmIdentity(services.store, vm.id), format));
+  }
+  return {
+    status: 200,
+    body: listPage(visible, {
+      requestUrl: request.url,
+      ...(page.nextCursor === undefined ? {} : { skipToken: page.nextCursor }),
+    }),
+  };
+}
+
+/** `GET {vm}/providers/Microsoft.ManagedIdentity/identities/default`. */
+async function getSystemIdentity(
+  services: ArmServices,
+  request: ArmRequest,
+  subscriptionId: string,
+  groupName: string,
+  name: string,
+): Promise<ArmResponse> {
+  checkApiVersion(IDENTITIES, request.query);
+  if (request.method !== 'GET') {
+    throw new AppError(
+      'MethodNotAllowed',
+      `The HTTP method '${request.method}' is not supported.`,
+      {
+        status: 405,
+      },
+    );
+  }
+  const where = await locate(services, subscriptionId, groupName);
+  validateResourceName(VM_TYPE, name);
+  const vmId = `${where.groupId}/providers/${VM_TYPE}/${name}`;
+  await authorize(services, request, IDENTITY_READ, `${vmId}/providers/${IDENTITIES}/default`);
+  if (!where.groupExists) throw groupNotFound(groupName);
+  const vm = await getVm(services, vmId);
+  if (vm === undefined) throw vmNotFound(name, groupName);
+  const { system } = await readVmIdentity(services.store, vm.id);
+  if (system === undefined) throw systemIdentityNotFound(name, groupName);
+  return { status: 200, body: renderSystemIdentity(vm, system) };
+}
+
+const is = (segment: string | undefined, keyword: string): boolean =>
+  segment?.toLowerCase() === keyword.toLowerCase();
+
+/**
+ * `/subscriptions/{s}/providers/Microsoft.Compute/virtualMachines`,
+ * `/subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.Compute/virtualMachines[/{name}]`
+ * and `…/virtualMachines/{name}/providers/Microsoft.ManagedIdentity/identities/default`.
+ */
+export const matchVirtualMachines: RouteMatcher = (segments) => {
+  let decoded: string[];
+  try {
+    decoded = segments.map((segment) => decodeURIComponent(segment));
+  } catch {
+    return undefined; // a malformed escape: not a path of this module
+  }
+  const [first, sub, third] = decoded;
+  if (!is(first, 'subscriptions') || sub === undefined) return undefined;
+  const vmType = (offset: number): boolean =>
+    is(decoded[offset], 'providers') &&
+    is(decoded[offset + 1], 'Microsoft.Compute') &&
+    is(decoded[offset + 2], 'virtualMachines');
+  if (decoded.length === 5 && vmType(2)) {
+    return (s, r) => listVms(s, r, sub, undefined);
+  }
+  const group = decoded[3];
+  if (!is(third, 'resourceGroups') || group === undefined || !vmType(4)) return undefined;
+  if (decoded.length === 7) return (s, r) => listVms(s, r, sub, group);
+  const name = decoded[7];
+  if (name === undefined) return undefined;
+  let handler: ArmHandler | undefined;
+  if (decoded.length === 8) handler = (s, r) => handleVm(s, r, sub, group, name);
+  if (
+    decoded.length === 12 &&
+    is(decoded[8], 'providers') &&
+    is(decoded[9], 'Microsoft.ManagedIdentity') &&
+    is(decoded[10], 'identities') &&
+    is(decoded[11], 'default')
+  ) {
+    handler = (s, r) => getSystemIdentity(s, r, sub, group, name);
+  }
+  return handler;
+};
