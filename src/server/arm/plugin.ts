@@ -8,6 +8,7 @@ import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
 import { fromFrameworkError } from '../http-errors.js';
 import type { ArmHandler, ArmServices, RouteMatcher } from './context.js';
 import { matchResourceGroups } from './resource-groups.js';
+import { matchRoleAuthorization } from './role-assignments.js';
 import { matchUserAssignedIdentities } from './user-assigned-identities.js';
 import { matchVirtualMachines } from './virtual-machines.js';
 
@@ -29,6 +30,7 @@ const ROUTES: readonly RouteMatcher[] = [
   matchResourceGroups,
   matchUserAssignedIdentities,
   matchVirtualMachines,
+  matchRoleAuthorization,
 ];
 
 function route(segments: readonly string[]): ArmHandler | undefined {
@@ -104,5 +106,7 @@ export function armPlugin(app: FastifyInstance, options: ArmPluginOptions): Prom
 
   app.all('/subscriptions', handle);
   app.all('/subscriptions/*', handle);
+  // Tenant-level ids (role assignments and definitions at the root scope `/`).
+  app.all('/providers/*', handle);
   return Promise.resolve();
 }
