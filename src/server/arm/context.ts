@@ -66,3 +66,16 @@ export async function authorize(
     `The client '${client}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
   );
 }
+
+/** Whether a path segment is `keyword`, compared case-insensitively as ARM does. */
+export const isKeyword = (segment: string | undefined, keyword: string): boolean =>
+  segment?.toLowerCase() === keyword.toLowerCase();
+
+/** Percent-decodes path segments; undefined for a malformed escape (not a path ARM serves). */
+export function decodeSegments(segments: readonly string[]): string[] | undefined {
+  try {
+    return segments.map((segment) => decodeURIComponent(segment));
+  } catch {
+    return undefined;
+  }
+}

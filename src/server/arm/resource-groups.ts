@@ -8,6 +8,7 @@ import {
   invalidSubscriptionId,
   isGuid,
   listPage,
+  locationRequired,
   parseJsonObject,
   parseListQuery,
   validateResourceGroupName,
@@ -168,16 +169,7 @@ export async function handleGroup(
       await authorize(services, request, GROUP_WRITE, id);
       const body = parseJsonObject(request.body);
       const location = body.location;
-      if (typeof location !== 'string' || location === '') {
-        throw new AppError(
-          'InvalidParameter',
-          'The location property is required for this definition.',
-          {
-            status: 400,
-            wire: { arm: 'LocationRequired' },
-          },
-        );
-      }
+      if (typeof location !== 'string' || location === '') throw locationRequired();
       const tags = body.tags === undefined || body.tags === null ? {} : validateTags(body.tags);
       const existing = await store.resources.get(id);
       const now = clock.now();

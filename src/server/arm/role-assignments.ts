@@ -22,6 +22,8 @@ import {
   type ArmResponse,
   type ArmServices,
   authorize,
+  decodeSegments,
+  isKeyword,
   type RouteMatcher,
 } from './context.js';
 import {
@@ -353,26 +355,19 @@ export async function listRoleAssignments(
   };
 }
 
-const is = (segment: string | undefined, word: string): boolean =>
-  segment?.toLowerCase() === word.toLowerCase();
-
 /**
  * `{scope}/providers/Microsoft.Authorization/{roleAssignments|roleDefinitions}[/{name}]` for any
  * scope, the tenant root included (keywords in any case).
  */
 export const matchRoleAuthorization: RouteMatcher = (segments) => {
-  let decoded: string[];
-  try {
-    decoded = segments.map((segment) => decodeURIComponent(segment));
-  } catch {
-    return undefined; // a malformed escape: not a path of this module
-  }
+  const decoded = decodeSegments(segments);
+  if (decoded === undefined) return undefined;
   for (const tail of [3, 4]) {
     const at = decoded.length - tail;
     if (
       at < 0 ||
-      !is(decoded[at], 'providers') ||
-      !is(decoded[at + 1], 'Microsoft.Authorization')
+      !isKeyword(decoded[at], 'providers') ||
+      !isKeyword(decoded[at + 1], 'Microsoft.Authorization')
     ) {
       continue;
     }

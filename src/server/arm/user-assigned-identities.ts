@@ -1,5 +1,5 @@
 // User-assigned managed identities (Microsoft.ManagedIdentity/userAssignedIdentities) on the ARM surface.
-import { AppError, methodNotAllowed, notFound } from '../../core/errors.js';
+import { type AppError, methodNotAllowed } from '../../core/errors.js';
 import type { Principal, Resource } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
 import {
@@ -10,6 +10,8 @@ import {
   armError,
   armResource,
   checkApiVersion,
+  locationRequired,
+  resourceNotFound,
   listPage,
   parseJsonObject,
   parseListQuery,
@@ -42,29 +44,6 @@ interface IdentityProperties {
   readonly principalId: string;
   readonly clientId: string;
   readonly isolationScope: string;
-}
-
-/**
- * ARM's `ResourceNotFound` (404) for an identity, word for word.
- * Source: PROTOCOL.md 4.1 (azure-docs automation tutorial capture).
- */
-function identityNotFound(name: string, group: string): AppError {
-  return notFound(
-    `The Resource '${UAI}/${name}' under resource group '${group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
-    { wire: { arm: 'ResourceNotFound' } },
-  );
-}
-
-/** ARM's `LocationRequired` (400), as for resource groups. */
-function locationRequired(): AppError {
-  return new AppError(
-    'InvalidParameter',
-    'The location property is required for this definition.',
-    {
-      status: 400,
-      wire: { arm: 'LocationRequired' },
-    },
-  );
 }
 
 /** ARM's `InvalidResourceLocation`: a PUT may not move an existing resource. */
@@ -233,7 +212,7 @@ async function patchIdentity(
   return services.store.transaction(async (tx) => {
     const group = await requireGroup(tx, ctx.sub, ctx.group);
     const existing = await tx.resources.get(`${group.id}/providers/${UAI}/${ctx.name}`);
-    if (existing?.type !== UAI) throw identityNotFound(ctx.name, ctx.group);
+    if (existing?.type !== UAI) throw resourceNotFound(`${UAI}/${ctx.name}`, ctx.group);
     const kept = propertiesOf(existing);
     const identity: Resource = {
       ...existing,
@@ -275,7 +254,7 @@ export async function handleIdentity(
       await authorize(services, request, READ, id);
       await requireGroup(store, sub, group);
       const found = await store.resources.get(id);
-      if (found?.type !== UAI) throw identityNotFound(name, group);
+      if (found?.type !== UAI) throw resourceNotFound(`${UAI}/${name}`, group);
       return { status: 200, body: render(found, apiVersion) };
     }
     case 'PUT':

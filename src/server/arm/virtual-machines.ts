@@ -1,9 +1,11 @@
 // Microsoft.Compute/virtualMachines on the ARM surface: create, update, read, list, delete, identities.
-import { AppError, conflict, notFound } from '../../core/errors.js';
+import { AppError, conflict } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
 import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
 import {
   checkApiVersion,
+  locationRequired,
+  resourceNotFound,
   type IdentityFormat,
   identityFormat,
   listPage,
@@ -20,6 +22,8 @@ import {
   type ArmResponse,
   type ArmServices,
   authorize,
+  decodeSegments,
+  isKeyword,
   type RouteMatcher,
 } from './context.js';
 import { groupNotFound, requireSubscription } from './resource-groups.js';
@@ -56,31 +60,9 @@ interface VmLocation {
   readonly groupExists: boolean;
 }
 
-/** ARM's 404 for a missing VM (PROTOCOL.md 4.1, the same template as for identities). */
-function vmNotFound(name: string, group: string): AppError {
-  return notFound(
-    `The Resource '${VM_TYPE}/${name}' under resource group '${group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
-    { wire: { arm: 'ResourceNotFound' } },
-  );
-}
-
 /** Tessera's text: Azure's answer for a VM without a system-assigned identity is not captured. */
 function systemIdentityNotFound(name: string, group: string): AppError {
-  return notFound(
-    `The Resource '${VM_TYPE}/${name}/providers/${IDENTITIES}/default' under resource group '${group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
-    { wire: { arm: 'ResourceNotFound' } },
-  );
-}
-
-function locationRequired(): AppError {
-  return new AppError(
-    'InvalidParameter',
-    'The location property is required for this definition.',
-    {
-      status: 400,
-      wire: { arm: 'LocationRequired' },
-    },
-  );
+  return resourceNotFound(`${VM_TYPE}/${name}/providers/${IDENTITIES}/default`, group);
 }
 
 /**
@@ -159,14 +141,14 @@ async function handleVm(
 
   switch (request.method) {
     case 'GET': {
-      if (existing === undefined) throw vmNotFound(name, groupName);
+      if (existing === undefined) throw resourceNotFound(`${VM_TYPE}/${name}`, groupName);
       const identity = await readVmIdentity(services.store, existing.id);
       return { status: 200, body: renderVm(existing, identity, format) };
     }
     case 'PUT':
       return putVm(services, request, where, name, existing, format);
     case 'PATCH': {
-      if (existing === undefined) throw vmNotFound(name, groupName);
+      if (existing === undefined) throw resourceNotFound(`${VM_TYPE}/${name}`, groupName);
       return patchVm(services, request, where, existing, format);
     }
     default: {
@@ -329,14 +311,11 @@ async function getSystemIdentity(
   await authorize(services, request, IDENTITY_READ, `${vmId}/providers/${IDENTITIES}/default`);
   if (!where.groupExists) throw groupNotFound(groupName);
   const vm = await getVm(services, vmId);
-  if (vm === undefined) throw vmNotFound(name, groupName);
+  if (vm === undefined) throw resourceNotFound(`${VM_TYPE}/${name}`, groupName);
   const { system } = await readVmIdentity(services.store, vm.id);
   if (system === undefined) throw systemIdentityNotFound(name, groupName);
   return { status: 200, body: renderSystemIdentity(vm, system) };
 }
-
-const is = (segment: string | undefined, keyword: string): boolean =>
-  segment?.toLowerCase() === keyword.toLowerCase();
 
 /**
  * `/subscriptions/{s}/providers/Microsoft.Compute/virtualMachines`,
@@ -344,23 +323,19 @@ const is = (segment: string | undefined, keyword: string): boolean =>
  * and `…/virtualMachines/{name}/providers/Microsoft.ManagedIdentity/identities/default`.
  */
 export const matchVirtualMachines: RouteMatcher = (segments) => {
-  let decoded: string[];
-  try {
-    decoded = segments.map((segment) => decodeURIComponent(segment));
-  } catch {
-    return undefined; // a malformed escape: not a path of this module
-  }
+  const decoded = decodeSegments(segments);
+  if (decoded === undefined) return undefined;
   const [first, sub, third] = decoded;
-  if (!is(first, 'subscriptions') || sub === undefined) return undefined;
+  if (!isKeyword(first, 'subscriptions') || sub === undefined) return undefined;
   const vmType = (offset: number): boolean =>
-    is(decoded[offset], 'providers') &&
-    is(decoded[offset + 1], 'Microsoft.Compute') &&
-    is(decoded[offset + 2], 'virtualMachines');
+    isKeyword(decoded[offset], 'providers') &&
+    isKeyword(decoded[offset + 1], 'Microsoft.Compute') &&
+    isKeyword(decoded[offset + 2], 'virtualMachines');
   if (decoded.length === 5 && vmType(2)) {
     return (s, r) => listVms(s, r, sub, undefined);
   }
   const group = decoded[3];
-  if (!is(third, 'resourceGroups') || group === undefined || !vmType(4)) return undefined;
+  if (!isKeyword(third, 'resourceGroups') || group === undefined || !vmType(4)) return undefined;
   if (decoded.length === 7) return (s, r) => listVms(s, r, sub, group);
   const name = decoded[7];
   if (name === undefined) return undefined;
@@ -368,10 +343,10 @@ export const matchVirtualMachines: RouteMatcher = (segments) => {
   if (decoded.length === 8) handler = (s, r) => handleVm(s, r, sub, group, name);
   if (
     decoded.length === 12 &&
-    is(decoded[8], 'providers') &&
-    is(decoded[9], 'Microsoft.ManagedIdentity') &&
-    is(decoded[10], 'identities') &&
-    is(decoded[11], 'default')
+    isKeyword(decoded[8], 'providers') &&
+    isKeyword(decoded[9], 'Microsoft.ManagedIdentity') &&
+    isKeyword(decoded[10], 'identities') &&
+    isKeyword(decoded[11], 'default')
   ) {
     handler = (s, r) => getSystemIdentity(s, r, sub, group, name);
   }

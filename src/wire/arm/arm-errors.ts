@@ -147,3 +147,21 @@ export function invalidRequestContent(detail: string): AppError {
     `The request content was invalid and could not be deserialized: '${detail}'.`,
   );
 }
+
+/**
+ * `ResourceNotFound` (404) for a resource in a group, word for word, e.g. for
+ * `Microsoft.ManagedIdentity/userAssignedIdentities/id1` in `rg`.
+ * Source: PROTOCOL.md 4.1 (azure-docs automation tutorial capture).
+ */
+export function resourceNotFound(fullTypeAndName: string, group: string): AppError {
+  return armError(
+    'ResourceNotFound',
+    `The Resource '${fullTypeAndName}' under resource group '${group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+    { status: 404 },
+  );
+}
+
+/** `LocationRequired` (400): a PUT of a tracked resource (group, identity, VM) without `location`. */
+export function locationRequired(): AppError {
+  return armError('LocationRequired', 'The location property is required for this definition.');
+}

@@ -9,7 +9,9 @@ export {
   invalidResourceType,
   invalidSubscriptionId,
   linkedInvalidPropertyId,
+  locationRequired,
   noRegisteredProviderFound,
+  resourceNotFound,
 } from './arm-errors.js';
 export {
   API_VERSIONS,
