@@ -3,10 +3,10 @@ import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { createPrivateKey, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
+import { freePort } from '../src/server/runtime.js';
 import { type Benchmark, type Measurement, measure } from './harness.js';
 
 interface ServerInfo {
@@ -17,23 +17,18 @@ interface ServerInfo {
   privateKeyPem: string;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  return typeof address === 'object' && address !== null ? address.port : 0;
-}
-
 async function startServer(): Promise<{
   child: ChildProcessByStdio<null, Readable, null>;
   info: ServerInfo;
 }> {
   const script = fileURLToPath(new URL('./token-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, String(await freePort())], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', script, String(await freePort('127.0.0.1'))],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   child.stdout.setEncoding('utf8');
   while (!out.includes('\n')) {

@@ -54,7 +54,11 @@ export function managementAudiences(publicUrl: string): string[] {
   );
 }
 
-async function freePort(host: string): Promise<number> {
+/**
+ * A port the OS reports free on `host` now. Another process may take it before the caller
+ * listens; the server needs its URL (token issuer, audiences) before it can listen.
+ */
+export async function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

@@ -7,6 +7,7 @@ import { createCertificateSigningRequest } from '../../src/core/keys/x509.js';
 import type { Principal, Tenant } from '../../src/core/model.js';
 import type { Store } from '../../src/core/ports.js';
 import { buildServer } from '../../src/server/app.js';
+import { freePort } from '../../src/server/runtime.js';
 import {
   createServerServices,
   defaultServiceSettings,
@@ -43,20 +44,8 @@ export async function startLogin(target: StoreTarget): Promise<LoginHarness> {
   const logger = createLogger({ level: 'silent' });
   let app: FastifyInstance | undefined;
   try {
-    // The public URL must be known before the port is: listen first, then build with the port.
-    const probe = await import('node:net').then(
-      (net) =>
-        new Promise<number>((resolve, reject) => {
-          const server = net.createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => {
-            const address = server.address();
-            server.close(() => {
-              resolve(typeof address === 'object' && address !== null ? address.port : 0);
-            });
-          });
-        }),
-    );
+    // The public URL must be known before the server listens (issuer, assertion audience).
+    const probe = await freePort('127.0.0.1');
     const url = `http://127.0.0.1:${probe}`;
     const services = createServerServices(store, clock, defaultServiceSettings(url));
     const tenant = await services.directory.ensureDefaultTenant();
