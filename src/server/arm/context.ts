@@ -17,6 +17,11 @@ export interface ArmServices {
   readonly rbac: Authorizer;
   /** Generates request ids and resource GUIDs. */
   readonly newId: () => string;
+  /**
+   * The data-plane URI of a key vault (`properties.vaultUri`); default
+   * `https://{name}.vault.azure.net/`. The Key Vault data-plane work sets it from the config.
+   */
+  readonly vaultUriFor?: (name: string) => string;
 }
 
 /** One authenticated ARM request. */

@@ -7,6 +7,7 @@ import { renderArmError } from '../../wire/errors/index.js';
 import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
 import { fromFrameworkError } from '../http-errors.js';
 import type { ArmHandler, ArmServices, RouteMatcher } from './context.js';
+import { matchKeyVaults } from './key-vaults.js';
 import { matchResourceGroups } from './resource-groups.js';
 import { matchRoleAuthorization } from './role-assignments.js';
 import { matchUserAssignedIdentities } from './user-assigned-identities.js';
@@ -31,6 +32,7 @@ const ROUTES: readonly RouteMatcher[] = [
   matchUserAssignedIdentities,
   matchVirtualMachines,
   matchRoleAuthorization,
+  matchKeyVaults,
 ];
 
 function route(segments: readonly string[]): ArmHandler | undefined {

@@ -10,7 +10,6 @@ import {
   listPage,
   locationRequired,
   parseJsonObject,
-  parseListQuery,
   validateResourceGroupName,
   validateTags,
 } from '../../wire/arm/index.js';
@@ -21,6 +20,7 @@ import {
   authorize,
   type RouteMatcher,
 } from './context.js';
+import { listReadable } from './list.js';
 
 const SUBSCRIPTIONS = 'Microsoft.Resources/subscriptions';
 const GROUPS = 'Microsoft.Resources/resourceGroups';
@@ -122,27 +122,13 @@ export async function listGroups(
 ): Promise<ArmResponse> {
   checkApiVersion(GROUPS, request.query);
   const sub = await requireSubscription(services, subscriptionId);
-  const { top, skipToken } = parseListQuery(request.query);
-  const page = await services.store.resources.list(
+  return listReadable(
+    services,
+    request,
     { subscriptionId: sub.subscriptionId, type: GROUPS },
-    { limit: top ?? 1000, ...(skipToken === undefined ? {} : { cursor: skipToken }) },
+    GROUP_READ,
+    (group) => renderGroup(group),
   );
-  const visible: unknown[] = [];
-  for (const group of page.items) {
-    const { allowed } = await services.rbac.check({
-      principalId: request.caller.objectId,
-      action: GROUP_READ,
-      scope: group.id,
-    });
-    if (allowed) visible.push(renderGroup(group));
-  }
-  return {
-    status: 200,
-    body: listPage(visible, {
-      requestUrl: request.url,
-      ...(page.nextCursor === undefined ? {} : { skipToken: page.nextCursor }),
-    }),
-  };
 }
 
 /** `GET`, `PUT` and `DELETE` of `/subscriptions/{id}/resourcegroups/{name}`. */

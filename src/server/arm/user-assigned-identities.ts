@@ -12,9 +12,7 @@ import {
   checkApiVersion,
   locationRequired,
   resourceNotFound,
-  listPage,
   parseJsonObject,
-  parseListQuery,
   validateResourceName,
   validateTags,
 } from '../../wire/arm/index.js';
@@ -25,6 +23,7 @@ import {
   authorize,
   type RouteMatcher,
 } from './context.js';
+import { listReadable } from './list.js';
 import { groupNotFound, requireSubscription } from './resource-groups.js';
 
 const NAMESPACE = 'Microsoft.ManagedIdentity';
@@ -296,31 +295,17 @@ export async function listIdentities(
   const sub = await requireSubscription(services, route.subscriptionId);
   const group =
     route.group === undefined ? undefined : await requireGroup(services.store, sub, route.group);
-  const { top, skipToken } = parseListQuery(request.query);
-  const page = await services.store.resources.list(
+  return listReadable(
+    services,
+    request,
     {
       subscriptionId: sub.subscriptionId,
       type: UAI,
       ...(group === undefined ? {} : { resourceGroup: group.name }),
     },
-    { limit: top ?? 1000, ...(skipToken === undefined ? {} : { cursor: skipToken }) },
+    READ,
+    (identity) => render(identity, apiVersion),
   );
-  const visible: unknown[] = [];
-  for (const identity of page.items) {
-    const { allowed } = await services.rbac.check({
-      principalId: request.caller.objectId,
-      action: READ,
-      scope: identity.id,
-    });
-    if (allowed) visible.push(render(identity, apiVersion));
-  }
-  return {
-    status: 200,
-    body: listPage(visible, {
-      requestUrl: request.url,
-      ...(page.nextCursor === undefined ? {} : { skipToken: page.nextCursor }),
-    }),
-  };
 }
 
 const isIdentityType = (namespace: string | undefined, kind: string | undefined): boolean =>

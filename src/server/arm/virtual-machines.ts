@@ -8,10 +8,8 @@ import {
   resourceNotFound,
   type IdentityFormat,
   identityFormat,
-  listPage,
   parseIdentity,
   parseJsonObject,
-  parseListQuery,
   validateResourceGroupName,
   validateResourceName,
   validateTags,
@@ -26,6 +24,7 @@ import {
   isKeyword,
   type RouteMatcher,
 } from './context.js';
+import { listReadable } from './list.js';
 import { groupNotFound, requireSubscription } from './resource-groups.js';
 import {
   parseVmProperties,
@@ -260,31 +259,18 @@ async function listVms(
   const format = identityFormat(apiVersion);
   const where = await locate(services, subscriptionId, groupName);
   if (groupName !== undefined && !where.groupExists) throw groupNotFound(groupName);
-  const { top, skipToken } = parseListQuery(request.query);
-  const page = await services.store.resources.list(
+  return listReadable(
+    services,
+    request,
     {
       subscriptionId: where.subscriptionId,
       type: VM_TYPE,
       ...(groupName === undefined ? {} : { resourceGroup: where.groupName }),
     },
-    { limit: top ?? 1000, ...(skipToken === undefined ? {} : { cursor: skipToken }) },
+    VM_READ,
+    (vm) =>
+      readVmIdentity(services.store, vm.id).then((identity) => renderVm(vm, identity, format)),
   );
-  const visible: unknown[] = [];
-  for (const vm of page.items) {
-    const { allowed } = await services.rbac.check({
-      principalId: request.caller.objectId,
-      action: VM_READ,
-      scope: vm.id,
-    });
-    if (allowed) visible.push(renderVm(vm, await readVmIdentity(services.store, vm.id), format));
-  }
-  return {
-    status: 200,
-    body: listPage(visible, {
-      requestUrl: request.url,
-      ...(page.nextCursor === undefined ? {} : { skipToken: page.nextCursor }),
-    }),
-  };
 }
 
 /** `GET {vm}/providers/Microsoft.ManagedIdentity/identities/default`. */
