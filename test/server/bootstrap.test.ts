@@ -1,29 +1,23 @@
 // First start: built-in roles, an administrator who is Owner at `/`, its secret written once.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTempStore, type TempStore } from '../fixtures/temp-store.js';
 import { verifyClientSecret } from '../../src/core/directory/client-secret.js';
 import type { Store } from '../../src/core/ports.js';
 import { createRbacEvaluator, seedBuiltInRoles } from '../../src/core/rbac/index.js';
 import { ADMIN_SECRET_FILE, ensureAdministrator } from '../../src/server/bootstrap.js';
 import { createServerServices, defaultServiceSettings } from '../../src/server/services.js';
-import { openStore } from '../../src/store/index.js';
-import { TEST_MASTER_KEY } from '../fixtures/keys.js';
 
 describe('ensureAdministrator', () => {
-  let dir: string;
+  let tmp: TempStore;
   let store: Store;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tessera-bootstrap-'));
-    ({ store } = await openStore({
-      database: { driver: 'sqlite', file: join(dir, 't.db') },
-      masterKey: TEST_MASTER_KEY,
-    }));
+    tmp = await openTempStore('tessera-bootstrap-');
+    store = tmp.store;
   });
   afterAll(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
+    await tmp.close();
   });
 
   it('makes an Owner at / once, with a secret that authenticates, written 0600 once', async () => {
@@ -31,8 +25,8 @@ describe('ensureAdministrator', () => {
     const services = createServerServices(store, clock, defaultServiceSettings('http://x'));
     const tenant = await services.directory.ensureDefaultTenant();
     await seedBuiltInRoles(store, clock.now());
-    const first = await ensureAdministrator({ store, services, tenant, dataDir: dir, clock });
-    expect(first.secretFile).toBe(join(dir, ADMIN_SECRET_FILE));
+    const first = await ensureAdministrator({ store, services, tenant, dataDir: tmp.dir, clock });
+    expect(first.secretFile).toBe(join(tmp.dir, ADMIN_SECRET_FILE));
     expect((await stat(first.secretFile ?? '')).mode & 0o777).toBe(0o600);
     const secret = await readFile(first.secretFile ?? '', 'utf8');
     const [credential] = await store.credentials.listForPrincipal(first.principal.objectId);
@@ -48,7 +42,7 @@ describe('ensureAdministrator', () => {
       expect(decision).toMatchObject({ allowed: true, roleName: 'Owner' });
     }
 
-    const second = await ensureAdministrator({ store, services, tenant, dataDir: dir, clock });
+    const second = await ensureAdministrator({ store, services, tenant, dataDir: tmp.dir, clock });
     expect(second).toEqual({ principal: first.principal, secretFile: undefined });
     expect(await store.credentials.listForPrincipal(first.principal.objectId)).toHaveLength(1);
     const owners = await store.roles.listAssignmentsForPrincipalAtScopes(

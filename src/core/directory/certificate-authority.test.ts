@@ -1,11 +1,7 @@
 // Tests for the directory CA service on a real SQLite store: creation, sharing, renewal.
-import { mkdtemp, rm } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TEST_MASTER_KEY } from '../../../test/fixtures/keys.js';
-import { openStore } from '../../store/index.js';
+import { openTempStore, type TempStore } from '../../../test/fixtures/temp-store.js';
 import type { Store } from '../ports.js';
 import {
   createCertificateAuthorityService,
@@ -15,7 +11,7 @@ import {
 const T0 = Date.UTC(2025, 0, 1);
 const DAY = 86_400_000;
 
-let dir: string;
+let tmp: TempStore;
 let store: Store;
 const clock = {
   t: T0,
@@ -24,22 +20,13 @@ const clock = {
   },
 };
 
-const open = async (): Promise<Store> =>
-  (
-    await openStore({
-      database: { driver: 'sqlite', file: join(dir, 't.db') },
-      masterKey: TEST_MASTER_KEY,
-    })
-  ).store;
-
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tessera-ca-'));
-  store = await open();
+  tmp = await openTempStore('tessera-ca-');
+  store = tmp.store;
   clock.t = T0;
 });
 afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
+  await tmp.close();
 });
 
 describe('certificate authority service', () => {
@@ -71,7 +58,7 @@ describe('certificate authority service', () => {
     expect(fromB.certificateDer.equals(fromA.certificateDer)).toBe(true);
     expect(await store.certificateAuthorities.list()).toHaveLength(1);
 
-    const replica = await open();
+    const replica = await tmp.reopen();
     try {
       const c = createCertificateAuthorityService({ store: replica, clock });
       expect((await c.current()).certificateDer.equals(fromA.certificateDer)).toBe(true);

@@ -1,11 +1,7 @@
 // Tests for the directory (tenants, principals, credentials) on a real SQLite store.
 import { generateKeyPairSync, type KeyObject, X509Certificate } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TEST_MASTER_KEY } from '../../../test/fixtures/keys.js';
-import { openStore } from '../../store/index.js';
+import { openTempStore, type TempStore } from '../../../test/fixtures/temp-store.js';
 import { AppError } from '../errors.js';
 import type { Principal, Tenant } from '../model.js';
 import type { Store } from '../ports.js';
@@ -27,7 +23,7 @@ const T0 = Date.UTC(2025, 0, 1);
 const DAY = 86_400_000;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-let dir: string;
+let tmp: TempStore;
 let store: Store;
 let ca: CertificateAuthorityService;
 let directory: Directory;
@@ -40,20 +36,15 @@ const clock = {
 };
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tessera-directory-'));
-  const opened = await openStore({
-    database: { driver: 'sqlite', file: join(dir, 't.db') },
-    masterKey: TEST_MASTER_KEY,
-  });
-  store = opened.store;
+  tmp = await openTempStore('tessera-directory-');
+  store = tmp.store;
   clock.t = T0;
   ca = createCertificateAuthorityService({ store, clock });
   directory = createDirectory({ store, clock, ca });
   tenant = await directory.ensureDefaultTenant();
 });
 afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
+  await tmp.close();
 });
 
 async function expectAppError(promise: Promise<unknown>, code: string, message?: RegExp) {

@@ -1,10 +1,9 @@
 // Tests for token-signing key rotation, on a real SQLite store with a fake clock.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { createHash, X509Certificate } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openTempStore, type TempStore } from '../../../test/fixtures/temp-store.js';
 import { TEST_MASTER_KEY } from '../../../test/fixtures/keys.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../ports.js';
@@ -25,7 +24,7 @@ const {
   maxTokenLifetimeMs: MAX_TOKEN,
 } = DEFAULT_SIGNING_KEY_POLICY;
 
-let dir: string;
+let tmp: TempStore;
 let store: Store;
 const clock = {
   t: T0,
@@ -34,23 +33,13 @@ const clock = {
   },
 };
 
-async function open(): Promise<Store> {
-  return (
-    await openStore({
-      database: { driver: 'sqlite', file: join(dir, 't.db') },
-      masterKey: TEST_MASTER_KEY,
-    })
-  ).store;
-}
-
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tessera-signing-'));
-  store = await open();
+  tmp = await openTempStore('tessera-signing-');
+  store = tmp.store;
   clock.t = T0;
 });
 afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
+  await tmp.close();
 });
 
 const service = (s: Store = store, refreshMs = 1_000): SigningKeyService =>
@@ -244,7 +233,7 @@ describe('signing keys', () => {
 
   it('replicas on separate connections agree, and a duplicate from a race does not break selection', async () => {
     const a = service();
-    const replica = await open();
+    const replica = await tmp.reopen();
     try {
       const b = service(replica);
       const kidA = (await a.signingKey()).kid;
@@ -252,7 +241,7 @@ describe('signing keys', () => {
 
       // Simulate what two PostgreSQL replicas racing can leave: a second "first" key, written
       // concurrently with a slightly later activation, made in a database of its own.
-      const elsewhere = join(dir, 'other');
+      const elsewhere = join(tmp.dir, 'other');
       const other = (
         await openStore({
           database: { driver: 'sqlite', file: join(elsewhere, 't.db') },

@@ -1,10 +1,6 @@
 // Tests for the built-in role catalogue and its idempotent seeding, on a real SQLite store.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TEST_MASTER_KEY } from '../../../test/fixtures/keys.js';
-import { openStore } from '../../store/index.js';
+import { openTempStore, type TempStore } from '../../../test/fixtures/temp-store.js';
 import type { Store } from '../ports.js';
 import { actionMatches } from './actions.js';
 import { BUILT_IN_ROLE_IDS, BUILT_IN_ROLES, seedBuiltInRoles } from './builtin-roles.js';
@@ -115,20 +111,14 @@ describe('built-in roles', () => {
 });
 
 describe('seedBuiltInRoles', () => {
-  let dir: string;
+  let tmp: TempStore;
   let store: Store;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tessera-roles-'));
-    store = (
-      await openStore({
-        database: { driver: 'sqlite', file: join(dir, 't.db') },
-        masterKey: TEST_MASTER_KEY,
-      })
-    ).store;
+    tmp = await openTempStore('tessera-roles-');
+    store = tmp.store;
   });
   afterEach(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
+    await tmp.close();
   });
 
   it('creates every role once, then changes nothing', async () => {

@@ -1,11 +1,7 @@
 // Tests for the RBAC evaluator on a real SQLite store: inheritance, role semantics, caching.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TEST_MASTER_KEY } from '../../../test/fixtures/keys.js';
-import { openStore } from '../../store/index.js';
+import { openTempStore, type TempStore } from '../../../test/fixtures/temp-store.js';
 import { AppError } from '../errors.js';
 import type { Permission } from '../model.js';
 import type { Store } from '../ports.js';
@@ -28,7 +24,7 @@ const SET_SECRET = 'Microsoft.KeyVault/vaults/secrets/setSecret/action';
 const ALICE = 'a11ce000-0000-4000-8000-000000000001';
 const BOB = 'b0b00000-0000-4000-8000-000000000002';
 
-let dir: string;
+let tmp: TempStore;
 let store: Store;
 const clock = {
   t: T0,
@@ -38,19 +34,13 @@ const clock = {
 };
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tessera-rbac-'));
-  store = (
-    await openStore({
-      database: { driver: 'sqlite', file: join(dir, 't.db') },
-      masterKey: TEST_MASTER_KEY,
-    })
-  ).store;
+  tmp = await openTempStore('tessera-rbac-');
+  store = tmp.store;
   await seedBuiltInRoles(store, T0);
   clock.t = T0;
 });
 afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
+  await tmp.close();
 });
 
 async function assign(principalId: string, roleDefinitionId: string, scope: string) {

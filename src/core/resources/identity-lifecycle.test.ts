@@ -1,11 +1,7 @@
 // Tests for what goes with a deleted identity or resource tree, on a real SQLite store.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TEST_MASTER_KEY } from '../../../test/fixtures/keys.js';
-import { openStore } from '../../store/index.js';
+import { openTempStore, type TempStore } from '../../../test/fixtures/temp-store.js';
 import type { Principal, Resource } from '../model.js';
 import type { Store } from '../ports.js';
 import { BUILT_IN_ROLE_IDS, builtInRoleDefinitions } from '../rbac/index.js';
@@ -20,21 +16,17 @@ const uaiId = (group: string, name: string): string =>
 const vmId = (group: string, name: string): string =>
   `/subscriptions/${SUB}/resourceGroups/${group}/providers/Microsoft.Compute/virtualMachines/${name}`;
 
-let dir: string;
+let tmp: TempStore;
 let store: Store;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tessera-lifecycle-'));
-  ({ store } = await openStore({
-    database: { driver: 'sqlite', file: join(dir, 't.db') },
-    masterKey: TEST_MASTER_KEY,
-  }));
+  tmp = await openTempStore('tessera-lifecycle-');
+  store = tmp.store;
   await store.tenants.create({ id: TENANT, displayName: 'T', isDefault: true, createdAt: T0 });
   for (const role of builtInRoleDefinitions(T0)) await store.roles.putDefinition(role);
 });
 afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
+  await tmp.close();
 });
 
 function resource(id: string, type: string): Resource {
