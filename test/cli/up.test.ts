@@ -54,6 +54,25 @@ async function until(child: ReturnType<typeof start>, text: string): Promise<voi
   }
 }
 
+/** `tessera up` on a data dir, with ports chosen by the OS. */
+const upArgs = (dataDir: string): string[] => [
+  'up',
+  '--data-dir',
+  dataDir,
+  '--set',
+  'server.port=0',
+  '--set',
+  'server.httpsPort=0',
+];
+
+/** Starts `tessera up` until it is ready, then stops it: a first start that sets a data dir up. */
+async function upOnce(dataDir: string): Promise<void> {
+  const child = start(upArgs(dataDir));
+  await until(child, 'ready');
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tessera-cli-'));
@@ -108,15 +127,7 @@ describe('a bad configuration exits 2 with one clear line', { timeout: 120_000 }
 describe('tessera up', { timeout: 120_000 }, () => {
   it('generates a master key once, loudly, keeps files private, and stops cleanly', async () => {
     const dataDir = join(dir, 'data');
-    const first = start([
-      'up',
-      '--data-dir',
-      dataDir,
-      '--set',
-      'server.port=0',
-      '--set',
-      'server.httpsPort=0',
-    ]);
+    const first = start(upArgs(dataDir));
     await until(first, 'ready');
     expect(first.output.stderr).toContain('NEW MASTER KEY GENERATED');
     // The login surface answers at the printed address, with a signing key already published.
@@ -161,15 +172,7 @@ describe('tessera up', { timeout: 120_000 }, () => {
     expect(first.output.stdout).toContain('tessera up: stopped');
 
     await chmod(dataDir, 0o755); // loosened by hand: the next start tightens it again
-    const second = start([
-      'up',
-      '--data-dir',
-      dataDir,
-      '--set',
-      'server.port=0',
-      '--set',
-      'server.httpsPort=0',
-    ]);
+    const second = start(upArgs(dataDir));
     await until(second, 'ready');
     expect(second.output.stderr).toBe('');
     expect(second.output.stdout).toContain('0 migration(s) applied');
@@ -180,18 +183,7 @@ describe('tessera up', { timeout: 120_000 }, () => {
 
   it('refuses a master key file others can read', async () => {
     const dataDir = join(dir, 'loose');
-    const starting = start([
-      'up',
-      '--data-dir',
-      dataDir,
-      '--set',
-      'server.port=0',
-      '--set',
-      'server.httpsPort=0',
-    ]);
-    await until(starting, 'ready');
-    starting.kill('SIGTERM');
-    await once(starting, 'exit');
+    await upOnce(dataDir);
     await chmod(join(dataDir, 'master.key'), 0o644);
     const result = await run(['up', '--data-dir', dataDir]);
     expect(result.code).toBe(2);
@@ -224,18 +216,7 @@ describe('tessera up', { timeout: 120_000 }, () => {
 describe('tessera signing-key', { timeout: 120_000 }, () => {
   it('lists the keys and rotates on demand, normally and in an emergency', async () => {
     const dataDir = join(dir, 'keys');
-    const server = start([
-      'up',
-      '--data-dir',
-      dataDir,
-      '--set',
-      'server.port=0',
-      '--set',
-      'server.httpsPort=0',
-    ]);
-    await until(server, 'ready');
-    server.kill('SIGTERM');
-    await once(server, 'exit');
+    await upOnce(dataDir);
 
     const listed = await run(['signing-key', 'list', '--data-dir', dataDir]);
     expect(listed.code).toBe(0);
