@@ -1,12 +1,12 @@
 // Key vaults (Microsoft.KeyVault/vaults) on the ARM surface: RBAC-only vaults with their data-plane URI.
 import { type AppError, methodNotAllowed } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
-import type { Store } from '../../core/ports.js';
 import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
 import {
   armError,
   armResource,
   checkApiVersion,
+  invalidResourceLocation,
   locationRequired,
   parseJsonObject,
   resourceNotFound,
@@ -22,12 +22,11 @@ import {
   type RouteMatcher,
 } from './context.js';
 import { listReadable } from './list.js';
-import { groupNotFound, requireSubscription } from './resource-groups.js';
+import { normaliseLocation, requireGroup, requireSubscription } from './resource-groups.js';
 
 const NAMESPACE = 'Microsoft.KeyVault';
 const KIND = 'vaults';
 const VAULTS = `${NAMESPACE}/${KIND}`;
-const GROUPS = 'Microsoft.Resources/resourceGroups';
 const READ = `${VAULTS}/read`;
 const WRITE = `${VAULTS}/write`;
 const DELETE = `${VAULTS}/delete`;
@@ -69,17 +68,6 @@ const accessPoliciesUnsupported = (target: string): AppError =>
     target,
     `Access policies are not supported: Tessera's key vaults always use Azure RBAC ('properties.enableRbacAuthorization' is true).`,
   );
-
-/** ARM's `InvalidResourceLocation`: a PUT may not move an existing resource. */
-function locationChanged(name: string, group: string, existing: string, given: string): AppError {
-  return armError(
-    'InvalidResourceLocation',
-    `The resource '${name}' already exists in location '${existing}' in resource group '${group}'. A resource with the same name cannot be created in location '${given}'. Please select a new resource name.`,
-  );
-}
-
-/** ARM normalises locations: `West Europe` is `westeurope`. */
-const normaliseLocation = (location: string): string => location.toLowerCase().replaceAll(' ', '');
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -172,13 +160,6 @@ function render(services: ArmServices, resource: Resource): unknown {
   });
 }
 
-/** The resource group `name` of subscription `sub`, or ARM's `ResourceGroupNotFound`. */
-async function requireGroup(store: Store, sub: Resource, name: string): Promise<Resource> {
-  const group = await store.resources.get(`${sub.id}/resourceGroups/${name}`);
-  if (group?.type !== GROUPS) throw groupNotFound(name);
-  return group;
-}
-
 interface VaultContext {
   readonly sub: Resource;
   readonly group: string;
@@ -202,7 +183,7 @@ async function putVault(
     const id = `${group.id}/providers/${VAULTS}/${name}`;
     const existing = await tx.resources.get(id);
     if (existing !== undefined && existing.location !== location) {
-      throw locationChanged(existing.name, group.name, existing.location ?? '', location);
+      throw invalidResourceLocation(existing.name, existing.location ?? '', group.name, location);
     }
     const kept = existing === undefined ? undefined : propertiesOf(existing);
     const properties: VaultProperties = {

@@ -1,6 +1,7 @@
 // Subscriptions (read) and resource groups (create, read, list, delete) on the ARM surface.
 import { AppError, notFound } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
+import type { Store } from '../../core/ports.js';
 import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
 import {
   armResource,
@@ -165,7 +166,7 @@ export async function handleGroup(
         name: existing?.name ?? name,
         subscriptionId: sub.subscriptionId,
         resourceGroup: existing?.name ?? name,
-        location: existing?.location ?? location.toLowerCase().replaceAll(' ', ''),
+        location: existing?.location ?? normaliseLocation(location),
         tags,
         properties: {},
         createdAt: existing?.createdAt ?? now,
@@ -209,3 +210,14 @@ export const matchResourceGroups: RouteMatcher = (segments) => {
   }
   return undefined;
 };
+
+/** ARM normalises locations: `West Europe` is `westeurope`. */
+export const normaliseLocation = (location: string): string =>
+  location.toLowerCase().replaceAll(' ', '');
+
+/** The resource group `name` of subscription `sub`, or ARM's `ResourceGroupNotFound`. */
+export async function requireGroup(store: Store, sub: Resource, name: string): Promise<Resource> {
+  const group = await store.resources.get(`${sub.id}/resourceGroups/${name}`);
+  if (group?.type !== GROUPS) throw groupNotFound(name);
+  return group;
+}

@@ -1,5 +1,5 @@
 // User-assigned managed identities (Microsoft.ManagedIdentity/userAssignedIdentities) on the ARM surface.
-import { type AppError, methodNotAllowed } from '../../core/errors.js';
+import { methodNotAllowed } from '../../core/errors.js';
 import type { Principal, Resource } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
 import {
@@ -10,6 +10,7 @@ import {
   armError,
   armResource,
   checkApiVersion,
+  invalidResourceLocation,
   locationRequired,
   resourceNotFound,
   parseJsonObject,
@@ -24,12 +25,11 @@ import {
   type RouteMatcher,
 } from './context.js';
 import { listReadable } from './list.js';
-import { groupNotFound, requireSubscription } from './resource-groups.js';
+import { normaliseLocation, requireGroup, requireSubscription } from './resource-groups.js';
 
 const NAMESPACE = 'Microsoft.ManagedIdentity';
 const KIND = 'userAssignedIdentities';
 const UAI = `${NAMESPACE}/${KIND}`;
-const GROUPS = 'Microsoft.Resources/resourceGroups';
 const READ = `${UAI}/read`;
 const WRITE = `${UAI}/write`;
 const DELETE = `${UAI}/delete`;
@@ -45,18 +45,7 @@ interface IdentityProperties {
   readonly isolationScope: string;
 }
 
-/** ARM's `InvalidResourceLocation`: a PUT may not move an existing resource. */
-function locationChanged(name: string, group: string, existing: string, given: string): AppError {
-  return armError(
-    'InvalidResourceLocation',
-    `The resource '${name}' already exists in location '${existing}' in resource group '${group}'. A resource with the same name cannot be created in location '${given}'. Please select a new resource name.`,
-  );
-}
-
 const hasIsolationScope = (apiVersion: string): boolean => apiVersion >= ISOLATION_SCOPE_SINCE;
-
-/** ARM normalises locations: `West Europe` is `westeurope`. */
-const normaliseLocation = (location: string): string => location.toLowerCase().replaceAll(' ', '');
 
 /** Reads `properties.isolationScope` of a body, where the api-version has it; else `fallback`. */
 function isolationScopeOf(
@@ -112,13 +101,6 @@ function render(resource: Resource, apiVersion: string): unknown {
   });
 }
 
-/** The resource group `name` of subscription `sub`, or ARM's `ResourceGroupNotFound`. */
-async function requireGroup(store: Store, sub: Resource, name: string): Promise<Resource> {
-  const group = await store.resources.get(`${sub.id}/resourceGroups/${name}`);
-  if (group?.type !== GROUPS) throw groupNotFound(name);
-  return group;
-}
-
 /** The identity's service principal: a managed identity named after it, known by its id. */
 async function createPrincipal(
   services: ArmServices,
@@ -161,7 +143,7 @@ async function putIdentity(
     const id = `${group.id}/providers/${UAI}/${name}`;
     const existing = await tx.resources.get(id);
     if (existing !== undefined && existing.location !== location) {
-      throw locationChanged(existing.name, group.name, existing.location ?? '', location);
+      throw invalidResourceLocation(existing.name, existing.location ?? '', group.name, location);
     }
     const now = services.clock.now();
     let properties: IdentityProperties;

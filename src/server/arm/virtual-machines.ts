@@ -1,9 +1,10 @@
 // Microsoft.Compute/virtualMachines on the ARM surface: create, update, read, list, delete, identities.
-import { AppError, conflict } from '../../core/errors.js';
+import { AppError } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
 import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
 import {
   checkApiVersion,
+  invalidResourceLocation,
   locationRequired,
   resourceNotFound,
   type IdentityFormat,
@@ -25,7 +26,7 @@ import {
   type RouteMatcher,
 } from './context.js';
 import { listReadable } from './list.js';
-import { groupNotFound, requireSubscription } from './resource-groups.js';
+import { groupNotFound, normaliseLocation, requireSubscription } from './resource-groups.js';
 import {
   parseVmProperties,
   patchVmProperties,
@@ -63,20 +64,6 @@ interface VmLocation {
 function systemIdentityNotFound(name: string, group: string): AppError {
   return resourceNotFound(`${VM_TYPE}/${name}/providers/${IDENTITIES}/default`, group);
 }
-
-/**
- * ARM's `InvalidResourceLocation` (409) for a PUT naming another location. Source:
- * https://github.com/fortinetsolutions/Azure-Templates/issues/8,
- * https://github.com/MicrosoftDocs/azure-docs/issues/70422.
- */
-function invalidResourceLocation(name: string, current: string, group: string, asked: string) {
-  return conflict(
-    `The resource '${name}' already exists in location '${current}' in resource group '${group}'. A resource with the same name cannot be created in location '${asked}'. Please select a new resource name.`,
-    { wire: { arm: 'InvalidResourceLocation' } },
-  );
-}
-
-const normaliseLocation = (location: string): string => location.toLowerCase().replaceAll(' ', '');
 
 async function locate(
   services: ArmServices,
@@ -173,7 +160,13 @@ async function putVm(
   if (typeof location !== 'string' || location.trim() === '') throw locationRequired();
   const normalised = normaliseLocation(location);
   if (existing !== undefined && existing.location !== null && existing.location !== normalised) {
-    throw invalidResourceLocation(existing.name, existing.location, where.groupName, normalised);
+    throw invalidResourceLocation(
+      existing.name,
+      existing.location,
+      where.groupName,
+      normalised,
+      409,
+    );
   }
   const tags = body.tags === undefined || body.tags === null ? {} : validateTags(body.tags);
   const properties = parseVmProperties(body.properties);

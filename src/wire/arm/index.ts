@@ -4,6 +4,7 @@ export {
   invalidApiVersionParameter,
   invalidRequestContent,
   invalidResourceGroup,
+  invalidResourceLocation,
   invalidResourceName,
   invalidResourceNamespace,
   invalidResourceType,
