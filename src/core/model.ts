@@ -70,6 +70,11 @@ export interface Resource {
   readonly properties: Readonly<Record<string, unknown>>;
   readonly createdAt: EpochMs;
   readonly updatedAt: EpochMs;
+  /**
+   * Changes on every write (store-assigned; ignored when writing). ARM's `etag` where the
+   * envelope has one, and the version every read-modify-write checks before it writes.
+   */
+  readonly etag?: string;
 }
 
 export type AttachmentKind = 'SystemAssigned' | 'UserAssigned';
@@ -181,9 +186,10 @@ export interface VaultSecretVersion {
   readonly scheduledPurgeAt: EpochMs | null;
 }
 
-export type AuditOutcome = 'issued' | 'refused';
+/** `recorded`: a change worth an operator's attention (a deprecated extension installed). */
+export type AuditOutcome = 'issued' | 'refused' | 'recorded';
 
-/** One audit record: a token issued, or a request refused and why. Never holds a token. */
+/** One audit record: a token issued, a request refused and why, or a notable change. Never holds a token. */
 export interface AuditEvent {
   readonly id: string;
   readonly at: EpochMs;

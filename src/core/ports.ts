@@ -83,9 +83,23 @@ export interface ResourceQuery {
   readonly type?: string;
 }
 
+/** The condition a {@link ResourceStore.put} writes under (optimistic concurrency). */
+export interface PutCondition {
+  /**
+   * `undefined` (the default): write whatever is there. `null`: only if no resource has the id
+   * (a create). A string: only if the stored resource's `etag` is exactly this.
+   */
+  readonly ifMatch?: string | null;
+}
+
 export interface ResourceStore {
-  /** Creates or replaces a resource; returns whether it was created. Ids compare case-insensitively. */
-  put(resource: Resource): Promise<{ created: boolean }>;
+  /**
+   * Creates or replaces a resource; returns whether it was created and its new `etag` (a fresh
+   * opaque value on every write; the `etag` of the argument is ignored). Ids compare
+   * case-insensitively. When `condition.ifMatch` does not hold, writes nothing and fails with
+   * `PreconditionFailed` (412).
+   */
+  put(resource: Resource, condition?: PutCondition): Promise<{ created: boolean; etag: string }>;
   get(id: string): Promise<Resource | undefined>;
   list(query: ResourceQuery, page: PageRequest): Promise<Page<Resource>>;
   delete(id: string): Promise<boolean>;
@@ -96,6 +110,39 @@ export interface ResourceStore {
    * resource at `prefix` itself), in id order: what {@link ResourceStore.deleteUnder} would delete.
    */
   listUnder(prefix: string, page: PageRequest): Promise<Page<Resource>>;
+}
+
+/** One entry of the change feed: a VM or scale-set instance whose state changed, on one host. */
+export interface ComputeChange {
+  /** Grows with every entry, in commit order. */
+  readonly seq: number;
+  readonly at: EpochMs;
+  /** The VM or scale-set instance id (original case). */
+  readonly resourceId: string;
+  /** The host it is on, or was on before the change; null when it is on none. */
+  readonly hostId: string | null;
+}
+
+/**
+ * What changed, for agents: "which VMs on my host changed since N". Entries name a VM (or
+ * instance) and a host; the agent re-reads the VM's current state, so one entry per change is
+ * enough whatever changed (placement, identities, extensions, role assignments).
+ */
+export interface ChangeFeed {
+  /**
+   * Appends entries in the caller's transaction. Sequence numbers are assigned in commit order:
+   * once a reader has seen N, no entry below N appears later (writers serialize on the feed).
+   */
+  append(entries: readonly Omit<ComputeChange, 'seq'>[]): Promise<void>;
+  /** Entries after `afterSeq` for `hostId`, oldest first, at most `limit`. */
+  since(hostId: string, afterSeq: number, limit: number): Promise<readonly ComputeChange[]>;
+  /**
+   * The oldest retained and the newest sequence numbers (both 0 when empty). A reader whose
+   * position is below `oldest - 1` has missed purged entries and must read everything again.
+   */
+  bounds(): Promise<{ oldest: number; latest: number }>;
+  /** Drops entries recorded before `before`, keeping the newest; returns how many. */
+  purgeBefore(before: EpochMs): Promise<number>;
 }
 
 export interface AttachmentStore {
@@ -268,6 +315,7 @@ export interface Store {
   readonly credentials: CredentialStore;
   readonly resources: ResourceStore;
   readonly attachments: AttachmentStore;
+  readonly changes: ChangeFeed;
   readonly roles: RoleStore;
   readonly signingKeys: SigningKeyStore;
   readonly certificateAuthorities: CertificateAuthorityStore;

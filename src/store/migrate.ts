@@ -7,6 +7,7 @@ import { initialMigration } from './migrations/0001-initial.js';
 import { authorityAndReplayMigration } from './migrations/0002-authority-and-replay.js';
 import { singleDefaultTenantMigration } from './migrations/0003-single-default-tenant.js';
 import { roleAssignmentsPrincipalScopeMigration } from './migrations/0004-role-assignments-principal-scope.js';
+import { etagsAndChangeFeedMigration } from './migrations/0005-etags-and-change-feed.js';
 import type { Database } from './schema.js';
 
 /** The migrations, in order. Names sort in the order they run; never rename one that shipped. */
@@ -16,6 +17,7 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
     '0002-authority-and-replay': authorityAndReplayMigration,
     '0003-single-default-tenant': singleDefaultTenantMigration,
     '0004-role-assignments-principal-scope': roleAssignmentsPrincipalScopeMigration,
+    '0005-etags-and-change-feed': etagsAndChangeFeedMigration(dialect),
   };
 }
 

@@ -59,6 +59,15 @@ export interface ResourcesTable {
   properties: string;
   created_at: number;
   updated_at: number;
+  /** Null only for rows written before migration 0005 set it. */
+  etag: string | null;
+}
+
+export interface ComputeChangesTable {
+  seq: Generated<number>;
+  at: number;
+  resource_id: string;
+  host_id: string | null;
 }
 
 export interface IdentityAttachmentsTable {
@@ -175,6 +184,7 @@ export interface Database {
   credentials: CredentialsTable;
   resources: ResourcesTable;
   identity_attachments: IdentityAttachmentsTable;
+  compute_changes: ComputeChangesTable;
   role_definitions: RoleDefinitionsTable;
   role_assignments: RoleAssignmentsTable;
   signing_keys: SigningKeysTable;

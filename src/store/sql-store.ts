@@ -8,6 +8,7 @@ import { createGroupCommitLedger } from './group-commit.js';
 import { SqlAssertionReplayStore } from './repos/assertion-replay.js';
 import { SqlAttachmentStore } from './repos/attachments.js';
 import { SqlAuditLog } from './repos/audit.js';
+import { SqlChangeFeed } from './repos/change-feed.js';
 import { SqlCertificateAuthorityStore } from './repos/certificate-authorities.js';
 import { SqlCredentialStore } from './repos/credentials.js';
 import { SqlHostStore } from './repos/hosts.js';
@@ -44,6 +45,7 @@ function bind(parts: SqlStoreParts, executor: Kysely<Database>, inTransaction: b
     credentials: new SqlCredentialStore(executor),
     resources: new SqlResourceStore(executor),
     attachments: new SqlAttachmentStore(executor),
+    changes: new SqlChangeFeed(executor, dialect),
     roles: new SqlRoleStore(executor),
     signingKeys: new SqlSigningKeyStore(executor, cipher),
     certificateAuthorities: new SqlCertificateAuthorityStore(executor, cipher),

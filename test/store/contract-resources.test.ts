@@ -30,7 +30,7 @@ describe.each(storeTargets())('store contract (resources and roles) on $name', (
   describe('resources', () => {
     it('keeps the original case, compares ids case-insensitively, and reports create vs update', async () => {
       const id = vmId('Demo-RG', 'Demo-VM');
-      expect(await store.resources.put(resource(id, { tags: { env: 'dev' } }))).toEqual({
+      expect(await store.resources.put(resource(id, { tags: { env: 'dev' } }))).toMatchObject({
         created: true,
       });
       const again = resource(id.toLowerCase(), {
@@ -38,7 +38,7 @@ describe.each(storeTargets())('store contract (resources and roles) on $name', (
         updatedAt: T0 + 9,
         createdAt: T0 + 9,
       });
-      expect(await store.resources.put(again)).toEqual({ created: false });
+      expect(await store.resources.put(again)).toMatchObject({ created: false });
       const got = await store.resources.get(id.toUpperCase());
       expect(got?.id).toBe(id);
       expect(got?.tags).toEqual({ env: 'prod' });
@@ -105,6 +105,91 @@ describe.each(storeTargets())('store contract (resources and roles) on $name', (
       expect((await store.resources.listUnder(vmId('tree_rg', 'x'), { limit: 5 })).items).toEqual(
         [],
       );
+    });
+  });
+
+  describe('etags', () => {
+    it('gives every write a fresh etag and writes under If-Match only while it holds', async () => {
+      const id = vmId('etag-rg', 'vm');
+      const first = await store.resources.put(resource(id), { ifMatch: null });
+      expect(first.created).toBe(true);
+      expect((await store.resources.get(id))?.etag).toBe(first.etag);
+      // A create-only write of an existing id fails and changes nothing.
+      await expectAppError(
+        store.resources.put(resource(id, { tags: { lost: 'yes' } }), { ifMatch: null }),
+        'PreconditionFailed',
+        412,
+      );
+      const second = await store.resources.put(resource(id, { tags: { v: '2' } }), {
+        ifMatch: first.etag,
+      });
+      expect(second).toEqual({ created: false, etag: expect.any(String) as string });
+      expect(second.etag).not.toBe(first.etag);
+      // The first etag is stale now: the write is refused and the resource keeps version 2.
+      await expectAppError(
+        store.resources.put(resource(id, { tags: { v: 'stale' } }), { ifMatch: first.etag }),
+        'PreconditionFailed',
+        412,
+      );
+      await expectAppError(
+        store.resources.put(resource(vmId('etag-rg', 'missing')), { ifMatch: first.etag }),
+        'PreconditionFailed',
+        412,
+      );
+      const got = await store.resources.get(id);
+      expect(got?.tags).toEqual({ v: '2' });
+      expect(got?.etag).toBe(second.etag);
+      expect(await store.resources.get(vmId('etag-rg', 'missing'))).toBeUndefined();
+    });
+
+    it('lets exactly one of two writers holding the same etag win', async () => {
+      const id = vmId('etag-rg', 'race');
+      const { etag } = await store.resources.put(resource(id));
+      const results = await Promise.allSettled(
+        ['a', 'b'].map((v) =>
+          store.transaction((tx) =>
+            tx.resources.put(resource(id, { tags: { v } }), { ifMatch: etag }),
+          ),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    });
+  });
+
+  describe('change feed', () => {
+    it("returns a host's entries after a position, in order, and keeps the newest on purge", async () => {
+      const host = `host-${randomUUID()}`;
+      const other = `host-${randomUUID()}`;
+      const start = (await store.changes.bounds()).latest;
+      await store.changes.append([
+        { at: T0, resourceId: vmId('feed', 'a'), hostId: host },
+        { at: T0, resourceId: vmId('feed', 'b'), hostId: other },
+      ]);
+      await store.transaction((tx) =>
+        tx.changes.append([{ at: T0 + 5, resourceId: vmId('feed', 'c'), hostId: host }]),
+      );
+      await store.changes.append([{ at: T0 + 6, resourceId: vmId('feed', 'd'), hostId: null }]);
+      const mine = await store.changes.since(host, start, 10);
+      expect(mine.map((c) => c.resourceId)).toEqual([vmId('feed', 'a'), vmId('feed', 'c')]);
+      expect(mine[0]?.seq).toBeGreaterThan(start);
+      expect(mine[1]?.seq).toBeGreaterThan(mine[0]?.seq ?? Infinity);
+      expect(await store.changes.since(host, mine[0]?.seq ?? 0, 10)).toHaveLength(1);
+      expect(await store.changes.since(host, start, 1)).toHaveLength(1);
+      const { latest } = await store.changes.bounds();
+      expect(latest).toBeGreaterThanOrEqual((mine[1]?.seq ?? 0) + 1);
+
+      // A rolled-back transaction leaves no entry.
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.changes.append([{ at: T0, resourceId: vmId('feed', 'x'), hostId: host }]);
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      expect(await store.changes.since(host, start, 10)).toHaveLength(2);
+
+      expect(await store.changes.purgeBefore(Number.MAX_SAFE_INTEGER)).toBeGreaterThan(0);
+      const after = await store.changes.bounds();
+      expect(after).toEqual({ oldest: latest, latest });
     });
   });
 

@@ -1,7 +1,15 @@
 // ARM resources (subscriptions and resource groups included) in SQL, keyed case-insensitively.
 
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
-import type { Page, PageRequest, ResourceQuery, ResourceStore } from '../../core/ports.js';
+import type {
+  Page,
+  PageRequest,
+  PutCondition,
+  ResourceQuery,
+  ResourceStore,
+} from '../../core/ports.js';
 import { decodeCursor, toPage } from '../paging.js';
 import type { ResourcesTable } from '../schema.js';
 import { affected, type Executor, fromJson, keyOf, toJson } from './shared.js';
@@ -17,7 +25,21 @@ const toResource = (row: ResourcesTable): Resource => ({
   properties: fromJson<Record<string, unknown>>(row.properties),
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  etag: row.etag ?? `"m${String(row.updated_at)}"`,
 });
+
+/** A fresh strong entity tag, quoted as HTTP writes it. */
+const newEtag = (): string => `"${randomUUID()}"`;
+
+function preconditionFailed(id: string, condition: string | null): AppError {
+  return new AppError(
+    'PreconditionFailed',
+    condition === null
+      ? `The resource '${id}' already exists.`
+      : `The resource '${id}' has changed: its etag is no longer ${condition}.`,
+    { status: 412 },
+  );
+}
 
 /**
  * The key range of the ids under `prefix`: a range rather than `like`, as ids may hold `_`, a
@@ -30,8 +52,13 @@ function underRange(prefix: string): [low: string, high: string] {
 export class SqlResourceStore implements ResourceStore {
   constructor(private readonly db: Executor) {}
 
-  async put(r: Resource): Promise<{ created: boolean }> {
+  async put(
+    r: Resource,
+    condition: PutCondition = {},
+  ): Promise<{ created: boolean; etag: string }> {
     const idKey = keyOf(r.id);
+    const etag = newEtag();
+    const { ifMatch } = condition;
     const values = {
       id: r.id,
       type_key: keyOf(r.type),
@@ -45,19 +72,27 @@ export class SqlResourceStore implements ResourceStore {
       tags: toJson(r.tags),
       properties: toJson(r.properties),
       updated_at: r.updatedAt,
+      etag,
     };
     // Insert-or-nothing first, so two writers racing on a new id cannot both create it. An
     // update keeps the id's original case and creation time, as ARM does.
-    const inserted = await this.db
-      .insertInto('resources')
-      .values({ ...values, id_key: idKey, created_at: r.createdAt })
-      .onConflict((oc) => oc.column('id_key').doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return { created: true };
+    if (ifMatch === undefined || ifMatch === null) {
+      const inserted = await this.db
+        .insertInto('resources')
+        .values({ ...values, id_key: idKey, created_at: r.createdAt })
+        .onConflict((oc) => oc.column('id_key').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return { created: true, etag };
+      if (ifMatch === null) throw preconditionFailed(r.id, null);
+    }
     const changes: Partial<typeof values> = { ...values };
     delete changes.id;
-    await this.db.updateTable('resources').set(changes).where('id_key', '=', idKey).execute();
-    return { created: false };
+    let update = this.db.updateTable('resources').set(changes).where('id_key', '=', idKey);
+    if (typeof ifMatch === 'string') update = update.where('etag', '=', ifMatch);
+    const result = await update.executeTakeFirst();
+    if (typeof ifMatch === 'string' && affected(result) === 0)
+      throw preconditionFailed(r.id, ifMatch);
+    return { created: false, etag };
   }
 
   async get(id: string): Promise<Resource | undefined> {

@@ -1,0 +1,88 @@
+// Records, in the writer's transaction, which VMs changed on which hosts, for agents to catch up from.
+import type { EpochMs, Resource } from '../model.js';
+import type { Store } from '../ports.js';
+
+/** The ARM type of a virtual machine. */
+export const VM_RESOURCE_TYPE = 'Microsoft.Compute/virtualMachines';
+/** The ARM type of a scale set. */
+export const SCALE_SET_RESOURCE_TYPE = 'Microsoft.Compute/virtualMachineScaleSets';
+/** The ARM type of a scale-set instance (a VM of a scale set). */
+export const SCALE_SET_INSTANCE_TYPE = 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines';
+
+const BATCH = 500;
+
+/** The host a VM or instance is placed on (`properties.tessera.hostId`), if any. */
+export function hostOf(resource: Resource): string | null {
+  const tessera = resource.properties.tessera;
+  if (typeof tessera !== 'object' || tessera === null) return null;
+  const { hostId } = tessera as { hostId?: unknown };
+  return typeof hostId === 'string' ? hostId : null;
+}
+
+const isType = (resource: Resource, type: string): boolean =>
+  resource.type.toLowerCase() === type.toLowerCase();
+
+/** Every instance of the scale set `scaleSetId`, in id order. */
+export async function listScaleSetInstances(
+  store: Store,
+  scaleSetId: string,
+): Promise<Resource[]> {
+  const instances: Resource[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.resources.listUnder(scaleSetId, { limit: BATCH, cursor });
+    instances.push(...page.items.filter((r) => isType(r, SCALE_SET_INSTANCE_TYPE)));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return instances;
+}
+
+/**
+ * Records that the compute resources in `versions` changed. Pass every version the change
+ * touched, before and after (a VM that moved from host A to B must be reported to both): a VM or
+ * an instance gives one entry per distinct host; a scale set gives one per instance (read from
+ * `store`, so call it while the instances still exist); other types are ignored. Run it in the
+ * write's transaction so the entries commit with the change.
+ */
+export async function noteComputeChanged(
+  store: Store,
+  at: EpochMs,
+  versions: readonly (Resource | undefined)[],
+): Promise<void> {
+  const entries = new Map<string, { resourceId: string; hostId: string | null; at: EpochMs }>();
+  const add = (resource: Resource): void => {
+    const hostId = hostOf(resource);
+    entries.set(`${resource.id.toLowerCase()}\n${hostId ?? ''}`, {
+      resourceId: resource.id,
+      hostId,
+      at,
+    });
+  };
+  for (const resource of versions) {
+    if (resource === undefined) continue;
+    if (isType(resource, VM_RESOURCE_TYPE) || isType(resource, SCALE_SET_INSTANCE_TYPE)) {
+      add(resource);
+    } else if (isType(resource, SCALE_SET_RESOURCE_TYPE)) {
+      for (const instance of await listScaleSetInstances(store, resource.id)) add(instance);
+    }
+  }
+  if (entries.size > 0) await store.changes.append([...entries.values()]);
+}
+
+/**
+ * Records a change for every VM and scale set `principalId` is attached to: its role assignments
+ * changed, or it is about to be detached or deleted (call it before detaching, while the
+ * attachments still say where it is).
+ */
+export async function noteIdentityChanged(
+  store: Store,
+  at: EpochMs,
+  principalId: string,
+): Promise<void> {
+  const resources: Resource[] = [];
+  for (const attachment of await store.attachments.listForPrincipal(principalId)) {
+    const resource = await store.resources.get(attachment.resourceId);
+    if (resource !== undefined) resources.push(resource);
+  }
+  await noteComputeChanged(store, at, resources);
+}
