@@ -92,6 +92,7 @@ export function armPlugin(app: FastifyInstance, options: ArmPluginOptions): Prom
       method: request.method,
       path,
       query: request.query as Record<string, string | string[] | undefined>,
+      headers: request.headers,
       body: typeof request.body === 'string' ? request.body : '',
       url: `${options.publicUrl}${path}${search === '' ? '' : `?${search}`}`,
     });
