@@ -119,7 +119,7 @@ describe('ARM surface: user-assigned identities', () => {
     expect(got.body).toEqual(patched.body);
 
     const moved = await arm('PUT', `${path}?${V}`, { token: admin, body: { location: 'eastus' } });
-    expect([moved.status, errorCode(moved.body)]).toEqual([400, 'InvalidResourceLocation']);
+    expect([moved.status, errorCode(moved.body)]).toEqual([409, 'InvalidResourceLocation']);
   });
 
   it('answers a missing identity with ARM texts: 404 on GET and PATCH, 204 on DELETE', async () => {

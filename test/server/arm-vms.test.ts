@@ -317,7 +317,7 @@ describe('ARM surface: virtual machines', () => {
           identity: { type: 'UserAssigned', userAssignedIdentities: { 'not-an-id': {} } },
         },
         400,
-        'InvalidIdentityId',
+        'LinkedInvalidPropertyId',
       ],
       [
         'over 150',

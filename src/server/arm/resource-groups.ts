@@ -6,6 +6,7 @@ import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
 import {
   armResource,
   checkApiVersion,
+  invalidResourceGroupLocation,
   invalidSubscriptionId,
   isGuid,
   listPage,
@@ -19,6 +20,8 @@ import {
   type ArmResponse,
   type ArmServices,
   authorize,
+  checkPreconditions,
+  retryOnConflict,
   type RouteMatcher,
 } from './context.js';
 import { listReadable } from './list.js';
@@ -158,22 +161,29 @@ export async function handleGroup(
       const location = body.location;
       if (typeof location !== 'string' || location === '') throw locationRequired();
       const tags = body.tags === undefined || body.tags === null ? {} : validateTags(body.tags);
-      const existing = await store.resources.get(id);
-      const now = clock.now();
-      const group: Resource = {
-        id: existing?.id ?? id,
-        type: GROUPS,
-        name: existing?.name ?? name,
-        subscriptionId: sub.subscriptionId,
-        resourceGroup: existing?.name ?? name,
-        location: existing?.location ?? normaliseLocation(location),
-        tags,
-        properties: {},
-        createdAt: existing?.createdAt ?? now,
-        updatedAt: now,
-      };
-      const { created } = await store.resources.put(group);
-      return { status: created ? 201 : 200, body: renderGroup(group) };
+      return retryOnConflict(async () => {
+        const existing = await store.resources.get(id);
+        checkPreconditions(request, existing);
+        // ARM refuses to move a group (409) rather than keep its location silently.
+        if (existing?.location != null && existing.location !== normaliseLocation(location)) {
+          throw invalidResourceGroupLocation(location, existing.location);
+        }
+        const now = clock.now();
+        const group: Resource = {
+          id: existing?.id ?? id,
+          type: GROUPS,
+          name: existing?.name ?? name,
+          subscriptionId: sub.subscriptionId,
+          resourceGroup: existing?.name ?? name,
+          location: existing?.location ?? normaliseLocation(location),
+          tags,
+          properties: {},
+          createdAt: existing?.createdAt ?? now,
+          updatedAt: now,
+        };
+        const { created } = await store.resources.put(group, { ifMatch: existing?.etag ?? null });
+        return { status: created ? 201 : 200, body: renderGroup(group) };
+      });
     }
     case 'DELETE': {
       await authorize(services, request, GROUP_DELETE, id);

@@ -22,6 +22,8 @@ import {
   type ArmResponse,
   type ArmServices,
   authorize,
+  checkPreconditions,
+  retryOnConflict,
   type RouteMatcher,
 } from './context.js';
 import { listReadable } from './list.js';
@@ -138,49 +140,52 @@ async function putIdentity(
   if (typeof body.location !== 'string' || body.location.trim() === '') throw locationRequired();
   const location = normaliseLocation(body.location);
   const tags = body.tags === undefined || body.tags === null ? {} : validateTags(body.tags);
-  return services.store.transaction(async (tx) => {
-    const group = await requireGroup(tx, sub, ctx.group);
-    const id = `${group.id}/providers/${UAI}/${name}`;
-    const existing = await tx.resources.get(id);
-    if (existing !== undefined && existing.location !== location) {
-      throw invalidResourceLocation(existing.name, existing.location ?? '', group.name, location);
-    }
-    const now = services.clock.now();
-    let properties: IdentityProperties;
-    if (existing === undefined) {
-      const tenantId =
-        (sub.properties as { tenantId?: string }).tenantId ??
-        (await tx.tenants.getDefault())?.id ??
-        '';
-      const principal = await createPrincipal(services, tx, tenantId, id, name);
-      properties = {
-        tenantId: principal.tenantId,
-        principalId: principal.objectId,
-        clientId: principal.appId,
-        isolationScope: isolationScopeOf(body, apiVersion, 'None'),
+  return retryOnConflict(() =>
+    services.store.transaction(async (tx) => {
+      const group = await requireGroup(tx, sub, ctx.group);
+      const id = `${group.id}/providers/${UAI}/${name}`;
+      const existing = await tx.resources.get(id);
+      checkPreconditions(request, existing);
+      if (existing !== undefined && existing.location !== location) {
+        throw invalidResourceLocation(existing.name, existing.location ?? '', group.name, location);
+      }
+      const now = services.clock.now();
+      let properties: IdentityProperties;
+      if (existing === undefined) {
+        const tenantId =
+          (sub.properties as { tenantId?: string }).tenantId ??
+          (await tx.tenants.getDefault())?.id ??
+          '';
+        const principal = await createPrincipal(services, tx, tenantId, id, name);
+        properties = {
+          tenantId: principal.tenantId,
+          principalId: principal.objectId,
+          clientId: principal.appId,
+          isolationScope: isolationScopeOf(body, apiVersion, 'None'),
+        };
+      } else {
+        const kept = propertiesOf(existing);
+        properties = {
+          ...kept,
+          isolationScope: isolationScopeOf(body, apiVersion, kept.isolationScope),
+        };
+      }
+      const identity: Resource = {
+        id: existing?.id ?? id,
+        type: UAI,
+        name: existing?.name ?? name,
+        subscriptionId: sub.subscriptionId,
+        resourceGroup: group.name,
+        location,
+        tags,
+        properties: { ...properties },
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: now,
       };
-    } else {
-      const kept = propertiesOf(existing);
-      properties = {
-        ...kept,
-        isolationScope: isolationScopeOf(body, apiVersion, kept.isolationScope),
-      };
-    }
-    const identity: Resource = {
-      id: existing?.id ?? id,
-      type: UAI,
-      name: existing?.name ?? name,
-      subscriptionId: sub.subscriptionId,
-      resourceGroup: group.name,
-      location,
-      tags,
-      properties: { ...properties },
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-    };
-    const { created } = await tx.resources.put(identity);
-    return { status: created ? 201 : 200, body: render(identity, apiVersion) };
-  });
+      const { created } = await tx.resources.put(identity, { ifMatch: existing?.etag ?? null });
+      return { status: created ? 201 : 200, body: render(identity, apiVersion) };
+    }),
+  );
 }
 
 async function patchIdentity(
@@ -190,23 +195,26 @@ async function patchIdentity(
 ): Promise<ArmResponse> {
   const body = parseJsonObject(request.body);
   const tags = body.tags === undefined || body.tags === null ? undefined : validateTags(body.tags);
-  return services.store.transaction(async (tx) => {
-    const group = await requireGroup(tx, ctx.sub, ctx.group);
-    const existing = await tx.resources.get(`${group.id}/providers/${UAI}/${ctx.name}`);
-    if (existing?.type !== UAI) throw resourceNotFound(`${UAI}/${ctx.name}`, ctx.group);
-    const kept = propertiesOf(existing);
-    const identity: Resource = {
-      ...existing,
-      tags: tags ?? existing.tags,
-      properties: {
-        ...kept,
-        isolationScope: isolationScopeOf(body, ctx.apiVersion, kept.isolationScope),
-      },
-      updatedAt: services.clock.now(),
-    };
-    await tx.resources.put(identity);
-    return { status: 200, body: render(identity, ctx.apiVersion) };
-  });
+  return retryOnConflict(() =>
+    services.store.transaction(async (tx) => {
+      const group = await requireGroup(tx, ctx.sub, ctx.group);
+      const existing = await tx.resources.get(`${group.id}/providers/${UAI}/${ctx.name}`);
+      checkPreconditions(request, existing?.type === UAI ? existing : undefined);
+      if (existing?.type !== UAI) throw resourceNotFound(`${UAI}/${ctx.name}`, ctx.group);
+      const kept = propertiesOf(existing);
+      const identity: Resource = {
+        ...existing,
+        tags: tags ?? existing.tags,
+        properties: {
+          ...kept,
+          isolationScope: isolationScopeOf(body, ctx.apiVersion, kept.isolationScope),
+        },
+        updatedAt: services.clock.now(),
+      };
+      await tx.resources.put(identity, { ifMatch: existing.etag ?? null });
+      return { status: 200, body: render(identity, ctx.apiVersion) };
+    }),
+  );
 }
 
 /**

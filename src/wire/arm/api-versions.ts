@@ -97,6 +97,10 @@ export const API_VERSIONS: Readonly<Record<string, ResourceTypeVersions>> = {
     authority: 'provider',
     versions: COMPUTE_VERSIONS,
   },
+  'Microsoft.Compute/virtualMachineScaleSets/virtualMachines': {
+    authority: 'provider',
+    versions: COMPUTE_VERSIONS,
+  },
   'Microsoft.Compute/virtualMachineScaleSets/extensions': {
     authority: 'provider',
     versions: COMPUTE_VERSIONS,

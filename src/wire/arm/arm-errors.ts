@@ -167,20 +167,35 @@ export function locationRequired(): AppError {
 }
 
 /**
- * `InvalidResourceLocation`: a PUT names another location than the existing resource's. Text from
- * https://github.com/fortinetsolutions/Azure-Templates/issues/8 and
- * https://github.com/MicrosoftDocs/azure-docs/issues/70422; the status is not captured anywhere
- * (the identity and vault surfaces answer 400, the VM surface 409, until a source settles it).
+ * `InvalidResourceLocation` (409): a PUT names another location than the existing resource's.
+ * ARM itself answers it, before the resource provider sees the request, so the status is the same
+ * for every resource kind. Text from https://github.com/fortinetsolutions/Azure-Templates/issues/8
+ * and https://github.com/MicrosoftDocs/azure-docs/issues/70422; status 409 from
+ * https://github.com/rancher/rancher/issues/15651 (`StatusCode=409 … Code="InvalidResourceLocation"`
+ * for Microsoft.Compute). `status` is only accepted for callers that still pass it.
  */
 export function invalidResourceLocation(
   name: string,
   current: string,
   group: string,
   asked: string,
-  status: 400 | 409 = 400,
+  status: 409 = 409,
 ): AppError {
   const message = `The resource '${name}' already exists in location '${current}' in resource group '${group}'. A resource with the same name cannot be created in location '${asked}'. Please select a new resource name.`;
-  return status === 409
-    ? new AppError('Conflict', message, { status, wire: { arm: 'InvalidResourceLocation' } })
-    : armError('InvalidResourceLocation', message);
+  return new AppError('Conflict', message, { status, wire: { arm: 'InvalidResourceLocation' } });
+}
+
+/**
+ * `InvalidResourceGroupLocation` (409): a resource group PUT names another location than the
+ * group's; `asked` as sent, `current` as stored.
+ * Source: https://github.com/microsoft/bedrock/issues/100 (`StatusCode=409`, code, text),
+ * https://github.com/trailofbits/algo/issues/1814 (status 409),
+ * https://github.com/Azure/pcs-cli/issues/400 (the asked location echoed as sent, 'East US').
+ */
+export function invalidResourceGroupLocation(asked: string, current: string): AppError {
+  return new AppError(
+    'Conflict',
+    `Invalid resource group location '${asked}'. The Resource group already exists in location '${current}'.`,
+    { status: 409, wire: { arm: 'InvalidResourceGroupLocation' } },
+  );
 }

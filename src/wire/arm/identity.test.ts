@@ -77,10 +77,13 @@ describe('parseIdentity: type', () => {
   it('requires a type on PUT but not on PATCH', () => {
     expect(armFailure(() => parseIdentity({}, PUT))).toEqual({
       status: 400,
-      code: 'InvalidParameter',
-      message: "Required parameter 'identity.type' is missing (null).",
-      target: 'identity.type',
+      code: 'InvalidRequestContent',
+      message:
+        "The request content was invalid and could not be deserialized: 'Required property 'type' not found in JSON. Path 'identity'.'.",
     });
+    expect(armFailure(() => parseIdentity({ type: null }, PUT)).message).toContain(
+      "Required property 'type' expects a value but got null. Path 'identity'.",
+    );
     expect(parseIdentity({ userAssignedIdentities: { [ID1]: null } }, PATCH)).toEqual({
       type: undefined,
       system: undefined,
@@ -157,7 +160,6 @@ describe('parseIdentity: userAssignedIdentities', () => {
 
   it.each([
     '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Micrososft.ManagedIdentity/userAssignedIdentities/x',
-    'id1',
     `${RG}/providers/Microsoft.Compute/virtualMachines/vm`,
     '/subscriptions/00000000-1111-2222-3333-444444444444/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x',
     '/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x',
@@ -173,12 +175,46 @@ describe('parseIdentity: userAssignedIdentities', () => {
     });
   });
 
-  it.each(['x', 1, true, []])('refuses the value %j for an identity', (value) => {
+  it.each(['id1', '', `${RG}/`, 'subscriptions/x'])(
+    'refuses the key %j, which is no resource id, as ARM does',
+    (id) => {
+      expect(
+        armFailure(() =>
+          parseIdentity({ type: 'UserAssigned', userAssignedIdentities: { [id]: {} } }, PUT),
+        ),
+      ).toEqual({
+        status: 400,
+        code: 'LinkedInvalidPropertyId',
+        message: `Property id '${id}' at path '' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.`,
+      });
+    },
+  );
+
+  it.each(['x', 1, true, [], { principalId: 'p', other: 1 }])(
+    'refuses the value %j for an identity with InvalidIdentityValues',
+    (value) => {
+      expect(
+        armFailure(() =>
+          parseIdentity(
+            { type: 'UserAssigned', userAssignedIdentities: { [ID1]: value, [ID2]: 'y' } },
+            PATCH,
+          ),
+        ),
+      ).toEqual({
+        status: 400,
+        code: 'InvalidIdentityValues',
+        message: `Invalid value for the identities '${ID1}, ${ID2}'. The 'UserAssignedIdentities' property keys should only be empty json objects, null or the resource existing property.`,
+      });
+    },
+  );
+
+  it('reads read-only members in any case', () => {
     expect(
-      armFailure(() =>
-        parseIdentity({ type: 'UserAssigned', userAssignedIdentities: { [ID1]: value } }, PUT),
-      ),
-    ).toMatchObject({ status: 400, code: 'InvalidParameter' });
+      parseIdentity(
+        { type: 'UserAssigned', userAssignedIdentities: { [ID1]: { PrincipalId: null } } },
+        PUT,
+      )?.userAssigned.set,
+    ).toEqual([ID1]);
   });
 
   it.each(['SystemAssigned', 'None'])('refuses user-assigned identities with type %s', (type) => {

@@ -1,5 +1,5 @@
 // The managed-identity property of VMs and scale sets: parse, merge and render (PROTOCOL.md 4.3).
-import type { AppError } from '../../core/errors.js';
+import { type AppError, isAppError } from '../../core/errors.js';
 import { armError, invalidRequestContent } from './arm-errors.js';
 import { parseResourceId, resourceIdKey } from './resource-id.js';
 
@@ -73,6 +73,42 @@ function invalidIdentityId(ids: readonly string[]): AppError {
 }
 
 /**
+ * `InvalidIdentityValues` (400): dictionary values other than `{}`, `null` or the read-only members
+ * a GET returned. ARM's own check, the same for every resource kind.
+ * Source: https://github.com/Azure/terraform-provider-azapi/issues/840 (400, code, text),
+ * https://github.com/kubernetes/autoscaler/issues/1592 (a scale set, 400). Several ids are joined
+ * with ', ' (not captured).
+ */
+function invalidIdentityValues(ids: readonly string[]): AppError {
+  return armError(
+    'InvalidIdentityValues',
+    `Invalid value for the identities '${ids.join(', ')}'. The 'UserAssignedIdentities' property keys should only be empty json objects, null or the resource existing property.`,
+  );
+}
+
+/** The read-only members of a dictionary value, which a client echoing a GET sends back. */
+const READ_ONLY_VALUE_MEMBERS = new Set(['principalid', 'clientid']);
+
+const isIdentityValue = (entry: unknown): boolean =>
+  entry === null ||
+  (isObject(entry) &&
+    Object.keys(entry).every((name) => READ_ONLY_VALUE_MEMBERS.has(name.toLowerCase())));
+
+/**
+ * Throws ARM's `LinkedInvalidPropertyId` (path '') for a dictionary key that is not a resource id
+ * at all: ARM reads every key as one before the resource provider sees it.
+ * Source: https://github.com/MicrosoftDocs/azure-docs/issues/112377 (code and text, path ''),
+ * https://github.com/Azure/aad-pod-identity/pull/548 (the same error on VM and scale-set updates).
+ */
+function requireResourceId(id: string): void {
+  try {
+    parseResourceId(id, { validateNames: false });
+  } catch (error) {
+    if (isAppError(error) && error.wire.arm === 'LinkedInvalidPropertyId') throw error;
+  }
+}
+
+/**
  * Compute's `InvalidParameter` (400, target `resourceIdentity.identityIds`) for a well-formed id
  * of an identity that does not exist, for the server to raise once it has looked.
  * Source: https://github.com/Azure/aad-pod-identity/issues/69 (2017-12-01 era),
@@ -123,16 +159,18 @@ export interface ParseIdentityOptions {
  *
  * - `type` is matched case-insensitively, with or without spaces around the comma and in either
  *   order (`systemassigned,userassigned`); required on PUT, optional on PATCH.
- * - `userAssignedIdentities` maps identity ids to `{}` (members such as a GET's read-only
- *   `principalId` are ignored) or, on PATCH, `null` to remove. Ids differing only in case are one
+ * - `userAssignedIdentities` maps identity ids to `{}` (a GET's read-only `principalId` and
+ *   `clientId` are ignored) or, on PATCH, `null` to remove. Ids differing only in case are one
  *   id (the first spelling wins); the same id asked both kept and removed is an error.
  * - 2017-12-01's `identityIds` is an array of ids that replaces the current set.
  * - Member names match in any case, as Json.NET reads them.
  *
- * Errors (400): `InvalidParameter` for a bad or missing type, user-assigned identities with
- * `SystemAssigned`/`None`, none with a user-assigned type on PUT, or a malformed value;
- * `InvalidIdentityId` for ids that are not user-assigned identity ids; `InvalidRequestContent`
- * when `identity` or the identity collection has the wrong JSON type.
+ * Errors (400): `InvalidParameter` for a bad type, user-assigned identities with
+ * `SystemAssigned`/`None`, or none with a user-assigned type on PUT; `LinkedInvalidPropertyId`
+ * for a dictionary key that is not a resource id; `InvalidIdentityValues` for a dictionary value
+ * other than `{}`, `null` or read-only members; `InvalidIdentityId` for ids that are not
+ * user-assigned identity ids; `InvalidRequestContent` when `identity` or the identity collection
+ * has the wrong JSON type, or a PUT has no type (Json.NET's required-member sentence).
  */
 export function parseIdentity(
   value: unknown,
@@ -146,7 +184,7 @@ export function parseIdentity(
   const type = parseType(member(value, 'type'), options.isPatch);
   const rawIds = member(value, format);
   const { set, remove } =
-    format === 'identityIds' ? readIdentityIds(rawIds) : readDictionary(rawIds, options.isPatch);
+    format === 'identityIds' ? readIdentityIds(rawIds) : readDictionary(rawIds);
 
   const withUserAssigned = type === 'UserAssigned' || type === 'SystemAssigned, UserAssigned';
   if ((type === 'SystemAssigned' || type === 'None') && set.length > 0) {
@@ -166,9 +204,14 @@ export function parseIdentity(
 function parseType(raw: unknown, isPatch: boolean): IdentityType | undefined {
   if (raw === undefined || raw === null) {
     if (isPatch) return undefined;
-    throw armError('InvalidParameter', "Required parameter 'identity.type' is missing (null).", {
-      target: 'identity.type',
-    });
+    // Json.NET's sentence for a required member, as ARM answers a PUT without it:
+    // https://github.com/Azure/aad-pod-identity/issues/313 (a VM),
+    // https://github.com/Azure/azure-powershell/issues/7556 (a scale set).
+    throw invalidRequestContent(
+      raw === undefined
+        ? "Required property 'type' not found in JSON. Path 'identity'."
+        : "Required property 'type' expects a value but got null. Path 'identity'.",
+    );
   }
   const parts =
     typeof raw === 'string' ? raw.split(',').map((part) => part.trim().toLowerCase()) : [];
@@ -193,26 +236,22 @@ interface UserAssignedLists {
   readonly remove: string[];
 }
 
-function readDictionary(raw: unknown, isPatch: boolean): UserAssignedLists {
+function readDictionary(raw: unknown): UserAssignedLists {
   if (raw === undefined || raw === null) return { set: [], remove: [] };
   if (!isObject(raw)) {
     throw invalidRequestContent(
       "The value of 'identity.userAssignedIdentities' must be a JSON object.",
     );
   }
+  for (const id of Object.keys(raw)) requireResourceId(id);
+  const badValues = Object.keys(raw).filter((id) => !isIdentityValue(raw[id]));
+  if (badValues.length > 0) throw invalidIdentityValues(badValues);
   const wanted = new Map<string, { id: string; keep: boolean }>();
   const invalid: string[] = [];
   for (const [id, entry] of Object.entries(raw)) {
     if (!isUserAssignedIdentityId(id)) {
       invalid.push(id);
       continue;
-    }
-    if (entry !== null && !isObject(entry)) {
-      throw armError(
-        'InvalidParameter',
-        `The value for user assigned identity '${id}' must be an empty object${isPatch ? ', or null to remove it' : ''}.`,
-        { target: 'identity.userAssignedIdentities' },
-      );
     }
     const keep = entry !== null;
     const key = resourceIdKey(id);

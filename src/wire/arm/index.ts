@@ -4,6 +4,7 @@ export {
   invalidApiVersionParameter,
   invalidRequestContent,
   invalidResourceGroup,
+  invalidResourceGroupLocation,
   invalidResourceLocation,
   invalidResourceName,
   invalidResourceNamespace,
