@@ -1,0 +1,84 @@
+// Whether a VM or scale-set instance expects the legacy extension endpoint, and on which port.
+import type { Resource } from '../model.js';
+import type { Store } from '../ports.js';
+import {
+  SCALE_SET_INSTANCE_TYPE,
+  SCALE_SET_RESOURCE_TYPE,
+  VM_RESOURCE_TYPE,
+} from './change-feed.js';
+import { isLegacyIdentityExtension, legacyExtensionPort } from './legacy-extension.js';
+
+/** The ARM type of a VM extension (a child resource `{vmId}/extensions/{name}`). */
+export const VM_EXTENSION_RESOURCE_TYPE = 'Microsoft.Compute/virtualMachines/extensions';
+
+const BATCH = 500;
+
+const isType = (resource: Resource, type: string): boolean =>
+  resource.type.toLowerCase() === type.toLowerCase();
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The port of an extension's `{publisher, type, settings}`, if it is the legacy one with a valid port. */
+function portOf(properties: unknown): number | undefined {
+  if (!isObject(properties)) return undefined;
+  if (!isLegacyIdentityExtension(properties.publisher, properties.type)) return undefined;
+  return legacyExtensionPort(properties.settings);
+}
+
+async function vmPort(store: Store, vmId: string): Promise<number | undefined> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.resources.listUnder(vmId, { limit: BATCH, cursor });
+    for (const resource of page.items) {
+      if (!isType(resource, VM_EXTENSION_RESOURCE_TYPE)) continue;
+      const port = portOf(resource.properties);
+      if (port !== undefined) return port;
+    }
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return undefined;
+}
+
+/** `properties.virtualMachineProfile.extensionProfile.extensions` of a scale set, or `[]`. */
+function profileExtensions(scaleSet: Resource): readonly unknown[] {
+  const profile = scaleSet.properties.virtualMachineProfile;
+  const extensionProfile = isObject(profile) ? profile.extensionProfile : undefined;
+  const extensions = isObject(extensionProfile) ? extensionProfile.extensions : undefined;
+  return Array.isArray(extensions) ? (extensions as unknown[]) : [];
+}
+
+async function instancePort(store: Store, instanceId: string): Promise<number | undefined> {
+  // An instance's id is `{scaleSetId}/virtualMachines/{instanceId}`.
+  const scaleSetId = instanceId.split('/').slice(0, -2).join('/');
+  const scaleSet = await store.resources.get(scaleSetId);
+  if (scaleSet === undefined || !isType(scaleSet, SCALE_SET_RESOURCE_TYPE)) return undefined;
+  for (const entry of profileExtensions(scaleSet)) {
+    const port = portOf(isObject(entry) ? entry.properties : undefined);
+    if (port !== undefined) return port;
+  }
+  return undefined;
+}
+
+/**
+ * The port on which the VM or scale-set instance `computeId` expects the deprecated in-VM
+ * managed-identity endpoint (`localhost:50342` by default), or undefined when it has no
+ * `Microsoft.ManagedIdentity` `ManagedIdentityExtensionFor{Linux,Windows}` extension.
+ *
+ * - A VM (`Microsoft.Compute/virtualMachines`): its extension resources
+ *   (`{vmId}/extensions/{name}`), first in id order.
+ * - A scale-set instance (`{scaleSetId}/virtualMachines/{instanceId}`): the scale set's
+ *   `properties.virtualMachineProfile.extensionProfile.extensions[]` entries
+ *   (`{name, properties: {publisher, type, settings}}`), first in order.
+ *
+ * The port is `settings.port` or 50342 ({@link legacyExtensionPort}); an entry whose port is not
+ * valid is passed over, since no shim can listen on it. Undefined too for an id that is neither a
+ * stored VM nor a stored instance. Ids compare case-insensitively; store failures propagate.
+ */
+export async function legacyShimPort(store: Store, computeId: string): Promise<number | undefined> {
+  const resource = await store.resources.get(computeId);
+  if (resource === undefined) return undefined;
+  if (isType(resource, VM_RESOURCE_TYPE)) return vmPort(store, resource.id);
+  if (isType(resource, SCALE_SET_INSTANCE_TYPE)) return instancePort(store, resource.id);
+  return undefined;
+}
