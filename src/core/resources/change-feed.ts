@@ -23,10 +23,7 @@ const isType = (resource: Resource, type: string): boolean =>
   resource.type.toLowerCase() === type.toLowerCase();
 
 /** Every instance of the scale set `scaleSetId`, in id order. */
-export async function listScaleSetInstances(
-  store: Store,
-  scaleSetId: string,
-): Promise<Resource[]> {
+export async function listScaleSetInstances(store: Store, scaleSetId: string): Promise<Resource[]> {
   const instances: Resource[] = [];
   let cursor: string | undefined;
   do {

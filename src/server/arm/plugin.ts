@@ -10,8 +10,10 @@ import type { ArmHandler, ArmServices, RouteMatcher } from './context.js';
 import { matchKeyVaults } from './key-vaults.js';
 import { matchResourceGroups } from './resource-groups.js';
 import { matchRoleAuthorization } from './role-assignments.js';
+import { matchScaleSets } from './scale-sets.js';
 import { matchUserAssignedIdentities } from './user-assigned-identities.js';
 import { matchVirtualMachines } from './virtual-machines.js';
+import { matchVmExtensions } from './vm-extensions.js';
 
 export interface ArmPluginOptions {
   readonly services: ArmServices;
@@ -31,6 +33,8 @@ const ROUTES: readonly RouteMatcher[] = [
   matchResourceGroups,
   matchUserAssignedIdentities,
   matchVirtualMachines,
+  matchVmExtensions,
+  matchScaleSets,
   matchRoleAuthorization,
   matchKeyVaults,
 ];

@@ -150,7 +150,11 @@ export function patchVmProperties(
   return parseVmProperties(mergePatch(stored, patch));
 }
 
-function mergePatch(target: unknown, patch: unknown): unknown {
+/**
+ * `patch` applied to `target` as a JSON merge patch (RFC 7396): objects merge member by member,
+ * `null` removes, anything else (arrays included) replaces. Neither argument is changed.
+ */
+export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return patch;
   const result = new Map(Object.entries(isObject(target) ? target : {}));
   for (const [name, value] of Object.entries(patch)) {
