@@ -26,6 +26,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     trustProxy: false,
     bodyLimit: 1024 * 1024,
+    // ARM takes `//subscriptions/…`: @azure/arm-authorization builds `/{scope}/providers/…` and
+    // its documented scopes start with '/'.
+    routerOptions: { ignoreDuplicateSlashes: true },
     ...(deps.https === undefined ? {} : { https: deps.https }),
   }) as unknown as FastifyInstance;
   addFormParser(app);

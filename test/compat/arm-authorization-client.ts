@@ -12,7 +12,8 @@ import { adminCredential, collect, input, outcomeOf, report, requestLog } from '
 const scopeId = input('SCOPE');
 // The operations' path is `/{scope}/providers/…` with the scope inserted as is, so the scope goes
 // without its leading '/', as in the SDK's samples (samples-dev/roleAssignmentsCreateSample.ts).
-// The form its TSDoc shows, '/subscriptions/…', is sent as `//subscriptions/…` (leadingSlash).
+// The form its TSDoc shows, '/subscriptions/…', is sent as `//subscriptions/…` (leadingSlash),
+// which ARM and Tessera accept too.
 const scope = scopeId.replace(/^\//, '');
 const principalId = input('PRINCIPAL_ID');
 const readerAssignment = input('ASSIGNMENT_1');

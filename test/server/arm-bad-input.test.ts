@@ -123,6 +123,17 @@ const ROWS: readonly Row[] = [
     code: 'InvalidResourceType',
   },
   {
+    // Azure: aci-connector-k8s#13 (code and text; the status is not captured, 404 as for types).
+    name: 'resource namespace that does not exist',
+    method: 'PUT',
+    path: (f) => `${f.group}/providers/Contoso.Widgets/widgets/x`,
+    query: VM_V,
+    body: json({ location: 'westeurope' }),
+    status: 404,
+    code: 'InvalidResourceNamespace',
+    message: "The resource namespace 'Contoso.Widgets' is invalid.",
+  },
+  {
     // Azure: Azure/azure-cli#14481 (code, text naming the offending characters).
     name: 'resource group name with invalid characters',
     method: 'PUT',
@@ -554,6 +565,41 @@ const ROWS: readonly Row[] = [
     code: 'InvalidIdentityId',
   },
   {
+    // Azure: Azure/azure-policy#1311 (a VM, 2024): the identity provider's "Resource '…' was not
+    // found." inside ARM's FailedIdentityOperation sentence (Azure/azure-cli#31837).
+    name: 'identity dictionary naming an identity that does not exist',
+    method: 'PATCH',
+    path: (f) => f.vm,
+    query: VM_V,
+    body: (f) =>
+      json({
+        identity: {
+          type: 'SystemAssigned, UserAssigned',
+          userAssignedIdentities: { [uaiPath(f, 'no-such-identity')]: {} },
+        },
+      }),
+    status: 400,
+    code: 'FailedIdentityOperation',
+    message: 'was not found.',
+  },
+  {
+    // Azure: Azure/bicep#16559 ("Number '…' Assign exceed limit '150'"), wrapped as in
+    // Azure/bicep-registry-modules#2719. 1001 ids go past the per-request limit first.
+    name: 'more than 1000 user-assigned identities',
+    method: 'PUT',
+    path: newVm,
+    query: VM_V,
+    body: vmWithIdentityOf((f) => ({
+      type: 'UserAssigned',
+      userAssignedIdentities: Object.fromEntries(
+        Array.from({ length: 1001 }, (_, i) => [uaiPath(f, `many-${String(i)}`), {}]),
+      ),
+    })),
+    status: 400,
+    code: 'FailedIdentityOperation',
+    message: "Assign exceed limit '150'",
+  },
+  {
     // Azure: Azure/terraform-provider-azapi#840 (400, code, text), kubernetes/autoscaler#1592.
     name: 'identity value that is a string',
     method: 'PATCH',
@@ -615,6 +661,17 @@ const ROWS: readonly Row[] = [
     })),
     status: 400,
     code: 'RoleDefinitionDoesNotExist',
+  },
+  {
+    // Azure: hashicorp/terraform-provider-azurerm#8547 (400, code and text).
+    name: 'role definition id that is no id at all',
+    method: 'PUT',
+    path: (f) => assignmentPath(f, randomUUID()),
+    query: AUTH_V,
+    body: assignmentBody((f) => ({ roleDefinitionId: 'xyz', principalId: f.principalId })),
+    status: 400,
+    code: 'InvalidRoleDefinitionId',
+    message: "The role definition ID 'xyz' is not valid.",
   },
   {
     // Azure: Azure/azure-powershell#16627 (code, text).

@@ -600,7 +600,7 @@ describe('ARM surface: virtual machine scale sets', () => {
           identity: { type: 'UserAssigned', userAssignedIdentities: { [unknownUai]: {} } },
         },
         400,
-        'InvalidParameter',
+        'FailedIdentityOperation',
       ],
       ['identity type', 'PATCH', steady, { identity: { type: 'Both' } }, 400, 'InvalidParameter'],
       [

@@ -293,7 +293,7 @@ describe('ARM surface: virtual machines', () => {
           identity: { type: 'UserAssigned', userAssignedIdentities: { [unknownId]: {} } },
         },
         400,
-        'InvalidParameter',
+        'FailedIdentityOperation',
       ],
       [
         'unknown identity on PATCH adding system',
@@ -306,7 +306,7 @@ describe('ARM surface: virtual machines', () => {
           },
         },
         400,
-        'InvalidParameter',
+        'FailedIdentityOperation',
       ],
       [
         'malformed id',
@@ -325,7 +325,7 @@ describe('ARM surface: virtual machines', () => {
         fresh,
         { location: 'x', identity: { type: 'UserAssigned', userAssignedIdentities: many } },
         400,
-        'BadRequest',
+        'FailedIdentityOperation',
       ],
       [
         'no api-version',

@@ -69,15 +69,18 @@ export async function noteComputeChanged(
 /**
  * Records a change for every VM and scale set `principalId` is attached to: its role assignments
  * changed, or it is about to be detached or deleted (call it before detaching, while the
- * attachments still say where it is).
+ * attachments still say where it is). Resources whose lower-case id is in `alreadyNoted` are
+ * skipped.
  */
 export async function noteIdentityChanged(
   store: Store,
   at: EpochMs,
   principalId: string,
+  alreadyNoted: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   const resources: Resource[] = [];
   for (const attachment of await store.attachments.listForPrincipal(principalId)) {
+    if (alreadyNoted.has(attachment.resourceId.toLowerCase())) continue;
     const resource = await store.resources.get(attachment.resourceId);
     if (resource !== undefined) resources.push(resource);
   }

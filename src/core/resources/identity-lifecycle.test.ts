@@ -29,7 +29,7 @@ afterEach(async () => {
   await tmp.close();
 });
 
-function resource(id: string, type: string): Resource {
+function resource(id: string, type: string, hostId?: string): Resource {
   const parts = id.split('/');
   return {
     id,
@@ -39,7 +39,7 @@ function resource(id: string, type: string): Resource {
     resourceGroup: parts[4] ?? null,
     location: 'westeurope',
     tags: {},
-    properties: {},
+    properties: hostId === undefined ? {} : { tessera: { hostId } },
     createdAt: T0,
     updatedAt: T0,
   };
@@ -102,7 +102,7 @@ describe('deletePrincipalEverywhere', () => {
     for (let i = 0; i < 520; i += 1) await assign(target.objectId, `${GROUP}/thing${String(i)}`);
     await assign(bystander.objectId, GROUP);
 
-    await store.transaction((tx) => deletePrincipalEverywhere(tx, target.objectId));
+    await store.transaction((tx) => deletePrincipalEverywhere(tx, target.objectId, T0));
 
     expect(await store.principals.get(target.objectId)).toBeUndefined();
     expect(await assignmentsOf(target.objectId)).toBe(0);
@@ -114,7 +114,7 @@ describe('deletePrincipalEverywhere', () => {
   });
 
   it('does nothing for an unknown principal', async () => {
-    await expect(deletePrincipalEverywhere(store, randomUUID())).resolves.toBeUndefined();
+    await expect(deletePrincipalEverywhere(store, randomUUID(), T0)).resolves.toBeUndefined();
   });
 });
 
@@ -138,7 +138,7 @@ describe('deleteResourceTree', () => {
     await put(uaiId('Apps2', 'id1'), 'Microsoft.ManagedIdentity/userAssignedIdentities');
     const kept = await identity(uaiId('Apps2', 'id1'));
 
-    await store.transaction((tx) => deleteResourceTree(tx, GROUP.toUpperCase()));
+    await store.transaction((tx) => deleteResourceTree(tx, GROUP.toUpperCase(), T0));
 
     for (const id of [GROUP, uai, vm, `${vm}/extensions/ext`]) {
       expect(await store.resources.get(id)).toBeUndefined();
@@ -161,16 +161,46 @@ describe('deleteResourceTree', () => {
 
     await expect(
       store.transaction(async (tx) => {
-        await deleteResourceTree(tx, uai);
+        await deleteResourceTree(tx, uai, T0);
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');
     expect(await store.resources.get(uai)).toBeDefined();
     expect(await assignmentsOf(user.objectId)).toBe(1);
 
-    await store.transaction((tx) => deleteResourceTree(tx, uai));
+    await store.transaction((tx) => deleteResourceTree(tx, uai, T0));
     expect(await store.resources.get(uai)).toBeUndefined();
     expect(await store.principals.get(user.objectId)).toBeUndefined();
     expect(await store.resources.get(GROUP)).toBeDefined();
+  });
+});
+
+describe('change feed', () => {
+  it('tells the hosts of the VMs an identity leaves, and of the VMs a tree deletion removes', async () => {
+    await put(GROUP, 'Microsoft.Resources/resourceGroups');
+    const uai = uaiId('Apps', 'shared');
+    await put(uai, 'Microsoft.ManagedIdentity/userAssignedIdentities');
+    // vm1 (host-a) elsewhere uses the identity; vm2 (host-b) is in the group being deleted.
+    const vm1 = vmId('Other', 'vm1');
+    const vm2 = vmId('Apps', 'vm2');
+    await store.resources.put(resource(vm1, 'Microsoft.Compute/virtualMachines', 'host-a'));
+    await store.resources.put(resource(vm2, 'Microsoft.Compute/virtualMachines', 'host-b'));
+    const principal = await identity(uai);
+    await store.attachments.attach({
+      resourceId: vm1,
+      principalId: principal.objectId,
+      kind: 'UserAssigned',
+      identityResourceId: uai,
+      createdAt: T0,
+    });
+
+    await store.transaction((tx) => deleteResourceTree(tx, GROUP, T0 + 1));
+
+    const a = await store.changes.since('host-a', 0, 10);
+    const b = await store.changes.since('host-b', 0, 10);
+    expect(a.map((c) => [c.resourceId, c.at])).toEqual([[vm1, T0 + 1]]);
+    expect(b.map((c) => c.resourceId)).toEqual([vm2]);
+    expect(await store.resources.get(vm1)).toBeDefined();
+    expect(await store.attachments.listForResource(vm1)).toEqual([]);
   });
 });

@@ -1,5 +1,7 @@
 // What goes with a managed identity or a resource when it is deleted: attachments, role assignments, principals.
+import type { EpochMs, Resource } from '../model.js';
 import type { Store } from '../ports.js';
+import { noteComputeChanged, noteIdentityChanged } from './change-feed.js';
 
 /** How many rows one store read returns while clearing up. */
 const BATCH = 500;
@@ -7,11 +9,19 @@ const BATCH = 500;
 /**
  * Removes a principal and everything that refers to it: its attachments to VMs and scale sets,
  * every role assignment of it at any scope, and the principal itself (its credentials go by
- * cascade). Doing nothing for an unknown principal, it is safe to repeat. Run it inside
+ * cascade). The hosts of the VMs it was attached to learn of it through the change feed, at
+ * `at` (except those whose lower-case id is in `alreadyNoted`). Doing nothing for an unknown
+ * principal, it is safe to repeat. Run it inside
  * `store.transaction` and pass the transaction's store, so the removal is all-or-nothing; store
  * failures propagate.
  */
-export async function deletePrincipalEverywhere(store: Store, principalId: string): Promise<void> {
+export async function deletePrincipalEverywhere(
+  store: Store,
+  principalId: string,
+  at: EpochMs,
+  alreadyNoted: ReadonlySet<string> = new Set(),
+): Promise<void> {
+  await noteIdentityChanged(store, at, principalId, alreadyNoted);
   for (const attachment of await store.attachments.listForPrincipal(principalId)) {
     await store.attachments.detach(attachment.resourceId, principalId);
   }
@@ -29,24 +39,27 @@ export async function deletePrincipalEverywhere(store: Store, principalId: strin
  * extensions), first removing, with {@link deletePrincipalEverywhere}, each managed-identity
  * principal one of them owns: a user-assigned identity's, or a VM's or scale set's
  * system-assigned one, found by the resource id among the principals' alternative names. Role
- * assignments whose scope is in the tree are kept, as are principals of other kinds. Run it inside
- * `store.transaction` and pass the transaction's store; store failures propagate.
+ * assignments whose scope is in the tree are kept, as are principals of other kinds. Every VM and
+ * scale-set instance in the tree is reported to its host through the change feed, at `at`. Run
+ * it inside `store.transaction` and pass the transaction's store; store failures propagate.
  */
-export async function deleteResourceTree(store: Store, id: string): Promise<void> {
-  const owners: string[] = [];
+export async function deleteResourceTree(store: Store, id: string, at: EpochMs): Promise<void> {
+  const tree: Resource[] = [];
   const root = await store.resources.get(id);
-  if (root !== undefined) owners.push(root.id);
+  if (root !== undefined) tree.push(root);
   let cursor: string | undefined;
   do {
     const page = await store.resources.listUnder(id, { limit: BATCH, cursor });
-    owners.push(...page.items.map((resource) => resource.id));
+    tree.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor !== undefined);
 
-  for (const owner of owners) {
-    const principal = await store.principals.getByAlternativeName(owner);
+  await noteComputeChanged(store, at, tree);
+  const noted = new Set(tree.map((resource) => resource.id.toLowerCase()));
+  for (const owner of tree) {
+    const principal = await store.principals.getByAlternativeName(owner.id);
     if (principal?.type === 'ManagedIdentity') {
-      await deletePrincipalEverywhere(store, principal.objectId);
+      await deletePrincipalEverywhere(store, principal.objectId, at, noted);
     }
   }
   await store.resources.deleteUnder(id);

@@ -17,8 +17,10 @@ import {
   type ArmResponse,
   type ArmServices,
   authorize,
+  checkPreconditions,
   decodeSegments,
   isKeyword,
+  retryOnConflict,
   type RouteMatcher,
 } from './context.js';
 import { listReadable } from './list.js';
@@ -178,34 +180,37 @@ async function putVault(
   const tags = body.tags === undefined || body.tags === null ? {} : validateTags(body.tags);
   const given = bodyProperties(body);
   requireRbac(given);
-  return services.store.transaction(async (tx) => {
-    const group = await requireGroup(tx, sub, ctx.group);
-    const id = `${group.id}/providers/${VAULTS}/${name}`;
-    const existing = await tx.resources.get(id);
-    if (existing !== undefined && existing.location !== location) {
-      throw invalidResourceLocation(existing.name, existing.location ?? '', group.name, location);
-    }
-    const kept = existing === undefined ? undefined : propertiesOf(existing);
-    const properties: VaultProperties = {
-      tenantId: tenantOf(given, kept?.tenantId ?? request.caller.tenantId),
-      sku: skuOf(given, kept?.sku ?? { family: 'A', name: 'standard' }),
-    };
-    const now = services.clock.now();
-    const vault: Resource = {
-      id: existing?.id ?? id,
-      type: VAULTS,
-      name: existing?.name ?? name,
-      subscriptionId: sub.subscriptionId,
-      resourceGroup: group.name,
-      location,
-      tags,
-      properties: { ...properties },
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-    };
-    const { created } = await tx.resources.put(vault);
-    return { status: created ? 201 : 200, body: render(services, vault) };
-  });
+  return retryOnConflict(() =>
+    services.store.transaction(async (tx) => {
+      const group = await requireGroup(tx, sub, ctx.group);
+      const id = `${group.id}/providers/${VAULTS}/${name}`;
+      const existing = await tx.resources.get(id);
+      checkPreconditions(request, existing);
+      if (existing !== undefined && existing.location !== location) {
+        throw invalidResourceLocation(existing.name, existing.location ?? '', group.name, location);
+      }
+      const kept = existing === undefined ? undefined : propertiesOf(existing);
+      const properties: VaultProperties = {
+        tenantId: tenantOf(given, kept?.tenantId ?? request.caller.tenantId),
+        sku: skuOf(given, kept?.sku ?? { family: 'A', name: 'standard' }),
+      };
+      const now = services.clock.now();
+      const vault: Resource = {
+        id: existing?.id ?? id,
+        type: VAULTS,
+        name: existing?.name ?? name,
+        subscriptionId: sub.subscriptionId,
+        resourceGroup: group.name,
+        location,
+        tags,
+        properties: { ...properties },
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: now,
+      };
+      const { created } = await tx.resources.put(vault, { ifMatch: existing?.etag ?? null });
+      return { status: created ? 201 : 200, body: render(services, vault) };
+    }),
+  );
 }
 
 async function patchVault(
@@ -217,24 +222,27 @@ async function patchVault(
   const tags = body.tags === undefined || body.tags === null ? undefined : validateTags(body.tags);
   const given = bodyProperties(body);
   requireRbac(given);
-  return services.store.transaction(async (tx) => {
-    const group = await requireGroup(tx, ctx.sub, ctx.group);
-    const existing = await tx.resources.get(`${group.id}/providers/${VAULTS}/${ctx.name}`);
-    if (existing?.type !== VAULTS) throw resourceNotFound(`${VAULTS}/${ctx.name}`, ctx.group);
-    const kept = propertiesOf(existing);
-    const properties: VaultProperties = {
-      tenantId: tenantOf(given, kept.tenantId),
-      sku: skuOf(given, kept.sku),
-    };
-    const vault: Resource = {
-      ...existing,
-      tags: tags ?? existing.tags,
-      properties: { ...properties },
-      updatedAt: services.clock.now(),
-    };
-    await tx.resources.put(vault);
-    return { status: 200, body: render(services, vault) };
-  });
+  return retryOnConflict(() =>
+    services.store.transaction(async (tx) => {
+      const group = await requireGroup(tx, ctx.sub, ctx.group);
+      const existing = await tx.resources.get(`${group.id}/providers/${VAULTS}/${ctx.name}`);
+      checkPreconditions(request, existing?.type === VAULTS ? existing : undefined);
+      if (existing?.type !== VAULTS) throw resourceNotFound(`${VAULTS}/${ctx.name}`, ctx.group);
+      const kept = propertiesOf(existing);
+      const properties: VaultProperties = {
+        tenantId: tenantOf(given, kept.tenantId),
+        sku: skuOf(given, kept.sku),
+      };
+      const vault: Resource = {
+        ...existing,
+        tags: tags ?? existing.tags,
+        properties: { ...properties },
+        updatedAt: services.clock.now(),
+      };
+      await tx.resources.put(vault, { ifMatch: existing.etag ?? null });
+      return { status: 200, body: render(services, vault) };
+    }),
+  );
 }
 
 /**
@@ -278,7 +286,7 @@ export async function handleVault(
         await requireGroup(tx, sub, group);
         const found = await tx.resources.get(id);
         if (found?.type !== VAULTS) return false;
-        await deleteResourceTree(tx, found.id);
+        await deleteResourceTree(tx, found.id, services.clock.now());
         return true;
       });
       return { status: deleted ? 200 : 204 };

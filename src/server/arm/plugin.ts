@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError, notFound } from '../../core/errors.js';
 import type { AccessTokenVerifier } from '../../core/tokens/index.js';
-import { armTraceHeaders } from '../../wire/arm/index.js';
+import { armTraceHeaders, unknownNamespaceError } from '../../wire/arm/index.js';
 import { renderArmError } from '../../wire/errors/index.js';
 import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
 import { fromFrameworkError } from '../http-errors.js';
@@ -83,10 +83,16 @@ export function armPlugin(app: FastifyInstance, options: ArmPluginOptions): Prom
 
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const caller = await authenticateBearer(request.headers.authorization, verifier);
-    const [path = '', search = ''] = request.url.split('?', 2);
+    const [rawPath = '', search = ''] = request.url.split('?', 2);
+    // A doubled leading slash is how SDKs join a scope that starts with '/' (see app.ts).
+    const path = rawPath.replace(/^\/{2,}/, '/');
     const segments = path.split('/').slice(1);
     const handler = segments.includes('') ? undefined : route(segments);
     if (handler === undefined) {
+      const providers = segments.findLastIndex((s) => s.toLowerCase() === 'providers');
+      const namespaceError =
+        providers < 0 ? undefined : unknownNamespaceError(segments.slice(providers + 1));
+      if (namespaceError !== undefined) throw namespaceError;
       throw notFound(`The resource path '${path}' is not served by Tessera.`, {
         wire: { arm: 'InvalidResourceType' },
       });

@@ -191,7 +191,7 @@ export async function handleGroup(
       if (found?.type !== GROUPS) throw groupNotFound(name);
       // Everything in the group goes with it, identities' principals included, in one transaction.
       await store.transaction(async (tx) => {
-        await deleteResourceTree(tx, found.id);
+        await deleteResourceTree(tx, found.id, clock.now());
       });
       return { status: 200 };
     }

@@ -1,4 +1,5 @@
 // Role assignments (create, read, list, delete) at any scope, and the Microsoft.Authorization routes.
+import { noteIdentityChanged } from '../../core/resources/change-feed.js';
 import {
   type AppError,
   conflict,
@@ -139,6 +140,14 @@ function render(assignment: RoleAssignment): unknown {
   };
 }
 
+/**
+ * `InvalidRoleDefinitionId` (400): `properties.roleDefinitionId` is not a role definition id.
+ * Source: https://github.com/hashicorp/terraform-provider-azurerm/issues/8547 (code and text).
+ */
+function invalidRoleDefinitionId(id: string): AppError {
+  return armError('InvalidRoleDefinitionId', `The role definition ID '${id}' is not valid.`);
+}
+
 /** The assignment `name` if it sits at exactly `scope`. */
 async function findAt(
   services: ArmServices,
@@ -168,8 +177,9 @@ async function putAssignment(
       : {};
   const roleText = stringProperty(properties, 'roleDefinitionId') ?? '';
   const guid = parseRoleDefinitionId(roleText);
-  const definition =
-    guid === undefined ? undefined : await services.store.roles.getDefinition(guid);
+  // An id that is no role definition id at all is refused before any lookup.
+  if (guid === undefined) throw invalidRoleDefinitionId(roleText);
+  const definition = await services.store.roles.getDefinition(guid);
   if (definition === undefined || !isAssignableAt(definition, scope)) {
     throw roleDefinitionDoesNotExist(roleText, 400);
   }
@@ -220,7 +230,11 @@ async function putAssignment(
     createdBy: request.caller.objectId,
   };
   try {
-    await services.store.roles.createAssignment(assignment);
+    await services.store.transaction(async (tx) => {
+      await tx.roles.createAssignment(assignment);
+      // Agents drop tokens cached for the principal's VMs when its roles change.
+      await noteIdentityChanged(tx, assignment.createdAt, assignment.principalId);
+    });
   } catch (error) {
     // A concurrent PUT won the race: same answer as a duplicate found above.
     if (isAppError(error) && error.code === 'Conflict') throw roleAssignmentExists(error);
@@ -262,9 +276,14 @@ export async function handleRoleAssignment(
       await authorize(services, request, ASSIGNMENT_DELETE, scopePath);
       // No existence check on the scope: assignments left on a deleted resource stay removable.
       const found = await findAt(services, parseRbacScope(scopePath).scope, name);
-      if (found === undefined || !(await services.store.roles.deleteAssignment(found.id))) {
-        return { status: 204 };
-      }
+      const deleted =
+        found !== undefined &&
+        (await services.store.transaction(async (tx) => {
+          if (!(await tx.roles.deleteAssignment(found.id))) return false;
+          await noteIdentityChanged(tx, services.clock.now(), found.principalId);
+          return true;
+        }));
+      if (!deleted) return { status: 204 };
       return { status: 200, body: render(found) };
     }
     default:

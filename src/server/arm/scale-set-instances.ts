@@ -117,7 +117,7 @@ export async function applyResize(
     await tx.resources.put(instance, { ifMatch: null });
   }
   await noteComputeChanged(tx, now, versions);
-  for (const instance of plan.remove) await deleteResourceTree(tx, instance.id);
+  for (const instance of plan.remove) await deleteResourceTree(tx, instance.id, now);
 }
 
 function methodNotAllowed(method: string): AppError {
@@ -318,8 +318,7 @@ async function deleteInstance(
     );
     await services.store.transaction(async (tx) => {
       await tx.resources.put(next, { ifMatch: scaleSet.etag ?? null });
-      await noteComputeChanged(tx, now, [instance]);
-      await deleteResourceTree(tx, instance.id);
+      await deleteResourceTree(tx, instance.id, now);
     });
     return { status: 200 };
   });

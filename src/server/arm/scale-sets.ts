@@ -1,7 +1,6 @@
 // Microsoft.Compute/virtualMachineScaleSets on the ARM surface: create, update, read, list, delete, identities, capacity.
 import { AppError } from '../../core/errors.js';
 import type { AuditEvent, Resource } from '../../core/model.js';
-import { noteComputeChanged } from '../../core/resources/change-feed.js';
 import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
 import {
   LEGACY_EXTENSION_AUDIT_KIND,
@@ -14,10 +13,8 @@ import {
   identityFormat,
   invalidResourceLocation,
   locationRequired,
-  mergeIdentity,
   parseIdentity,
   parseJsonObject,
-  resourceIdKey,
   validateResourceName,
   validateTags,
 } from '../../wire/arm/index.js';
@@ -59,7 +56,6 @@ import {
   NO_CURRENT_IDENTITY,
   planIdentity,
   readVmIdentity,
-  UAI_ASSIGN_ACTION,
 } from './vm-identity.js';
 
 const READ = 'Microsoft.Compute/virtualMachineScaleSets/read';
@@ -250,8 +246,15 @@ async function commit(
     existing === undefined ? NO_CURRENT_IDENTITY : await readVmIdentity(services.store, base.id);
   let plan = keepIdentity(current);
   if (change.identity !== undefined) {
-    await checkAssignable(services, request, base.id, current, change.identity, change.isPatch);
-    plan = await planIdentity(services, request, base.id, current, change.identity, change.isPatch);
+    plan = await planIdentity(
+      services,
+      request,
+      base.id,
+      current,
+      change.identity,
+      change.isPatch,
+      WRITE,
+    );
   }
   const now = base.updatedAt;
   const { created, written } = await services.store.transaction(async (tx) => {
@@ -299,39 +302,6 @@ function legacyAudit(
 }
 
 /**
- * `LinkedAuthorizationFailed` (403) unless the caller may assign every user-assigned identity
- * the request adds, worded for scale sets (`planIdentity` checks again, naming VM write).
- * Sources for the text: https://github.com/Azure/aad-pod-identity/issues/443 and /339.
- */
-async function checkAssignable(
-  services: ArmServices,
-  request: ArmRequest,
-  scaleSetId: string,
-  current: CurrentIdentity,
-  identity: IdentityRequest,
-  isPatch: boolean,
-): Promise<void> {
-  const next = mergeIdentity(current.state, identity, isPatch);
-  const denied: string[] = [];
-  for (const id of next.userAssigned) {
-    if (current.userAssigned.has(resourceIdKey(id))) continue;
-    const { allowed } = await services.rbac.check({
-      principalId: request.caller.objectId,
-      action: UAI_ASSIGN_ACTION,
-      scope: id,
-    });
-    if (!allowed) denied.push(id);
-  }
-  if (denied.length === 0) return;
-  const { caller } = request;
-  throw new AppError(
-    'Forbidden',
-    `The client '${caller.appId ?? caller.objectId}' with object id '${caller.objectId}' has permission to perform action '${WRITE}' on scope '${scaleSetId}'; however, it does not have permission to perform action '${UAI_ASSIGN_ACTION}' on the linked scope(s) '${denied.join(',')}' or the linked scope(s) are invalid.`,
-    { status: 403, wire: { arm: 'LinkedAuthorizationFailed' } },
-  );
-}
-
-/**
  * `DELETE`: the scale set, its instances and what is under them go; its system-assigned
  * principal goes everywhere; user-assigned identities stay, their attachments go.
  */
@@ -349,8 +319,7 @@ async function deleteScaleSet(
       // Writing it back unchanged, only if it is the version read, orders this delete after
       // any instance write in flight (instance writes check the scale set's etag too).
       await tx.resources.put(existing, { ifMatch: existing.etag ?? null });
-      await noteComputeChanged(tx, now, [existing]);
-      await deleteResourceTree(tx, existing.id);
+      await deleteResourceTree(tx, existing.id, now);
     });
     return { status: 200 };
   });

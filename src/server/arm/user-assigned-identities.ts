@@ -112,9 +112,9 @@ async function createPrincipal(
   name: string,
 ): Promise<Principal> {
   // A principal left behind under this id (a half-finished delete) must not be reused.
-  const stale = await tx.principals.getByAlternativeName(id);
-  if (stale !== undefined) await deletePrincipalEverywhere(tx, stale.objectId);
   const now = services.clock.now();
+  const stale = await tx.principals.getByAlternativeName(id);
+  if (stale !== undefined) await deletePrincipalEverywhere(tx, stale.objectId, now);
   const principal: Principal = {
     objectId: services.newId(),
     appId: services.newId(),
@@ -260,8 +260,9 @@ export async function handleIdentity(
         const found = await tx.resources.get(id);
         if (found?.type !== UAI) return false;
         const { principalId } = propertiesOf(found);
-        if (principalId !== '') await deletePrincipalEverywhere(tx, principalId);
-        await deleteResourceTree(tx, found.id);
+        const now = services.clock.now();
+        if (principalId !== '') await deletePrincipalEverywhere(tx, principalId, now);
+        await deleteResourceTree(tx, found.id, now);
         return true;
       });
       return { status: deleted ? 200 : 204 };

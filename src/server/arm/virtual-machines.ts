@@ -1,6 +1,7 @@
 // Microsoft.Compute/virtualMachines on the ARM surface: create, update, read, list, delete, identities.
 import { AppError } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
+import { noteComputeChanged } from '../../core/resources/change-feed.js';
 import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
 import {
   checkApiVersion,
@@ -21,8 +22,10 @@ import {
   type ArmResponse,
   type ArmServices,
   authorize,
+  checkPreconditions,
   decodeSegments,
   isKeyword,
+  retryOnConflict,
   type RouteMatcher,
 } from './context.js';
 import { listReadable } from './list.js';
@@ -123,28 +126,36 @@ async function handleVm(
   }
   await authorize(services, request, action, requestedId);
   if (!where.groupExists) throw groupNotFound(groupName);
-  const existing = await getVm(services, requestedId);
 
-  switch (request.method) {
-    case 'GET': {
-      if (existing === undefined) throw resourceNotFound(`${VM_TYPE}/${name}`, groupName);
-      const identity = await readVmIdentity(services.store, existing.id);
-      return { status: 200, body: renderVm(existing, identity, format) };
-    }
-    case 'PUT':
-      return putVm(services, request, where, name, existing, format);
-    case 'PATCH': {
-      if (existing === undefined) throw resourceNotFound(`${VM_TYPE}/${name}`, groupName);
-      return patchVm(services, request, where, existing, format);
-    }
-    default: {
-      if (existing === undefined) return { status: 204 };
-      // The system-assigned principal (found by the VM's id) goes everywhere; user-assigned
-      // identities stay, their attachments to the VM go with it.
-      await services.store.transaction((tx) => deleteResourceTree(tx, existing.id));
-      return { status: 200 };
-    }
+  if (request.method === 'GET') {
+    const existing = await getVm(services, requestedId);
+    if (existing === undefined) throw resourceNotFound(`${VM_TYPE}/${name}`, groupName);
+    const identity = await readVmIdentity(services.store, existing.id);
+    return { status: 200, body: renderVm(existing, identity, format) };
   }
+  // Writes read, check and write again until no concurrent write got in between.
+  return retryOnConflict(async () => {
+    const existing = await getVm(services, requestedId);
+    checkPreconditions(request, existing);
+    switch (request.method) {
+      case 'PUT':
+        return putVm(services, request, where, name, existing, format);
+      case 'PATCH': {
+        if (existing === undefined) throw resourceNotFound(`${VM_TYPE}/${name}`, groupName);
+        return patchVm(services, request, where, existing, format);
+      }
+      default: {
+        if (existing === undefined) return { status: 204 };
+        // The system-assigned principal (found by the VM's id) goes everywhere; user-assigned
+        // identities stay, their attachments to the VM go with it. The host hears of it.
+        await services.store.transaction(async (tx) => {
+          await tx.resources.put(existing, { ifMatch: existing.etag ?? null });
+          await deleteResourceTree(tx, existing.id, services.clock.now());
+        });
+        return { status: 200 };
+      }
+    }
+  });
 }
 
 async function putVm(
@@ -170,6 +181,11 @@ async function putVm(
   }
   const tags = body.tags === undefined || body.tags === null ? {} : validateTags(body.tags);
   const properties = parseVmProperties(body.properties);
+  // A PUT from a client that knows nothing of Tessera's binding (an SDK's createOrUpdate, a
+  // template redeployed) keeps the VM on its host; `"tessera": null` in a PATCH removes it.
+  if (properties.tessera === undefined && existing?.properties.tessera !== undefined) {
+    properties.tessera = existing.properties.tessera;
+  }
   const identity = parseIdentity(body.identity, { isPatch: false, format });
   const now = services.clock.now();
   const vm: Resource = {
@@ -227,13 +243,15 @@ async function write(
     identity === undefined
       ? keepIdentity(current)
       : await planIdentity(services, request, vm.id, current, identity, isPatch);
-  const created = await services.store.transaction(async (tx) => {
-    const result = await tx.resources.put(vm);
+  const { created, etag } = await services.store.transaction(async (tx) => {
+    const result = await tx.resources.put(vm, { ifMatch: existing?.etag ?? null });
     await applyIdentity(tx, services, vm, plan, where.tenantId);
-    return result.created;
+    // Both hosts hear of a move; the VM's host hears of any identity change.
+    await noteComputeChanged(tx, vm.updatedAt, [existing, vm]);
+    return result;
   });
   const after = await readVmIdentity(services.store, vm.id);
-  return { status: created ? 201 : 200, body: renderVm(vm, after, format) };
+  return { status: created ? 201 : 200, body: renderVm({ ...vm, etag }, after, format) };
 }
 
 function vmIdOf(vm: Resource | undefined): string | undefined {

@@ -180,6 +180,7 @@ export function renderVm(
     type: VM_TYPE,
     location: vm.location ?? '',
     ...(Object.keys(vm.tags).length === 0 ? {} : { tags: vm.tags }),
+    etag: vm.etag,
     identity: renderIdentity(identity.state, identityPrincipals(identity), { format }),
     properties: { ...vm.properties, provisioningState: 'Succeeded' },
   });

@@ -243,8 +243,9 @@ async function deleteExtension(
     const existing = await getExtension(tx, `${vm.id}/extensions/${name}`);
     checkPreconditions(request, existing);
     if (existing === undefined) return { status: 204 };
-    await deleteResourceTree(tx, existing.id);
-    await noteComputeChanged(tx, services.clock.now(), [vm]);
+    const now = services.clock.now();
+    await deleteResourceTree(tx, existing.id, now);
+    await noteComputeChanged(tx, now, [vm]);
     return { status: 200 };
   });
 }

@@ -1,5 +1,5 @@
 // A VM's managed identities: read from its attachments, planned from a request, applied in a transaction.
-import { AppError } from '../../core/errors.js';
+import { AppError, isAppError } from '../../core/errors.js';
 import type { IdentityAttachment, Principal, Resource } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
 import { deletePrincipalEverywhere } from '../../core/resources/identity-lifecycle.js';
@@ -7,6 +7,7 @@ import {
   type IdentityPrincipals,
   type IdentityRequest,
   type IdentityState,
+  failedIdentityOperation,
   mergeIdentity,
   resourceIdKey,
   userAssignedIdentityNotFound,
@@ -117,7 +118,8 @@ export function keepIdentity(current: CurrentIdentity): IdentityPlan {
 
 /**
  * Merges `request` into `current` (`mergeIdentity`, whose 400s propagate), then, for each
- * user-assigned identity to be attached: refuses with `LinkedAuthorizationFailed` (403) unless the
+ * user-assigned identity to be attached: refuses with `LinkedAuthorizationFailed` (403, naming
+ * `writeAction`, the compute resource's write action) unless the
  * caller has {@link UAI_ASSIGN_ACTION} on every one of them (checked first, as ARM does before the
  * resource provider sees the request), then with Compute's `InvalidParameter`
  * (`userAssignedIdentityNotFound`) unless the identity exists with its principal.
@@ -129,8 +131,18 @@ export async function planIdentity(
   current: CurrentIdentity,
   identity: IdentityRequest,
   isPatch: boolean,
+  writeAction = 'Microsoft.Compute/virtualMachines/write',
 ): Promise<IdentityPlan> {
-  const next = mergeIdentity(current.state, identity, isPatch);
+  let next: IdentityState;
+  try {
+    next = mergeIdentity(current.state, identity, isPatch);
+  } catch (error) {
+    // The limits are the identity provider's; ARM wraps its answer.
+    if (isAppError(error) && error.wire.arm === 'BadRequest') {
+      throw failedIdentityOperation(vmId, error);
+    }
+    throw error;
+  }
   const nextKeys = new Set(next.userAssigned.map((id) => resourceIdKey(id)));
   const added = next.userAssigned.filter((id) => !current.userAssigned.has(resourceIdKey(id)));
 
@@ -143,7 +155,7 @@ export async function planIdentity(
     });
     if (!allowed) denied.push(id);
   }
-  if (denied.length > 0) throw linkedAuthorizationFailed(request, vmId, denied);
+  if (denied.length > 0) throw linkedAuthorizationFailed(request, vmId, denied, writeAction);
 
   const attach: { id: string; principalId: string }[] = [];
   for (const id of added) {
@@ -154,7 +166,7 @@ export async function planIdentity(
       principal === undefined ||
       principal.type !== 'ManagedIdentity'
     ) {
-      throw userAssignedIdentityNotFound(id);
+      throw failedIdentityOperation(vmId, userAssignedIdentityNotFound(id));
     }
     attach.push({ id, principalId: principal.objectId });
   }
@@ -186,7 +198,7 @@ export async function applyIdentity(
   tenantId: string,
 ): Promise<void> {
   const now = services.clock.now();
-  if (plan.deleteSystem !== undefined) await deletePrincipalEverywhere(tx, plan.deleteSystem);
+  if (plan.deleteSystem !== undefined) await deletePrincipalEverywhere(tx, plan.deleteSystem, now);
   if (plan.createSystem) {
     const principal: Principal = {
       objectId: services.newId(),
@@ -211,7 +223,7 @@ export async function applyIdentity(
   for (const principalId of plan.detach) await tx.attachments.detach(vm.id, principalId);
   for (const { id, principalId } of plan.attach) {
     if ((await tx.principals.get(principalId)) === undefined) {
-      throw userAssignedIdentityNotFound(id);
+      throw failedIdentityOperation(vm.id, userAssignedIdentityNotFound(id));
     }
     await tx.attachments.attach({
       resourceId: vm.id,
@@ -229,12 +241,17 @@ export async function applyIdentity(
  * https://github.com/Azure/aad-pod-identity/issues/443 (one id),
  * https://github.com/Azure/aad-pod-identity/issues/339 (several, joined with ',').
  */
-function linkedAuthorizationFailed(request: ArmRequest, vmId: string, ids: string[]): AppError {
+function linkedAuthorizationFailed(
+  request: ArmRequest,
+  vmId: string,
+  ids: string[],
+  writeAction: string,
+): AppError {
   const { caller } = request;
   const client = caller.appId ?? caller.objectId;
   return new AppError(
     'Forbidden',
-    `The client '${client}' with object id '${caller.objectId}' has permission to perform action 'Microsoft.Compute/virtualMachines/write' on scope '${vmId}'; however, it does not have permission to perform action '${UAI_ASSIGN_ACTION}' on the linked scope(s) '${ids.join(',')}' or the linked scope(s) are invalid.`,
+    `The client '${client}' with object id '${caller.objectId}' has permission to perform action '${writeAction}' on scope '${vmId}'; however, it does not have permission to perform action '${UAI_ASSIGN_ACTION}' on the linked scope(s) '${ids.join(',')}' or the linked scope(s) are invalid.`,
     { status: 403, wire: { arm: 'LinkedAuthorizationFailed' } },
   );
 }

@@ -214,6 +214,17 @@ function unknownType(resourceType: string, given: string): AppError {
   return invalidResourceType(rest.join('/'), namespace, given);
 }
 
+/**
+ * The error for a path naming a provider type Tessera does not serve, from the segments after
+ * `providers` (`['Microsoft.Foo', 'bars', 'x']`): `InvalidResourceNamespace` when the namespace
+ * is unknown, otherwise undefined (the caller answers `InvalidResourceType` in its words).
+ */
+export function unknownNamespaceError(afterProviders: readonly string[]): AppError | undefined {
+  const [namespace] = afterProviders;
+  if (namespace === undefined || NAMESPACES.has(namespace.toLowerCase())) return undefined;
+  return invalidResourceNamespace(namespace);
+}
+
 /** True when `version` is one Tessera serves for `resourceType` (no error, no query parsing). */
 export function isSupportedApiVersion(resourceType: string, version: string): boolean {
   const entry = BY_KEY.get(resourceType.toLowerCase());

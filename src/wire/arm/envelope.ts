@@ -21,6 +21,8 @@ export interface ArmResourceInput<P, I = unknown> {
   /** Tracked resources only. */
   readonly location?: string | undefined;
   readonly tags?: Readonly<Record<string, string>> | undefined;
+  /** The entity tag, where the resource type shows one (Compute's VMs and scale sets). */
+  readonly etag?: string | undefined;
   readonly identity?: I | undefined;
   readonly properties: P;
   readonly systemData?: ArmSystemData | undefined;
@@ -33,6 +35,7 @@ export interface ArmResource<P, I = unknown> {
   readonly type: string;
   readonly location?: string;
   readonly tags?: Readonly<Record<string, string>>;
+  readonly etag?: string;
   readonly identity?: I;
   readonly properties: P;
   readonly systemData?: ArmSystemData;
@@ -40,7 +43,7 @@ export interface ArmResource<P, I = unknown> {
 
 /**
  * A resource body in ARM's member order (common types v5 `Resource`, then `TrackedResource`):
- * `id`, `name`, `type`, `location`, `tags`, `identity`, `properties`, `systemData`. Members that
+ * `id`, `name`, `type`, `location`, `tags`, `etag`, `identity`, `properties`, `systemData`. Members that
  * are undefined are omitted (ARM leaves them out rather than sending `null`).
  */
 export function armResource<P, I = unknown>(input: ArmResourceInput<P, I>): ArmResource<P, I> {
@@ -50,6 +53,7 @@ export function armResource<P, I = unknown>(input: ArmResourceInput<P, I>): ArmR
     type: input.type,
     ...(input.location === undefined ? {} : { location: input.location }),
     ...(input.tags === undefined ? {} : { tags: input.tags }),
+    ...(input.etag === undefined ? {} : { etag: input.etag }),
     ...(input.identity === undefined ? {} : { identity: input.identity }),
     properties: input.properties,
     ...(input.systemData === undefined ? {} : { systemData: input.systemData }),

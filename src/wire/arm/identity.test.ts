@@ -13,6 +13,7 @@ import {
   NO_IDENTITY,
   parseIdentity,
   renderIdentity,
+  failedIdentityOperation,
   userAssignedIdentityNotFound,
   type IdentityRequest,
   type IdentityState,
@@ -453,16 +454,16 @@ describe('helpers', () => {
     expect(isUserAssignedIdentityId(`${ID1}/federatedIdentityCredentials/f`)).toBe(false);
   });
 
-  it('words a missing identity as Compute does', () => {
+  it('words a missing identity as the identity provider does, wrapped by ARM', () => {
+    const vm = '/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/vm1';
     expect(
       armFailure(() => {
-        throw userAssignedIdentityNotFound(ID1);
+        throw failedIdentityOperation(vm, userAssignedIdentityNotFound(ID1));
       }),
     ).toEqual({
       status: 400,
-      code: 'InvalidParameter',
-      message: `ResourceIdentity identityId '${ID1}' is not a valid reference to a Microsoft.ManagedIdentity identity.`,
-      target: 'resourceIdentity.identityIds',
+      code: 'FailedIdentityOperation',
+      message: `Identity operation for resource '${vm}' failed with error 'Failed to perform resource identity operation. Status: 'BadRequest'. Response: '{"error":{"code":"BadRequest","message":"Resource '${ID1}' was not found."}}'.'.`,
     });
   });
 });

@@ -1,5 +1,5 @@
 // The managed-identity property of VMs and scale sets: parse, merge and render (PROTOCOL.md 4.3).
-import { type AppError, isAppError } from '../../core/errors.js';
+import { AppError, isAppError } from '../../core/errors.js';
 import { armError, invalidRequestContent } from './arm-errors.js';
 import { parseResourceId, resourceIdKey } from './resource-id.js';
 
@@ -109,16 +109,40 @@ function requireResourceId(id: string): void {
 }
 
 /**
- * Compute's `InvalidParameter` (400, target `resourceIdentity.identityIds`) for a well-formed id
- * of an identity that does not exist, for the server to raise once it has looked.
- * Source: https://github.com/Azure/aad-pod-identity/issues/69 (2017-12-01 era),
- * https://github.com/Azure/aad-pod-identity/issues/556 (dictionary era, same start).
+ * The error for a well-formed id of a user-assigned identity that does not exist, for the server
+ * to raise once it has looked: the managed-identity provider's 400 "Resource '{id}' was not
+ * found.", which ARM reports wrapped for the resource being written (wrap it with
+ * {@link failedIdentityOperation}). Source: https://github.com/Azure/azure-policy/issues/1311
+ * (2024, a VM).
  */
 export function userAssignedIdentityNotFound(id: string): AppError {
-  return armError(
-    'InvalidParameter',
-    `ResourceIdentity identityId '${id}' is not a valid reference to a Microsoft.ManagedIdentity identity.`,
-    { target: 'resourceIdentity.identityIds' },
+  return armError('BadRequest', `Resource '${id}' was not found.`);
+}
+
+const STATUS_NAMES: Readonly<Record<number, string>> = {
+  400: 'BadRequest',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  429: 'TooManyRequests',
+};
+
+/**
+ * ARM's `FailedIdentityOperation`: the managed-identity provider refused the identity part of a
+ * write to `resourceId`, and ARM passes its answer on inside its own sentence, with the inner
+ * status. Sources: https://github.com/Azure/azure-cli/issues/31837 and
+ * https://github.com/Azure/bicep-registry-modules/pull/2719 (the wrapper's text),
+ * https://github.com/Azure/aad-pod-identity/issues/676 (the inner status passed through).
+ */
+export function failedIdentityOperation(resourceId: string, inner: AppError): AppError {
+  const status = STATUS_NAMES[inner.status] ?? 'BadRequest';
+  const response = JSON.stringify({
+    error: { code: inner.wire.arm ?? status, message: inner.message },
+  });
+  return new AppError(
+    inner.code,
+    `Identity operation for resource '${resourceId}' failed with error 'Failed to perform resource identity operation. Status: '${status}'. Response: '${response}'.'.`,
+    { status: inner.status, wire: { arm: 'FailedIdentityOperation' }, cause: inner },
   );
 }
 
