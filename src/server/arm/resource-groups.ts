@@ -1,5 +1,5 @@
 // Subscriptions (read) and resource groups (create, read, list, delete) on the ARM surface.
-import { AppError, notFound } from '../../core/errors.js';
+import { type AppError, methodNotAllowed, notFound } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
 import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
@@ -196,13 +196,7 @@ export async function handleGroup(
       return { status: 200 };
     }
     default:
-      throw new AppError(
-        'MethodNotAllowed',
-        `The HTTP method '${request.method}' is not supported.`,
-        {
-          status: 405,
-        },
-      );
+      throw methodNotAllowed(request.method);
   }
 }
 
@@ -230,4 +224,41 @@ export async function requireGroup(store: Store, sub: Resource, name: string): P
   const group = await store.resources.get(`${sub.id}/resourceGroups/${name}`);
   if (group?.type !== GROUPS) throw groupNotFound(name);
   return group;
+}
+
+/** Where a resource of a group lives: its subscription's tenant and its group. */
+export interface GroupLocation {
+  readonly subscriptionId: string;
+  readonly tenantId: string;
+  /** The group's id as stored (original case), or as requested when the group is missing. */
+  readonly groupId: string;
+  readonly groupName: string;
+  readonly groupExists: boolean;
+}
+
+/**
+ * Finds the subscription (`InvalidSubscriptionId`, `SubscriptionNotFound`) and, when
+ * `groupName` is given, checks its name (`InvalidResourceGroup`) and whether it exists. A missing
+ * group is reported by the caller after authorization ({@link requireGroupExists}).
+ */
+export async function locateGroup(
+  services: ArmServices,
+  subscriptionId: string,
+  groupName?: string,
+): Promise<GroupLocation> {
+  const sub = await requireSubscription(services, subscriptionId);
+  const tenantId = (sub.properties as { tenantId?: string }).tenantId ?? '';
+  const base = { subscriptionId: sub.subscriptionId, tenantId };
+  if (groupName === undefined) {
+    return { ...base, groupId: sub.id, groupName: '', groupExists: false };
+  }
+  validateResourceGroupName(groupName);
+  const group = await services.store.resources.get(`${sub.id}/resourceGroups/${groupName}`);
+  const exists = group?.type === GROUPS;
+  return {
+    ...base,
+    groupId: exists ? group.id : `${sub.id}/resourceGroups/${groupName}`,
+    groupName: exists ? group.name : groupName,
+    groupExists: exists,
+  };
 }

@@ -16,10 +16,9 @@ import {
   invalidRequestContent,
   renderIdentity,
   resourceNotFound,
-  validateResourceGroupName,
 } from '../../wire/arm/index.js';
 import type { ArmServices } from './context.js';
-import { groupNotFound, requireSubscription } from './resource-groups.js';
+import { type GroupLocation, groupNotFound, locateGroup } from './resource-groups.js';
 import { type CurrentIdentity, identityPrincipals } from './vm-identity.js';
 
 /** The ARM type of a scale set. */
@@ -43,7 +42,6 @@ const READ_ONLY = new Set(['provisioningstate', 'uniqueid', 'timecreated', INTER
 // Members of an extension's `properties` that hold secrets: never stored, never shown.
 const SECRET_MEMBERS = new Set(['protectedsettings', 'protectedsettingsfromkeyvault']);
 
-const GROUPS = 'Microsoft.Resources/resourceGroups';
 const EXTENSIONS_PATH = 'properties.virtualMachineProfile.extensionProfile.extensions';
 
 /** A scale set's `sku`: `capacity` is how many instances it has. */
@@ -68,41 +66,10 @@ export interface LegacyExtensionEntry {
 }
 
 /** Where a scale set lives: its subscription's tenant and its group. */
-export interface ScaleSetWhere {
-  readonly subscriptionId: string;
-  readonly tenantId: string;
-  /** The group's id as stored (original case), or as requested when the group is missing. */
-  readonly groupId: string;
-  readonly groupName: string;
-  readonly groupExists: boolean;
-}
+export type ScaleSetWhere = GroupLocation;
 
-/**
- * Finds the subscription (`InvalidSubscriptionId`, `SubscriptionNotFound`) and, when
- * `groupName` is given, checks its name (`InvalidResourceGroup`) and whether it exists. A missing
- * group is reported by the caller after authorization ({@link requireGroupExists}).
- */
-export async function locateScaleSet(
-  services: ArmServices,
-  subscriptionId: string,
-  groupName?: string,
-): Promise<ScaleSetWhere> {
-  const sub = await requireSubscription(services, subscriptionId);
-  const tenantId = (sub.properties as { tenantId?: string }).tenantId ?? '';
-  const base = { subscriptionId: sub.subscriptionId, tenantId };
-  if (groupName === undefined) {
-    return { ...base, groupId: sub.id, groupName: '', groupExists: false };
-  }
-  validateResourceGroupName(groupName);
-  const group = await services.store.resources.get(`${sub.id}/resourceGroups/${groupName}`);
-  const exists = group?.type === GROUPS;
-  return {
-    ...base,
-    groupId: exists ? group.id : `${sub.id}/resourceGroups/${groupName}`,
-    groupName: exists ? group.name : groupName,
-    groupExists: exists,
-  };
-}
+/** Finds a scale set's subscription and group ({@link locateGroup}). */
+export const locateScaleSet = locateGroup;
 
 /** ARM's `ResourceGroupNotFound` (404) unless the group of `where` exists. */
 export function requireGroupExists(where: ScaleSetWhere, groupName: string): void {

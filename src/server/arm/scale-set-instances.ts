@@ -1,5 +1,5 @@
 // Scale-set instances on the ARM surface: list, read, place (PUT) and delete; and how capacity changes them.
-import { AppError } from '../../core/errors.js';
+import { type AppError, methodNotAllowed } from '../../core/errors.js';
 import type { EpochMs, Resource } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
 import { listScaleSetInstances, noteComputeChanged } from '../../core/resources/change-feed.js';
@@ -118,12 +118,6 @@ export async function applyResize(
   }
   await noteComputeChanged(tx, now, versions);
   for (const instance of plan.remove) await deleteResourceTree(tx, instance.id, now);
-}
-
-function methodNotAllowed(method: string): AppError {
-  return new AppError('MethodNotAllowed', `The HTTP method '${method}' is not supported.`, {
-    status: 405,
-  });
 }
 
 function instanceNotFound(scaleSet: string, instanceId: string, group: string): AppError {

@@ -1,5 +1,5 @@
 // Microsoft.Compute/virtualMachineScaleSets on the ARM surface: create, update, read, list, delete, identities, capacity.
-import { AppError } from '../../core/errors.js';
+import { methodNotAllowed } from '../../core/errors.js';
 import type { AuditEvent, Resource } from '../../core/model.js';
 import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
 import {
@@ -78,12 +78,6 @@ interface ScaleSetChange {
   readonly isPatch: boolean;
   readonly legacy: readonly LegacyExtensionEntry[];
   readonly format: IdentityFormat;
-}
-
-function methodNotAllowed(method: string): AppError {
-  return new AppError('MethodNotAllowed', `The HTTP method '${method}' is not supported.`, {
-    status: 405,
-  });
 }
 
 /** `GET`, `PUT`, `PATCH` and `DELETE` of one scale set. */

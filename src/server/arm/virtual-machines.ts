@@ -1,5 +1,5 @@
 // Microsoft.Compute/virtualMachines on the ARM surface: create, update, read, list, delete, identities.
-import { AppError } from '../../core/errors.js';
+import { type AppError, methodNotAllowed } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
 import { noteComputeChanged } from '../../core/resources/change-feed.js';
 import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
@@ -12,7 +12,6 @@ import {
   identityFormat,
   parseIdentity,
   parseJsonObject,
-  validateResourceGroupName,
   validateResourceName,
   validateTags,
 } from '../../wire/arm/index.js';
@@ -29,7 +28,12 @@ import {
   type RouteMatcher,
 } from './context.js';
 import { listReadable } from './list.js';
-import { groupNotFound, normaliseLocation, requireSubscription } from './resource-groups.js';
+import {
+  type GroupLocation,
+  groupNotFound,
+  locateGroup,
+  normaliseLocation,
+} from './resource-groups.js';
 import {
   parseVmProperties,
   patchVmProperties,
@@ -51,44 +55,10 @@ const VM_WRITE = 'Microsoft.Compute/virtualMachines/write';
 const VM_DELETE = 'Microsoft.Compute/virtualMachines/delete';
 const IDENTITY_READ = 'Microsoft.ManagedIdentity/identities/read';
 const IDENTITIES = 'Microsoft.ManagedIdentity/identities';
-const GROUPS = 'Microsoft.Resources/resourceGroups';
-
-/** Where a VM lives: its subscription's tenant, its group's stored id, and its own id. */
-interface VmLocation {
-  readonly subscriptionId: string;
-  readonly tenantId: string;
-  /** The group's id as stored (original case), or as requested when the group is missing. */
-  readonly groupId: string;
-  readonly groupName: string;
-  readonly groupExists: boolean;
-}
 
 /** Tessera's text: Azure's answer for a VM without a system-assigned identity is not captured. */
 function systemIdentityNotFound(name: string, group: string): AppError {
   return resourceNotFound(`${VM_TYPE}/${name}/providers/${IDENTITIES}/default`, group);
-}
-
-async function locate(
-  services: ArmServices,
-  subscriptionId: string,
-  groupName?: string,
-): Promise<VmLocation> {
-  const sub = await requireSubscription(services, subscriptionId);
-  const tenantId = (sub.properties as { tenantId?: string }).tenantId ?? '';
-  if (groupName === undefined) {
-    const { subscriptionId: id } = sub;
-    return { subscriptionId: id, tenantId, groupId: sub.id, groupName: '', groupExists: false };
-  }
-  validateResourceGroupName(groupName);
-  const group = await services.store.resources.get(`${sub.id}/resourceGroups/${groupName}`);
-  const exists = group?.type === GROUPS;
-  return {
-    subscriptionId: sub.subscriptionId,
-    tenantId,
-    groupId: exists ? group.id : `${sub.id}/resourceGroups/${groupName}`,
-    groupName: exists ? group.name : groupName,
-    groupExists: exists,
-  };
 }
 
 async function getVm(services: ArmServices, id: string): Promise<Resource | undefined> {
@@ -106,7 +76,7 @@ async function handleVm(
 ): Promise<ArmResponse> {
   const apiVersion = checkApiVersion(VM_TYPE, request.query);
   const format = identityFormat(apiVersion);
-  const where = await locate(services, subscriptionId, groupName);
+  const where = await locateGroup(services, subscriptionId, groupName);
   validateResourceName(VM_TYPE, name);
   const requestedId = `${where.groupId}/providers/${VM_TYPE}/${name}`;
   const action =
@@ -116,13 +86,7 @@ async function handleVm(
         ? VM_DELETE
         : VM_READ;
   if (!['GET', 'PUT', 'PATCH', 'DELETE'].includes(request.method)) {
-    throw new AppError(
-      'MethodNotAllowed',
-      `The HTTP method '${request.method}' is not supported.`,
-      {
-        status: 405,
-      },
-    );
+    throw methodNotAllowed(request.method);
   }
   await authorize(services, request, action, requestedId);
   if (!where.groupExists) throw groupNotFound(groupName);
@@ -161,7 +125,7 @@ async function handleVm(
 async function putVm(
   services: ArmServices,
   request: ArmRequest,
-  where: VmLocation,
+  where: GroupLocation,
   name: string,
   existing: Resource | undefined,
   format: IdentityFormat,
@@ -207,7 +171,7 @@ async function putVm(
 async function patchVm(
   services: ArmServices,
   request: ArmRequest,
-  where: VmLocation,
+  where: GroupLocation,
   existing: Resource,
   format: IdentityFormat,
 ): Promise<ArmResponse> {
@@ -229,7 +193,7 @@ async function patchVm(
 async function write(
   services: ArmServices,
   request: ArmRequest,
-  where: VmLocation,
+  where: GroupLocation,
   vm: Resource,
   existing: Resource | undefined,
   identity: ReturnType<typeof parseIdentity>,
@@ -268,7 +232,7 @@ async function listVms(
 ): Promise<ArmResponse> {
   const apiVersion = checkApiVersion(VM_TYPE, request.query);
   const format = identityFormat(apiVersion);
-  const where = await locate(services, subscriptionId, groupName);
+  const where = await locateGroup(services, subscriptionId, groupName);
   if (groupName !== undefined && !where.groupExists) throw groupNotFound(groupName);
   return listReadable(
     services,
@@ -294,15 +258,9 @@ async function getSystemIdentity(
 ): Promise<ArmResponse> {
   checkApiVersion(IDENTITIES, request.query);
   if (request.method !== 'GET') {
-    throw new AppError(
-      'MethodNotAllowed',
-      `The HTTP method '${request.method}' is not supported.`,
-      {
-        status: 405,
-      },
-    );
+    throw methodNotAllowed(request.method);
   }
-  const where = await locate(services, subscriptionId, groupName);
+  const where = await locateGroup(services, subscriptionId, groupName);
   validateResourceName(VM_TYPE, name);
   const vmId = `${where.groupId}/providers/${VM_TYPE}/${name}`;
   await authorize(services, request, IDENTITY_READ, `${vmId}/providers/${IDENTITIES}/default`);
