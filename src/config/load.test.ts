@@ -53,7 +53,15 @@ describe('loadConfig', () => {
       },
       directory: { certificateLifetimeDays: 7 },
     });
-    expect(config.agent.imds).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.agent.imds).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      rateLimit: { mode: 'on', identityPerSecond: 20, identityConcurrent: 5, otherPerSecond: 5 },
+    });
+    expect(config.agent.sealKeys).toBe(false);
+    const off = loadConfig({ env: { TESSERA_IMDS_RATE_LIMIT: 'off' }, cwd: '/srv', flags: {} });
+    expect(off.agent.imds.rateLimit.mode).toBe('off');
+    expect(config.agent.metrics).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(config.log.level).toBe('info');
     expect(config.masterKey).toBeUndefined();
   });

@@ -25,6 +25,11 @@ export interface LoadConfigOptions {
 export const CONFIG_FILE_ENV = 'TESSERA_CONFIG';
 /** Environment variables with this prefix belong to test suites and are ignored. */
 const TEST_ENV_PREFIX = 'TESSERA_TEST_';
+
+/** Short names the issues and docs promise, for the variable of a key. */
+const ENV_ALIASES: Readonly<Record<string, string>> = {
+  TESSERA_IMDS_RATE_LIMIT: 'TESSERA_AGENT_IMDS_RATE_LIMIT_MODE',
+};
 const PREFIX = 'invalid configuration: ';
 
 type Source =
@@ -144,7 +149,7 @@ function readEnv(env: Readonly<Record<string, string | undefined>>): Entry[] {
       name === CONFIG_FILE_ENV
     )
       continue;
-    const leaf = leafByEnv.get(name);
+    const leaf = leafByEnv.get(ENV_ALIASES[name] ?? name);
     if (leaf === undefined) unknown.push(`unknown environment variable ${name}`);
     else if (value !== undefined && value !== '') {
       out.push({

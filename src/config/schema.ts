@@ -139,12 +139,39 @@ const serverSchema = z.strictObject({
   directory: directorySchema.prefault({}),
 });
 
+const rateLimitSchema = z.strictObject({
+  /** `off` turns throttling off (benchmarks, load tests); `TESSERA_IMDS_RATE_LIMIT=off` too. */
+  mode: z.enum(['on', 'off']).default('on'),
+  /** Identity requests per second per VM (Azure: 20). */
+  identityPerSecond: z.int().min(1).max(1_000_000).default(20),
+  /** Identity requests in flight per VM (Azure: 5). */
+  identityConcurrent: z.int().min(1).max(100_000).default(5),
+  /** Other metadata requests per second per VM (Azure: 5). */
+  otherPerSecond: z.int().min(1).max(1_000_000).default(5),
+});
+
 const agentSchema = z.strictObject({
   serverUrl: httpUrl().optional(),
+  /** The one-time join token an operator created for this host (`tessera host create`). */
+  joinToken: leaf(z.string().min(16).max(512), {
+    expected: 'a join token (16-512 characters)',
+    secret: true,
+  }).optional(),
+  /** A PEM file of CA certificates to trust for `serverUrl` (besides the system's). */
+  caFile: nonEmpty('a non-empty file path').optional(),
+  /** Keep identity keys sealed on disk under the host key, so a restart needs no server. */
+  sealKeys: z.boolean().default(false),
   imds: z
     .strictObject({
       host: nonEmpty('a host name or IP address').default('127.0.0.1'),
       port: port().default(8080),
+      rateLimit: rateLimitSchema.prefault({}),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      host: nonEmpty('a host name or IP address').default('127.0.0.1'),
+      port: port().default(9464),
     })
     .prefault({}),
 });

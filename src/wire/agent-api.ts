@@ -1,0 +1,173 @@
+// The agent API between `tessera server` and `tessera agent`: paths, the host's credentials, and the bodies.
+//
+// Tessera's own protocol (Azure's hosts talk to MSRP/WireServer with private ones). JSON, over
+// the server's HTTPS (or HTTP in dev) listener, under {@link AGENT_API_PREFIX}.
+//
+//   PUT  /agent/v1/hosts/{name}                       operator (ARM bearer token, Owner-like)
+//        -> 201/200 CreatedHost: a one-time join token for the host named {name}
+//   POST /agent/v1/register           RegisterRequest -> 200 RegisterResponse (no auth: the join
+//        token is the credential; it works once)
+//   GET  /agent/v1/vms?after=N&wait=S                 host auth -> 200 VmSync (long-poll)
+//   POST /agent/v1/identities/{principalId}/certificate
+//                                     CertificateRequest -> 200 CertificateResponse (host auth)
+//   POST /agent/v1/token              AgentTokenRequest -> 200 AgentTokenResponse (host auth)
+//
+// Errors are `{"error":{"code","message"}}` (ARM's shape) with the HTTP status.
+
+/** Where the agent API lives on the server. */
+export const AGENT_API_PREFIX = '/agent/v1';
+
+/**
+ * The `Authorization` scheme of a host: `TesseraHost <compact JWS>`. The JWS is ES256, signed
+ * with the host's private key; its protected header carries `x5c` (the host certificate the
+ * server issued at registration, DER base64, one element); its payload is
+ * {@link HostAssertionClaims}. The server checks that the certificate is the one it issued to
+ * that host (SHA-256 thumbprint recorded at registration), that it was issued by the directory's
+ * CA and is current, the signature, `aud` and the times.
+ */
+export const HOST_AUTH_SCHEME = 'TesseraHost';
+
+/** The `aud` of a host assertion: the server's public URL followed by the prefix. */
+export const hostAssertionAudience = (serverUrl: string): string =>
+  `${serverUrl.replace(/\/+$/, '')}${AGENT_API_PREFIX}`;
+
+/** The longest a host assertion may live (`exp - iat`), in seconds. */
+export const HOST_ASSERTION_MAX_LIFETIME_SECONDS = 600;
+
+/** The claims of a host assertion. */
+export interface HostAssertionClaims {
+  /** The host id (from {@link RegisterResponse}). */
+  readonly sub: string;
+  readonly aud: string;
+  /** Unix seconds. */
+  readonly iat: number;
+  /** Unix seconds; at most {@link HOST_ASSERTION_MAX_LIFETIME_SECONDS} after `iat`. */
+  readonly exp: number;
+}
+
+/** `PUT /hosts/{name}` answer: the join token is shown this once; the server keeps a hash. */
+export interface CreatedHost {
+  readonly id: string;
+  readonly name: string;
+  readonly joinToken: string;
+}
+
+/** `POST /register`. */
+export interface RegisterRequest {
+  readonly joinToken: string;
+  /** PKCS#10 PEM for the host's EC P-256 key; the subject is ignored. */
+  readonly csr: string;
+}
+
+export interface RegisterResponse {
+  readonly hostId: string;
+  readonly hostName: string;
+  /** The host certificate, PEM, issued by the directory's CA. */
+  readonly certificate: string;
+  /** Unix milliseconds. The agent registers again (new join token) after this. */
+  readonly certificateNotAfter: number;
+  /** The directory's CA certificates, PEM, to check what the server issues. */
+  readonly caCertificates: readonly string[];
+}
+
+/** One identity of a VM, as the agent needs it to pick and to request tokens. */
+export interface AgentIdentity {
+  readonly kind: 'SystemAssigned' | 'UserAssigned';
+  /** Object id: token `oid`, IMDS `object_id`. */
+  readonly principalId: string;
+  /** App id: token `appid`, IMDS `client_id`. */
+  readonly clientId: string;
+  readonly tenantId: string;
+  /** The identity's ARM id: the VM or scale set (system-assigned) or the UAI; IMDS `msi_res_id`. */
+  readonly resourceId: string;
+}
+
+/** A VM (or scale-set instance) placed on the host: what IMDS answers from. */
+export interface AgentVm {
+  /** ARM id of the VM or the instance (original case). */
+  readonly id: string;
+  /** `properties.vmId`: a GUID fixed at creation (IMDS `compute.vmId`). */
+  readonly vmId: string;
+  readonly kind: 'vm' | 'scaleSetInstance';
+  /** The VM's name; for an instance `{scaleSet}_{instanceId}` (IMDS `compute.name`). */
+  readonly name: string;
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly location: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** For an instance: the scale set's name (IMDS `compute.vmScaleSetName`); '' for a VM. */
+  readonly scaleSetName: string;
+  /** `properties.hardwareProfile.vmSize` as recorded, or ''. */
+  readonly vmSize: string;
+  /** `properties.storageProfile.osDisk.osType` as recorded, or ''. */
+  readonly osType: string;
+  /** The private addresses the agent recognises the VM by (source address of IMDS calls). */
+  readonly addresses: readonly string[];
+  /** System-assigned first (when any), then user-assigned in attachment order. */
+  readonly identities: readonly AgentIdentity[];
+  /** Set when the deprecated managed-identity extension is installed: the shim's port. */
+  readonly legacyShimPort?: number;
+}
+
+/**
+ * `GET /vms?after=N&wait=S`. `after` is the position the agent last saw (0 at start), `wait` how
+ * many seconds (0-60, default 0) the server may hold the request while nothing changed.
+ * `full: true` means `vms` is every VM on the host and anything else the agent knows is gone (at
+ * start, or when `after` fell out of the retained feed); otherwise `vms` are the VMs that changed
+ * and `removed` the ids that left the host or were deleted.
+ */
+export interface VmSync {
+  /** Pass it as `after` next time. */
+  readonly position: number;
+  readonly full: boolean;
+  readonly vms: readonly AgentVm[];
+  readonly removed: readonly string[];
+}
+
+/** The longest `wait` of {@link VmSync}, in seconds. */
+export const VM_SYNC_MAX_WAIT_SECONDS = 60;
+
+/** `POST /identities/{principalId}/certificate`. */
+export interface CertificateRequest {
+  /** PKCS#10 PEM for an EC P-256 key made on the host for this identity. */
+  readonly csr: string;
+}
+
+/**
+ * The certificate is issued only while the identity is attached to a VM on the calling host,
+ * and is bound to that host; it authenticates the identity at the token endpoint.
+ */
+export interface CertificateResponse {
+  /** PEM. Its `x5t#S256` names it in client assertions. */
+  readonly certificate: string;
+  /** Unix milliseconds. */
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+/**
+ * `POST /token`: a token for `resource` for an identity of VM `vmId`, authenticated by a client
+ * assertion (RFC 7523) the agent signs with the identity's key (ES256, header `x5t#S256` of the
+ * identity's certificate, `iss` = `sub` = the identity's client id, `aud` the tenant's v1 token
+ * endpoint `{serverUrl}/{tenantId}/oauth2/token`). The server checks that the VM is on the
+ * calling host and has the identity, then issues as the token endpoint does, recording the VM
+ * and host (`xms_az_rid`, audit).
+ */
+export interface AgentTokenRequest {
+  /** ARM id of the VM or instance asking. */
+  readonly vmId: string;
+  readonly clientAssertion: string;
+  /** The IMDS `resource`, verbatim (becomes `aud`). */
+  readonly resource: string;
+  /** The calling VM's source address, for the audit trail. */
+  readonly peer?: string;
+}
+
+/** The token and its times, as IMDS needs them (all times unix seconds). */
+export interface AgentTokenResponse {
+  readonly accessToken: string;
+  readonly clientId: string;
+  readonly resource: string;
+  readonly expiresOn: number;
+  readonly notBefore: number;
+}
