@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isAppError } from '../core/errors.js';
 import { runConfigShow } from './config-show.js';
 import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
+import { runHostCreate } from './host.js';
 import { runSigningKeyList, runSigningKeyRotate } from './signing-key.js';
 import { runUp } from './up.js';
 
@@ -55,6 +56,18 @@ function buildProgram(): Command {
       .option('--immediate', 'sign with the new key at once and unpublish all others (compromise)'),
   ).action(async (options: ConfigFlagOptions & { immediate?: boolean }) => {
     await runSigningKeyRotate(options);
+  });
+
+  const host = program
+    .command('host')
+    .description('agent hosts (operator commands, run where the server runs)');
+  addConfigFlags(
+    host
+      .command('create')
+      .description('create a host (or renew its join token) and print its one-time join token')
+      .requiredOption('-n, --name <name>', "the host's name: 1-63 letters, digits, '-', '_', '.'"),
+  ).action(async (options: ConfigFlagOptions & { name: string }) => {
+    await runHostCreate(options);
   });
 
   return program;

@@ -11,6 +11,9 @@ import { createRbacEvaluator, seedBuiltInRoles } from '../core/rbac/index.js';
 import { createAccessTokenVerifier, localJwksResolver } from '../core/tokens/index.js';
 import { ensureDefaultSubscription } from './bootstrap.js';
 import type { FastifyInstance } from 'fastify';
+import { hostAssertionAudience } from '../wire/agent-api.js';
+import { createCertificateAuthorityService } from '../core/directory/certificate-authority.js';
+import { createAgentApiServices } from './agent-api/plugin.js';
 import { buildServer } from './app.js';
 import { ensureLocalTls } from './local-tls.js';
 import { createServerServices, type ServerServices, type ServiceSettings } from './services.js';
@@ -136,6 +139,20 @@ export async function startServer(options: {
     rbac: createRbacEvaluator({ store, clock }),
     newId: () => randomUUID(),
   };
+  const agentServices = createAgentApiServices({
+    store,
+    clock,
+    directory: services.directory,
+    // The same CA as the directory's (both load it from the store).
+    ca: createCertificateAuthorityService({ store, clock }),
+    tokens: services.tokens,
+    verifier,
+    rbac: armServices.rbac,
+    audiences: urls.map(hostAssertionAudience),
+    onPollError: (error) => {
+      logger.error({ err: error }, 'agent API change poll failed');
+    },
+  });
   const apps: FastifyInstance[] = [];
   try {
     for (const listener of listeners) {
@@ -152,6 +169,7 @@ export async function startServer(options: {
           authorizationUri: `${publicUrl}/${tenant.id}`,
           publicUrl,
         },
+        agent: { services: agentServices, authorizationUri: `${publicUrl}/${tenant.id}` },
         https: listener.https,
       });
       apps.push(app);
@@ -185,6 +203,7 @@ export async function startServer(options: {
     close: async () => {
       clearInterval(maintenance);
       await Promise.all(apps.map((a) => a.close()));
+      agentServices.changeSignal.close();
     },
   };
 }

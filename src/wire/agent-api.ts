@@ -7,6 +7,8 @@
 //        -> 201/200 CreatedHost: a one-time join token for the host named {name}
 //   POST /agent/v1/register           RegisterRequest -> 200 RegisterResponse (no auth: the join
 //        token is the credential; it works once)
+//   POST /agent/v1/renew              RenewRequest -> 200 RegisterResponse (host auth: a new host
+//        certificate before the current one expires)
 //   GET  /agent/v1/vms?after=N&wait=S                 host auth -> 200 VmSync (long-poll)
 //   POST /agent/v1/identities/{principalId}/certificate
 //                                     CertificateRequest -> 200 CertificateResponse (host auth)
@@ -68,6 +70,12 @@ export interface RegisterResponse {
   readonly certificateNotAfter: number;
   /** The directory's CA certificates, PEM, to check what the server issues. */
   readonly caCertificates: readonly string[];
+}
+
+/** `POST /renew`: a new host certificate for the calling host; the current one stops working. */
+export interface RenewRequest {
+  /** PKCS#10 PEM for the host's (new or same) EC P-256 key; the subject is ignored. */
+  readonly csr: string;
 }
 
 /** One identity of a VM, as the agent needs it to pick and to request tokens. */

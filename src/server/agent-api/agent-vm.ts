@@ -1,0 +1,158 @@
+// AgentVm records: a VM or scale-set instance resource as the agent on its host needs it (placement, profile, identities).
+import type { Resource } from '../../core/model.js';
+import type { Store } from '../../core/ports.js';
+import {
+  hostOf,
+  SCALE_SET_INSTANCE_TYPE,
+  SCALE_SET_RESOURCE_TYPE,
+  VM_RESOURCE_TYPE,
+} from '../../core/resources/change-feed.js';
+import { legacyShimPort } from '../../core/resources/legacy-shim.js';
+import type { AgentIdentity, AgentVm } from '../../wire/agent-api.js';
+import { scaleSetState } from '../arm/scale-set-body.js';
+import { readVmIdentity } from '../arm/vm-identity.js';
+
+/** What kind of compute resource `resource` is for the agent, or undefined for any other type. */
+export function computeKind(resource: Resource): AgentVm['kind'] | undefined {
+  const type = resource.type.toLowerCase();
+  if (type === VM_RESOURCE_TYPE.toLowerCase()) return 'vm';
+  if (type === SCALE_SET_INSTANCE_TYPE.toLowerCase()) return 'scaleSetInstance';
+  return undefined;
+}
+
+/** Whether `resource` is a VM or scale-set instance placed on host `hostId`. */
+export function isPlacedOn(resource: Resource | undefined, hostId: string): boolean {
+  return (
+    resource !== undefined && computeKind(resource) !== undefined && hostOf(resource) === hostId
+  );
+}
+
+/** The id of the scale set an instance (`{scaleSetId}/virtualMachines/{n}`) belongs to. */
+export function scaleSetIdOf(instanceId: string): string {
+  return instanceId.split('/').slice(0, -2).join('/');
+}
+
+/**
+ * The resource whose identities a VM or instance has: the VM itself, or the instance's scale set
+ * (a scale set's identities are its instances').
+ */
+export function identityHolderOf(resource: Resource): string {
+  return computeKind(resource) === 'scaleSetInstance' ? scaleSetIdOf(resource.id) : resource.id;
+}
+
+/**
+ * The identities attached to compute resource `holderId` (a VM or a scale set), system-assigned
+ * first, then user-assigned in attachment order. `resourceId` is the identity's ARM id: `holderId`
+ * for the system-assigned one, the user-assigned identity's id as attached otherwise.
+ */
+export async function readAgentIdentities(
+  store: Store,
+  holderId: string,
+): Promise<AgentIdentity[]> {
+  const current = await readVmIdentity(store, holderId);
+  const identities: AgentIdentity[] = [];
+  if (current.system !== undefined) {
+    identities.push({
+      kind: 'SystemAssigned',
+      principalId: current.system.objectId,
+      clientId: current.system.appId,
+      tenantId: current.system.tenantId,
+      resourceId: holderId,
+    });
+  }
+  for (const { id, principal } of current.userAssigned.values()) {
+    identities.push({
+      kind: 'UserAssigned',
+      principalId: principal.objectId,
+      clientId: principal.appId,
+      tenantId: principal.tenantId,
+      resourceId: id,
+    });
+  }
+  return identities;
+}
+
+/**
+ * Builds {@link AgentVm} records for one answer. Reads done for one VM that others share (a scale
+ * set and its identities) are made once per reader, so build one reader per answer.
+ */
+export function createAgentVmReader(store: Store): (resource: Resource) => Promise<AgentVm> {
+  const scaleSets = new Map<string, Promise<ScaleSetFacts>>();
+  const factsOf = (scaleSetId: string): Promise<ScaleSetFacts> => {
+    const key = scaleSetId.toLowerCase();
+    let facts = scaleSets.get(key);
+    if (facts === undefined) {
+      facts = readScaleSetFacts(store, scaleSetId);
+      scaleSets.set(key, facts);
+    }
+    return facts;
+  };
+
+  return async (resource) => {
+    const instance = computeKind(resource) === 'scaleSetInstance';
+    const scaleSet = instance ? await factsOf(scaleSetIdOf(resource.id)) : undefined;
+    const identities = scaleSet?.identities ?? (await readAgentIdentities(store, resource.id));
+    const port = await legacyShimPort(store, resource.id);
+    const { properties } = resource;
+    return {
+      id: resource.id,
+      vmId: stringAt(properties, ['vmId']),
+      kind: instance ? 'scaleSetInstance' : 'vm',
+      name: resource.name,
+      subscriptionId: resource.subscriptionId,
+      resourceGroup: resource.resourceGroup ?? '',
+      location: resource.location ?? '',
+      tags: { ...resource.tags },
+      scaleSetName: scaleSet?.name ?? '',
+      // An instance placed without a profile of its own shows its scale set's.
+      vmSize: stringAt(properties, ['hardwareProfile', 'vmSize']) || (scaleSet?.vmSize ?? ''),
+      osType:
+        stringAt(properties, ['storageProfile', 'osDisk', 'osType']) || (scaleSet?.osType ?? ''),
+      addresses: addressesOf(resource),
+      identities,
+      ...(port === undefined ? {} : { legacyShimPort: port }),
+    };
+  };
+}
+
+/** What an instance takes from its scale set. */
+interface ScaleSetFacts {
+  readonly name: string;
+  readonly vmSize: string;
+  readonly osType: string;
+  readonly identities: AgentIdentity[];
+}
+
+async function readScaleSetFacts(store: Store, scaleSetId: string): Promise<ScaleSetFacts> {
+  const scaleSet = await store.resources.get(scaleSetId);
+  const found =
+    scaleSet?.type.toLowerCase() === SCALE_SET_RESOURCE_TYPE.toLowerCase() ? scaleSet : undefined;
+  const properties = found?.properties ?? {};
+  return {
+    name: found?.name ?? scaleSetId.split('/').at(-1) ?? '',
+    // A scale set's sku name is its instances' size.
+    vmSize: found === undefined ? '' : (scaleSetState(found).sku.name ?? ''),
+    osType: stringAt(properties, ['virtualMachineProfile', 'storageProfile', 'osDisk', 'osType']),
+    identities: await readAgentIdentities(store, found?.id ?? scaleSetId),
+  };
+}
+
+/** `properties.tessera.privateIpAddresses`, the strings only. */
+function addressesOf(resource: Resource): string[] {
+  const tessera = resource.properties.tessera;
+  if (typeof tessera !== 'object' || tessera === null) return [];
+  const { privateIpAddresses } = tessera as { privateIpAddresses?: unknown };
+  return Array.isArray(privateIpAddresses)
+    ? privateIpAddresses.filter((ip): ip is string => typeof ip === 'string')
+    : [];
+}
+
+/** The string at `path` under `value`, or '' when any step is missing or of another type. */
+function stringAt(value: unknown, path: readonly string[]): string {
+  let current = value;
+  for (const name of path) {
+    if (typeof current !== 'object' || current === null || Array.isArray(current)) return '';
+    current = (current as Record<string, unknown>)[name];
+  }
+  return typeof current === 'string' ? current : '';
+}

@@ -1,0 +1,186 @@
+// The agent API surface (`/agent/v1`): host join tokens, registration, VM sync, identity certificates and tokens.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { forbidden, isAppError, notFound } from '../../core/errors.js';
+import type { CertificateAuthorityService } from '../../core/directory/certificate-authority.js';
+import type { Directory } from '../../core/directory/directory.js';
+import type { Clock, Store } from '../../core/ports.js';
+import type { AccessTokenVerifier } from '../../core/tokens/index.js';
+import type { TokenService } from '../../core/tokens/token-service.js';
+import { AGENT_API_PREFIX } from '../../wire/agent-api.js';
+import { renderArmError } from '../../wire/errors/index.js';
+import type { Authorizer } from '../arm/context.js';
+import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
+import { fromFrameworkError } from '../http-errors.js';
+import { type ChangeSignal, createChangeSignal } from './change-signal.js';
+import { createHostAuthenticator, type HostAuthenticator } from './host-auth.js';
+import { issueJoinToken, registerHost, renewHost } from './hosts.js';
+import { issueIdentityCertificate } from './identity-certificates.js';
+import { issueAgentToken } from './token.js';
+import { parseVmSyncQuery, waitForVmSync } from './vm-sync.js';
+
+/** The RBAC action an operator needs at `/` to create hosts and their join tokens (Owner's `*` has it). */
+export const HOSTS_WRITE_ACTION = 'Tessera.Agent/hosts/write';
+
+/** What the agent API is built from; one set per process, shared by its listeners. */
+export interface AgentApiServices {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly directory: Directory;
+  readonly ca: CertificateAuthorityService;
+  readonly tokens: TokenService;
+  /** Wakes long-polls; the server fires it after every successful ARM write. */
+  readonly changeSignal: ChangeSignal;
+  /** Verifies operators' ARM bearer tokens (`PUT /hosts/{name}`). */
+  readonly verifier: AccessTokenVerifier;
+  readonly rbac: Authorizer;
+  /** Authenticates hosts; one per process, so its certificate cache serves every listener. */
+  readonly hostAuth: HostAuthenticator;
+}
+
+/**
+ * Builds the agent API's services: the change signal (polling `store.changes` while anyone
+ * waits; failed polls go to `onPollError`) and the host authenticator accepting `audiences`
+ * (`hostAssertionAudience` of every URL the server answers at).
+ */
+export function createAgentApiServices(
+  deps: Omit<AgentApiServices, 'changeSignal' | 'hostAuth'> & {
+    readonly audiences: readonly string[];
+    readonly onPollError?: (error: unknown) => void;
+  },
+): AgentApiServices {
+  const { audiences, onPollError, ...rest } = deps;
+  return {
+    ...rest,
+    changeSignal: createChangeSignal({
+      feed: deps.store.changes,
+      ...(onPollError === undefined ? {} : { onPollError }),
+    }),
+    hostAuth: createHostAuthenticator({
+      store: deps.store,
+      clock: deps.clock,
+      trustAnchors: () => deps.ca.trustAnchors(),
+      audiences,
+    }),
+  };
+}
+
+/** Options of {@link agentApiPlugin}. */
+export interface AgentApiPluginOptions {
+  readonly services: AgentApiServices;
+  /** Where an operator gets a token (the `authorization_uri` of a bearer 401 challenge). */
+  readonly authorizationUri: string;
+}
+
+type NameRequest = FastifyRequest<{ Params: { name: string } }>;
+type PrincipalRequest = FastifyRequest<{ Params: { principalId: string } }>;
+
+/**
+ * Registers the agent API under {@link AGENT_API_PREFIX} (see `src/wire/agent-api.ts` for the
+ * contract). Errors are ARM's shape `{"error":{"code","message"}}` with the HTTP status; an
+ * unexpected failure is a 500 whose cause is logged (never a request body or header: join tokens,
+ * CSRs and host assertions stay out of the log).
+ */
+export function agentApiPlugin(
+  app: FastifyInstance,
+  options: AgentApiPluginOptions,
+): Promise<void> {
+  const { services } = options;
+  const { hostAuth } = services;
+
+  // Waiting long-polls answer at once when the server closes, so closing never waits for them.
+  const closing = new AbortController();
+  app.addHook('preClose', (done) => {
+    closing.abort();
+    done();
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const mapped = fromFrameworkError(error);
+    if (!isAppError(mapped)) request.log.error({ err: error }, 'agent API request failed');
+    const rendered = renderArmError(mapped, { correlationId: randomUUID() });
+    const challenge =
+      rendered.status === 401 && request.url.startsWith(`${AGENT_API_PREFIX}/hosts/`)
+        ? { 'www-authenticate': bearerChallenge({ authorizationUri: options.authorizationUri }) }
+        : {};
+    void reply
+      .status(rendered.status)
+      .headers({ ...rendered.headers, ...challenge, 'cache-control': 'no-store' })
+      .send(rendered.body);
+  });
+  app.setNotFoundHandler((request) => {
+    throw notFound(`The agent API has no '${request.method}' operation at this path.`);
+  });
+
+  const send = (reply: FastifyReply, status: number, body: unknown): void => {
+    void reply
+      .status(status)
+      .headers({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+      .send(JSON.stringify(body));
+  };
+
+  app.put('/hosts/:name', async (request: NameRequest, reply) => {
+    const caller = await authenticateBearer(request.headers.authorization, services.verifier);
+    const { allowed } = await services.rbac.check({
+      principalId: caller.objectId,
+      action: HOSTS_WRITE_ACTION,
+      scope: '/',
+    });
+    if (!allowed) {
+      throw forbidden(
+        `The client '${caller.appId ?? caller.objectId}' with object id '${caller.objectId}' does not have authorization to perform action '${HOSTS_WRITE_ACTION}' over scope '/'.`,
+      );
+    }
+    const { created, host } = await issueJoinToken(services, request.params.name);
+    send(reply, created ? 201 : 200, host);
+  });
+
+  app.post('/register', async (request, reply) => {
+    send(reply, 200, await registerHost(services, request.body));
+  });
+
+  app.post('/renew', async (request, reply) => {
+    const host = await hostAuth.authenticate(request.headers.authorization);
+    send(reply, 200, await renewHost(services, host, request.body));
+  });
+
+  app.get('/vms', async (request, reply) => {
+    const host = await hostAuth.authenticate(request.headers.authorization);
+    const query = parseVmSyncQuery(request.query as Record<string, string | string[] | undefined>);
+    const gone = new AbortController();
+    const stop = (): void => {
+      gone.abort();
+    };
+    reply.raw.once('close', stop);
+    closing.signal.addEventListener('abort', stop, { once: true });
+    try {
+      const sync = await waitForVmSync(
+        { store: services.store, clock: services.clock, signal: services.changeSignal },
+        host.id,
+        query,
+        gone.signal,
+      );
+      // The server stops waiting for connections that go idle after it began to close.
+      if (closing.signal.aborted) void reply.header('connection', 'close');
+      send(reply, 200, sync);
+    } finally {
+      reply.raw.off('close', stop);
+      closing.signal.removeEventListener('abort', stop);
+    }
+  });
+
+  app.post('/identities/:principalId/certificate', async (request: PrincipalRequest, reply) => {
+    const host = await hostAuth.authenticate(request.headers.authorization);
+    send(
+      reply,
+      200,
+      await issueIdentityCertificate(services, host, request.params.principalId, request.body),
+    );
+  });
+
+  app.post('/token', async (request, reply) => {
+    const host = await hostAuth.authenticate(request.headers.authorization);
+    send(reply, 200, await issueAgentToken(services, host, request.body));
+  });
+  return Promise.resolve();
+}

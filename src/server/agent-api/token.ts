@@ -1,0 +1,104 @@
+// `POST /token`: an access token for an identity of a VM on the calling host, authenticated by the identity's key.
+import { decodeJwt } from 'jose';
+import { AppError, forbidden, isAppError } from '../../core/errors.js';
+import type { Host } from '../../core/model.js';
+import type { Store } from '../../core/ports.js';
+import type { TokenService } from '../../core/tokens/token-service.js';
+import type { AgentTokenResponse } from '../../wire/agent-api.js';
+import { entraErrorCodes, entraErrorName } from '../../wire/errors/oauth.js';
+import { entraError } from '../../wire/oauth/entra-errors.js';
+import { identityHolderOf, isPlacedOn, readAgentIdentities } from './agent-vm.js';
+import { bodyObject, stringMember } from './request-body.js';
+
+const MAX_ID_CHARS = 1024;
+const MAX_ASSERTION_CHARS = 16 * 1024;
+const MAX_RESOURCE_CHARS = 2048;
+const MAX_PEER_CHARS = 64;
+
+/**
+ * Issues a token for `resource` to the identity whose client id is the assertion's `iss`, for VM
+ * `vmId` on `host`: the VM (or instance) must be placed on the host and have that identity (403
+ * `AuthorizationFailed` otherwise; `iss` is read unverified only to find the identity). The token
+ * service then verifies the assertion against the identity's certificates (audience: the
+ * tenant's v1 token endpoint), mints the token with `xms_az_rid` = the VM and audits it with the
+ * VM, host and peer. Its Entra errors keep their status and become
+ * `{"error":{"code":"<OAuth error>","message":"AADSTS<n>: …"}}`.
+ */
+export async function issueAgentToken(
+  deps: { readonly store: Store; readonly tokens: TokenService },
+  host: Host,
+  body: unknown,
+): Promise<AgentTokenResponse> {
+  const request = bodyObject(body);
+  const vmId = stringMember(request, 'vmId', MAX_ID_CHARS);
+  const assertion = stringMember(request, 'clientAssertion', MAX_ASSERTION_CHARS);
+  const resource = stringMember(request, 'resource', MAX_RESOURCE_CHARS);
+  const peer =
+    request.peer === undefined || request.peer === null
+      ? undefined
+      : stringMember(request, 'peer', MAX_PEER_CHARS);
+
+  const vm = await deps.store.resources.get(vmId);
+  if (vm === undefined || !isPlacedOn(vm, host.id)) {
+    throw forbidden(`The VM '${vmId}' is not placed on host '${host.name}'.`, 'vmId');
+  }
+  const clientId = unverifiedIssuer(assertion);
+  const identity = (await readAgentIdentities(deps.store, identityHolderOf(vm))).find(
+    (candidate) => candidate.clientId.toLowerCase() === clientId.toLowerCase(),
+  );
+  if (identity === undefined) {
+    throw forbidden(
+      `The VM '${vm.id}' has no identity with client id '${clientId.slice(0, 64)}'.`,
+      'clientAssertion',
+    );
+  }
+  try {
+    const issued = await deps.tokens.issue(
+      identity.tenantId,
+      {
+        version: 'v1',
+        grantType: 'client_credentials',
+        clientId: identity.clientId,
+        resource,
+        auth: { kind: 'assertion', assertion },
+      },
+      { vmId: vm.id, hostId: host.id, ...(peer === undefined ? {} : { peer }) },
+    );
+    return {
+      accessToken: issued.accessToken,
+      clientId: identity.clientId,
+      resource: issued.resource,
+      expiresOn: issued.expiresOn,
+      notBefore: issued.notBefore,
+    };
+  } catch (error) {
+    throw agentError(error);
+  }
+}
+
+/** The assertion's `iss`, unverified; a malformed assertion is Entra's AADSTS50027 (400). */
+function unverifiedIssuer(assertion: string): string {
+  let iss: unknown;
+  try {
+    ({ iss } = decodeJwt(assertion));
+  } catch {
+    throw agentError(entraError('assertion_malformed'));
+  }
+  if (typeof iss !== 'string' || iss === '') {
+    throw agentError(entraError('assertion_missing_claim', 'iss'));
+  }
+  return iss;
+}
+
+/** An Entra error in the agent API's shape, same status; anything else unchanged. */
+function agentError(error: unknown): unknown {
+  if (!isAppError(error) || error.wire.oauth === undefined || !error.expose) return error;
+  const [aadsts] = entraErrorCodes(error);
+  return new AppError(error.code, `AADSTS${aadsts ?? 0}: ${error.message}`, {
+    status: error.status,
+    wire: { arm: entraErrorName(error) },
+    errorCodes: error.errorCodes,
+    cause: error,
+    ...(error.target === undefined ? {} : { target: error.target }),
+  });
+}
