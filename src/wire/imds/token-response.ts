@@ -1,0 +1,64 @@
+// The IMDS token success body (PROTOCOL.md 1.4): every value a string, Azure's member order.
+
+/** The token fields the body is made of (the agent's `ImdsToken`); times are unix seconds. */
+export interface ImdsTokenFields {
+  readonly accessToken: string;
+  readonly clientId: string;
+  readonly resource: string;
+  readonly expiresOn: number;
+  readonly notBefore: number;
+}
+
+/**
+ * `ext_expires_in` seen in every captured IMDS response (`"86399"`, PROTOCOL.md 1.4). Tessera
+ * sends this, or the token's whole lifetime when that is shorter.
+ */
+export const IMDS_EXT_EXPIRES_IN = 86_399;
+
+/** The constant parts of one token's body, around `expires_in`. */
+interface Rendered {
+  readonly resource: string;
+  readonly head: string;
+  readonly tail: string;
+}
+
+// Cached tokens are the same object on every request: render their bytes once.
+const rendered = new WeakMap<ImdsTokenFields, Rendered>();
+
+function render(token: ImdsTokenFields, resource: string): Rendered {
+  const expiresOn = Math.floor(token.expiresOn);
+  const notBefore = Math.floor(token.notBefore);
+  const ext = Math.max(0, Math.min(IMDS_EXT_EXPIRES_IN, expiresOn - notBefore));
+  return {
+    resource,
+    head:
+      `{"access_token":${JSON.stringify(token.accessToken)}` +
+      `,"client_id":${JSON.stringify(token.clientId)},"expires_in":"`,
+    tail:
+      `","expires_on":"${String(expiresOn)}","ext_expires_in":"${String(ext)}"` +
+      `,"not_before":"${String(notBefore)}","resource":${JSON.stringify(resource)}` +
+      `,"token_type":"Bearer"}`,
+  };
+}
+
+/**
+ * The body of a successful `GET /metadata/identity/oauth2/token`, as captured from Azure:
+ * `{"access_token","client_id","expires_in","expires_on","ext_expires_in","not_before",
+ * "resource","token_type"}` in that order, every value a JSON string. `expires_in` is computed
+ * from `nowSeconds`, so it counts down for a cached token and is never negative; `resource` is
+ * the request's value verbatim, which clients use as their cache key (CLIENTS.md 0.5). The
+ * constant parts are rendered once per token object.
+ */
+export function renderTokenBody(
+  token: ImdsTokenFields,
+  resource: string,
+  nowSeconds: number,
+): string {
+  let parts = rendered.get(token);
+  if (parts === undefined || parts.resource !== resource) {
+    parts = render(token, resource);
+    rendered.set(token, parts);
+  }
+  const expiresIn = Math.max(0, Math.floor(token.expiresOn - nowSeconds));
+  return parts.head + String(expiresIn) + parts.tail;
+}
