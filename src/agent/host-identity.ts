@@ -1,0 +1,325 @@
+// The host's identity: registration with a join token, the state file, and renewal of the host certificate.
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
+import { chmod, mkdir, open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeSecretFile } from '../config/data-dir.js';
+import type { Logger } from '../config/logger.js';
+import { configInvalid } from '../core/errors.js';
+import { createCertificateSigningRequest, parseCertificate } from '../core/keys/x509.js';
+import type { RegisterResponse } from '../wire/agent-api.js';
+import { type AgentClock, type Backoff, backoffDelay, type CancelTimer } from './clock.js';
+import type { HostCredentials, ServerClient } from './server-client.js';
+
+/** The host state file inside the state directory. */
+export const HOST_STATE_FILE = 'host.json';
+
+/** What `host.json` holds (mode 0600). The private key is the host's only secret. */
+interface HostStateFile {
+  readonly version: 1;
+  readonly serverUrl: string;
+  readonly hostId: string;
+  readonly hostName: string;
+  /** PKCS#8 PEM. */
+  readonly privateKey: string;
+  /** PEM. */
+  readonly certificate: string;
+  readonly caCertificates: readonly string[];
+}
+
+/** The registered host: its credentials now, and the renewal that keeps them current. */
+export interface HostIdentity {
+  readonly hostId: string;
+  readonly hostName: string;
+  /** The current credentials (they change when the certificate is renewed). */
+  credentials(): HostCredentials;
+  /** The directory's CA certificates (PEM) as of the last registration or renewal. */
+  caCertificates(): readonly string[];
+  /** The current host certificate's `notAfter`, epoch ms. */
+  certificateNotAfter(): number;
+  /** Renews the certificate at two thirds of its lifetime, retrying with backoff until stopped. */
+  startRenewal(): void;
+  /** Renews now (the new key and certificate replace the old ones on success). */
+  renew(): Promise<void>;
+  /** Calls `listener` after each successful renewal. */
+  onRenewed(listener: () => void): void;
+  stop(): void;
+}
+
+/** Options of {@link loadOrRegisterHost}. */
+export interface HostIdentityOptions {
+  /** Directory for `host.json` (created 0700). */
+  readonly stateDir: string;
+  readonly client: ServerClient;
+  /** Needed only when there is no usable state yet. Never logged. */
+  readonly joinToken?: string | undefined;
+  readonly clock: AgentClock;
+  readonly logger: Logger;
+  /** In [0, 1): jitter for retries. Default `Math.random`. */
+  readonly random?: (() => number) | undefined;
+}
+
+const RENEW_BACKOFF: Backoff = { initialMs: 1_000, maxMs: 5 * 60_000 };
+
+/**
+ * Loads the host identity from `<stateDir>/host.json`, or, when there is none (or its
+ * certificate has expired) and a join token is given, registers: makes an EC P-256 key, sends a
+ * CSR with the join token, and writes the state (mode 0600, directory 0700) before returning.
+ * Sets the client's host credentials.
+ *
+ * Fails with `ConfigInvalid` when there is no usable state and no join token, when the state
+ * file is readable by others or unreadable; with the server's AppError when registration is
+ * refused (a join token works once), or `ServiceUnavailable` when the server cannot be reached.
+ */
+export async function loadOrRegisterHost(options: HostIdentityOptions): Promise<HostIdentity> {
+  const { client, clock, logger } = options;
+  const file = join(options.stateDir, HOST_STATE_FILE);
+  await ensureStateDir(options.stateDir);
+  let state = await readState(file);
+  if (state !== undefined && state.serverUrl !== client.serverUrl) {
+    logger.warn(
+      { stateServerUrl: state.serverUrl, serverUrl: client.serverUrl },
+      'the host was registered with another server URL; using its registration anyway',
+    );
+  }
+  if (state !== undefined && parseCertificate(state.certificate).notAfter <= clock.now()) {
+    if (options.joinToken === undefined) {
+      throw configInvalid(
+        `invalid configuration: the host certificate in ${file} has expired; create a new join token for host '${state.hostName}' and set agent.joinToken`,
+      );
+    }
+    logger.warn({ hostId: state.hostId }, 'the host certificate has expired; registering again');
+    state = undefined;
+  } else if (state !== undefined && options.joinToken !== undefined) {
+    logger.info({ hostId: state.hostId }, 'already registered; the join token is not used');
+  }
+  if (state === undefined) {
+    if (options.joinToken === undefined) {
+      throw configInvalid(
+        `invalid configuration: the agent is not registered (no ${file}); set agent.joinToken to a join token created for this host`,
+      );
+    }
+    const { privateKey, csr } = await newKeyAndCsr('tessera-host');
+    const registered = await client.register({ joinToken: options.joinToken, csr });
+    state = stateFrom(client.serverUrl, registered, privateKey);
+    await writeSecretFile(file, JSON.stringify(state, null, 2));
+    logger.info(
+      { hostId: state.hostId, hostName: state.hostName },
+      'registered the host with the server',
+    );
+  }
+  return createHostIdentity(state, file, options);
+}
+
+function createHostIdentity(
+  initial: HostStateFile,
+  file: string,
+  options: HostIdentityOptions,
+): HostIdentity {
+  const { client, clock, logger } = options;
+  const random = options.random ?? Math.random;
+  const listeners: (() => void)[] = [];
+  let state = initial;
+  let credentials = credentialsOf(state);
+  let notBefore = 0;
+  let notAfter = 0;
+  const readTimes = (): void => {
+    const parsed = parseCertificate(state.certificate);
+    notBefore = parsed.notBefore;
+    notAfter = parsed.notAfter;
+  };
+  readTimes();
+  client.useHost(credentials);
+  let cancel: CancelTimer | undefined;
+  let stopped = false;
+  let running = false;
+  let attempt = 0;
+
+  const renew = async (): Promise<void> => {
+    const { privateKey, csr } = await newKeyAndCsr('tessera-host');
+    const renewed = await client.renew(csr);
+    if (renewed.hostId !== state.hostId) {
+      throw configInvalid('The server renewed the certificate of another host.');
+    }
+    const next = stateFrom(state.serverUrl, renewed, privateKey);
+    await writeSecretFile(file, JSON.stringify(next, null, 2));
+    state = next;
+    credentials = credentialsOf(state);
+    readTimes();
+    client.useHost(credentials);
+    logger.info(
+      { hostId: state.hostId, notAfter: new Date(notAfter).toISOString() },
+      'renewed the host certificate',
+    );
+    for (const listener of listeners) listener();
+  };
+
+  const schedule = (delayMs: number): void => {
+    cancel?.();
+    if (stopped) return;
+    cancel = clock.setTimer(() => {
+      void run();
+    }, delayMs);
+  };
+  const renewalDue = (): number => notBefore + ((notAfter - notBefore) * 2) / 3;
+  const run = async (): Promise<void> => {
+    if (stopped || running) return;
+    running = true;
+    try {
+      await renew();
+      attempt = 0;
+      schedule(renewalDue() - clock.now());
+    } catch (error) {
+      const delay = backoffDelay(attempt, RENEW_BACKOFF, random);
+      attempt += 1;
+      const expired = clock.now() >= notAfter;
+      logger[expired ? 'error' : 'warn'](
+        { err: error, retryInMs: delay },
+        expired
+          ? 'the host certificate has expired and could not be renewed; a new join token may be needed'
+          : 'could not renew the host certificate; retrying',
+      );
+      schedule(delay);
+    } finally {
+      running = false;
+    }
+  };
+
+  return {
+    hostId: state.hostId,
+    hostName: state.hostName,
+    credentials: () => credentials,
+    caCertificates: () => state.caCertificates,
+    certificateNotAfter: () => notAfter,
+    startRenewal() {
+      stopped = false;
+      schedule(renewalDue() - clock.now());
+    },
+    renew,
+    onRenewed(listener) {
+      listeners.push(listener);
+    },
+    stop() {
+      stopped = true;
+      cancel?.();
+      cancel = undefined;
+    },
+  };
+}
+
+/** A new EC P-256 key pair and a CSR for it. */
+export async function newKeyAndCsr(
+  commonName: string,
+): Promise<{ privateKey: KeyObject; publicKey: KeyObject; csr: string }> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const csr = await createCertificateSigningRequest({ privateKey, publicKey, commonName });
+  return { privateKey, publicKey, csr };
+}
+
+/**
+ * Throws unless `certificatePem` certifies `privateKey`'s public key: a server answering with
+ * someone else's certificate would make every later call fail obscurely.
+ */
+export function assertCertifies(certificatePem: string, privateKey: KeyObject): void {
+  const certified = parseCertificate(certificatePem).publicKey.export({
+    format: 'der',
+    type: 'spki',
+  });
+  const ours = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  if (!certified.equals(ours)) {
+    throw configInvalid('The server issued a certificate for a key that is not ours.');
+  }
+}
+
+function stateFrom(
+  serverUrl: string,
+  registered: RegisterResponse,
+  privateKey: KeyObject,
+): HostStateFile {
+  assertCertifies(registered.certificate, privateKey);
+  return {
+    version: 1,
+    serverUrl,
+    hostId: registered.hostId,
+    hostName: registered.hostName,
+    privateKey: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    certificate: registered.certificate,
+    caCertificates: [...registered.caCertificates],
+  };
+}
+
+function credentialsOf(state: HostStateFile): HostCredentials {
+  return {
+    hostId: state.hostId,
+    privateKey: createPrivateKey(state.privateKey),
+    certificateDer: parseCertificate(state.certificate).der,
+  };
+}
+
+/** Creates `dir` with mode 0700, or tightens an existing one we own. */
+export async function ensureStateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const info = await stat(dir);
+  if (!info.isDirectory()) throw configInvalid(`invalid configuration: ${dir} is not a directory`);
+  // mkdir's mode is masked by the umask and ignored when the directory already exists.
+  if ((info.mode & 0o777) !== 0o700) await chmod(dir, 0o700);
+}
+
+/**
+ * Reads a state file that must be readable by its owner only; undefined when it does not exist.
+ * Fails with `ConfigInvalid` for loose permissions or a file that is not JSON.
+ */
+export async function readPrivateJson(file: string): Promise<unknown> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw configInvalid(`invalid configuration: cannot read ${file}`, error);
+  }
+  try {
+    const info = await handle.stat();
+    if ((info.mode & 0o077) !== 0) {
+      throw configInvalid(
+        `invalid configuration: ${file} is readable by group or others; run chmod 600 ${file}`,
+      );
+    }
+    const text = await handle.readFile('utf8');
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw configInvalid(`invalid configuration: ${file} is not valid JSON`, error);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readState(file: string): Promise<HostStateFile | undefined> {
+  const value = await readPrivateJson(file);
+  if (value === undefined) return undefined;
+  const s = value as Partial<HostStateFile>;
+  const ok =
+    s.version === 1 &&
+    typeof s.serverUrl === 'string' &&
+    typeof s.hostId === 'string' &&
+    typeof s.hostName === 'string' &&
+    typeof s.privateKey === 'string' &&
+    typeof s.certificate === 'string' &&
+    Array.isArray(s.caCertificates);
+  if (!ok) throw configInvalid(`invalid configuration: ${file} is not a Tessera host state file`);
+  try {
+    const state = s as HostStateFile;
+    assertCertifies(state.certificate, createPrivateKey(state.privateKey));
+    return state;
+  } catch (error) {
+    throw configInvalid(
+      `invalid configuration: ${file} holds an unusable key or certificate`,
+      error,
+    );
+  }
+}

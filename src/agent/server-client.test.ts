@@ -1,0 +1,222 @@
+// The agent API client against a scripted HTTP server: host assertions, error mapping, network failures.
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSelfSignedCertificate, issueServerCertificate } from '../core/keys/x509.js';
+import { createManualClock } from './clock.js';
+import { createServerClient, type HostCredentials } from './server-client.js';
+
+interface Scripted {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+let server: Server;
+let url: string;
+const seen: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
+let next: Scripted = { status: 200, body: '{}' };
+let host: HostCredentials;
+let hostPublic: ReturnType<typeof generateKeyPairSync>['publicKey'];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
+      res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
+      res.end(next.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  hostPublic = publicKey;
+  const cert = await createSelfSignedCertificate({
+    privateKey,
+    publicKey,
+    commonName: 'host',
+    notBefore: Date.UTC(2029, 0, 1),
+    notAfter: Date.UTC(2031, 0, 1),
+    isCa: false,
+  });
+  host = { hostId: 'host-1', privateKey, certificateDer: cert.der };
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const token = {
+  accessToken: 'at',
+  clientId: 'c',
+  resource: 'r',
+  expiresOn: 2,
+  notBefore: 1,
+};
+
+describe('server client', () => {
+  it('signs a host assertion (ES256, x5c, sub, aud, 5 minutes), reuses it, and re-signs it before it expires', async () => {
+    const clock = createManualClock();
+    const client = createServerClient({ serverUrl: `${url}/`, clock });
+    client.useHost(host);
+    next = { status: 200, body: JSON.stringify(token) };
+    await client.token({ vmId: '/vm', clientAssertion: 'x', resource: 'r' });
+    await client.token({ vmId: '/vm', clientAssertion: 'x', resource: 'r' });
+    const [first, second] = seen.slice(-2).map((s) => s.headers.authorization ?? '');
+    expect(seen.at(-1)?.url).toBe('/agent/v1/token');
+    expect(first).toMatch(/^TesseraHost [\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(second).toBe(first);
+    const jws = (first ?? '').slice('TesseraHost '.length);
+    await compactVerify(jws, hostPublic);
+    expect(decodeProtectedHeader(jws)).toEqual({
+      alg: 'ES256',
+      x5c: [host.certificateDer.toString('base64')],
+    });
+    const claims = decodeJwt(jws);
+    expect(claims).toMatchObject({ sub: 'host-1', aud: `${url}/agent/v1` });
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(300);
+    expect(claims.iat).toBe(Math.floor(clock.now() / 1000));
+
+    await clock.advance(241_000);
+    await client.token({ vmId: '/vm', clientAssertion: 'x', resource: 'r' });
+    expect(seen.at(-1)?.headers.authorization).not.toBe(first);
+    client.close();
+  });
+
+  it('sends the body and the query, and checks the answer has the contract shape', async () => {
+    const client = createServerClient({ serverUrl: url, clock: createManualClock() });
+    client.useHost(host);
+    next = { status: 200, body: JSON.stringify({ position: 3, full: true, vms: [], removed: [] }) };
+    expect(await client.syncVms(2, 30)).toEqual({ position: 3, full: true, vms: [], removed: [] });
+    expect(seen.at(-1)?.url).toBe('/agent/v1/vms?after=2&wait=30');
+    next = { status: 200, body: JSON.stringify({ position: 'x' }) };
+    await expect(client.syncVms(2, 0)).rejects.toMatchObject({ code: 'ServiceUnavailable' });
+    next = { status: 200, body: JSON.stringify(token) };
+    await client.token({ vmId: '/vm', clientAssertion: 'x', resource: 'r', peer: '10.0.0.4' });
+    expect(JSON.parse(seen.at(-1)?.body ?? '')).toEqual({
+      vmId: '/vm',
+      clientAssertion: 'x',
+      resource: 'r',
+      peer: '10.0.0.4',
+    });
+    expect(seen.at(-1)?.headers['content-type']).toBe('application/json');
+    client.close();
+  });
+
+  it('turns error bodies into AppErrors: 4xx keeps status, code and target; 5xx is a retryable 503', async () => {
+    const client = createServerClient({ serverUrl: url, clock: createManualClock() });
+    client.useHost(host);
+    next = {
+      status: 403,
+      body: JSON.stringify({
+        error: { code: 'AuthorizationFailed', message: 'not here', target: 'clientAssertion' },
+      }),
+    };
+    await expect(client.certificate('p', { csr: 'csr' })).rejects.toMatchObject({
+      code: 'Forbidden',
+      status: 403,
+      message: 'not here',
+      target: 'clientAssertion',
+      wire: { arm: 'AuthorizationFailed' },
+    });
+    next = { status: 404, body: JSON.stringify({ error: { code: 'NotFound', message: 'no' } }) };
+    await expect(client.renew('csr')).rejects.toMatchObject({ code: 'NotFound', status: 404 });
+    next = { status: 503, body: 'busy', headers: { 'retry-after': '17' } };
+    await expect(
+      client.token({ vmId: 'v', clientAssertion: 'a', resource: 'r' }),
+    ).rejects.toMatchObject({
+      code: 'ServiceUnavailable',
+      status: 503,
+      retryAfterSeconds: 17,
+    });
+    next = { status: 500, body: '<html>oops</html>' };
+    await expect(
+      client.token({ vmId: 'v', clientAssertion: 'a', resource: 'r' }),
+    ).rejects.toMatchObject({
+      code: 'ServiceUnavailable',
+      status: 503,
+      retryAfterSeconds: 5,
+    });
+    client.close();
+  });
+
+  it('reports a server that cannot be reached as ServiceUnavailable with Retry-After', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closedPort = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const durations: boolean[] = [];
+    const client = createServerClient({
+      serverUrl: `http://127.0.0.1:${closedPort}`,
+      clock: createManualClock(),
+      retryAfterSeconds: 3,
+      onUpstream: (_route, _ms, ok) => durations.push(ok),
+    });
+    await expect(client.register({ joinToken: 'j'.repeat(20), csr: 'csr' })).rejects.toMatchObject({
+      code: 'ServiceUnavailable',
+      status: 503,
+      retryAfterSeconds: 3,
+    });
+    expect(durations).toEqual([false]);
+    client.close();
+  });
+
+  it('trusts the server through the configured CA over HTTPS, and refuses it without', async () => {
+    const now = Date.now();
+    const caKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const ca = await createSelfSignedCertificate({
+      ...caKeys,
+      commonName: 'test server CA',
+      notBefore: now - 60_000,
+      notAfter: now + 86_400_000,
+      isCa: true,
+    });
+    const serverKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const cert = await issueServerCertificate({
+      ca: { certificateDer: ca.der, privateKey: caKeys.privateKey },
+      publicKey: serverKeys.publicKey,
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+      notBefore: now - 60_000,
+      notAfter: now + 86_400_000,
+    });
+    const tlsServer = createHttpsServer(
+      { cert: cert.pem, key: serverKeys.privateKey.export({ format: 'pem', type: 'pkcs8' }) },
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'h', name: 'n', joinToken: 'j' }));
+      },
+    );
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    const tlsUrl = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
+    try {
+      const trusting = createServerClient({
+        serverUrl: tlsUrl,
+        caPem: ca.pem,
+        clock: createManualClock(),
+      });
+      expect(await trusting.createHost('n', 'bearer')).toEqual({
+        id: 'h',
+        name: 'n',
+        joinToken: 'j',
+      });
+      trusting.close();
+      const doubting = createServerClient({ serverUrl: tlsUrl, clock: createManualClock() });
+      await expect(doubting.createHost('n', 'bearer')).rejects.toMatchObject({
+        code: 'ServiceUnavailable',
+      });
+      doubting.close();
+    } finally {
+      await new Promise((resolve) => tlsServer.close(resolve));
+    }
+  });
+});
