@@ -1,6 +1,7 @@
 // The `tessera` command line: parses arguments and hands each command to its module.
 import { Command, CommanderError } from 'commander';
 import { isAppError } from '../core/errors.js';
+import { runAgent } from './agent.js';
 import { runConfigShow } from './config-show.js';
 import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
 import { runHostCreate } from './host.js';
@@ -30,6 +31,16 @@ function buildProgram(): Command {
       .description('run everything in one process on an embedded database (for a laptop or CI)'),
   ).action(async (options: ConfigFlagOptions) => {
     await runUp(options);
+  });
+
+  addConfigFlags(
+    program
+      .command('agent')
+      .description(
+        'run the host agent: IMDS for the VMs on this host (needs agent.serverUrl, and agent.joinToken once)',
+      ),
+  ).action(async (options: ConfigFlagOptions) => {
+    await runAgent(options);
   });
 
   const config = program.command('config').description('inspect the configuration');

@@ -6,6 +6,9 @@ import { ADMIN_SECRET_FILE, ensureAdministrator } from '../server/bootstrap.js';
 import { startServer } from '../server/runtime.js';
 import { databaseOptionsFrom, openStore } from '../store/index.js';
 import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
+import { untilSignal } from './signals.js';
+import { DEMO_HOST, ensureDemo } from './demo.js';
+import { startAgentRuntime } from '../agent/runtime.js';
 
 function generatedKeyNotice(file: string): string {
   const rule = '='.repeat(78);
@@ -56,6 +59,19 @@ export async function runUp(options: ConfigFlagOptions): Promise<void> {
     dataDir: config.dataDir,
     clock: { now: () => Date.now() },
   });
+  const demo = await ensureDemo({
+    server,
+    store,
+    dataDir: config.dataDir,
+    administratorAppId: admin.principal.appId,
+  });
+  const agent = await startAgentRuntime({
+    config,
+    logger,
+    serverUrl: server.url,
+    joinToken: demo.joinToken,
+  });
+  await agent.agent.synced();
   const tokenEndpoint = `${server.url}/${tenant}/oauth2/v2.0/token`;
   const secretFile = join(config.dataDir, ADMIN_SECRET_FILE);
   const lines = [
@@ -74,20 +90,18 @@ export async function runUp(options: ConfigFlagOptions): Promise<void> {
     'Get a token as the administrator:',
     `  curl -s ${tokenEndpoint} -d grant_type=client_credentials -d client_id=${admin.principal.appId} --data-urlencode client_secret@${secretFile} -d scope=https://management.azure.com/.default`,
     '',
+    `IMDS (agent for host '${DEMO_HOST}'): ${agent.imdsUrl}; this machine is the VM ${demo.vmId}`,
+    'Get a token for it as a VM would:',
+    `  curl -s '${agent.imdsUrl}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F' -H Metadata:true`,
+    `  (Azure SDKs: export AZURE_POD_IDENTITY_AUTHORITY_HOST=${agent.imdsUrl})`,
+    '',
     `tessera up: ready at ${server.url} (Ctrl-C to stop)`,
     '',
   ];
   process.stdout.write(lines.join('\n'));
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilSignal();
+  await agent.close();
   await server.close();
   await store.close();
   process.stdout.write('tessera up: stopped\n');

@@ -63,7 +63,33 @@ const upArgs = (dataDir: string): string[] => [
   'server.port=0',
   '--set',
   'server.httpsPort=0',
+  '--set',
+  'agent.imds.port=0',
+  '--set',
+  'agent.metrics.port=0',
 ];
+
+/** Runs the IMDS curl line `tessera up` printed, as printed, and returns the token's claims. */
+async function imdsToken(stdout: string): Promise<Record<string, unknown>> {
+  const curl =
+    /^\s+(curl -s 'http:\/\/[^']*\/metadata\/identity\/oauth2\/token[^']*' -H Metadata:true)$/m.exec(
+      stdout,
+    )?.[1];
+  expect(curl).toBeDefined();
+  const { stdout: answer } = await promisify(execFile)('sh', ['-c', curl ?? 'false']);
+  const body = JSON.parse(answer) as Record<string, string>;
+  expect(Object.keys(body)).toEqual([
+    'access_token',
+    'client_id',
+    'expires_in',
+    'expires_on',
+    'ext_expires_in',
+    'not_before',
+    'resource',
+    'token_type',
+  ]);
+  return decodeJwt(body.access_token ?? '');
+}
 
 /** Starts `tessera up` until it is ready, then stops it: a first start that sets a data dir up. */
 async function upOnce(dataDir: string): Promise<void> {
@@ -160,6 +186,10 @@ describe('tessera up', { timeout: 120_000 }, () => {
     const { stdout: answer } = await promisify(execFile)('sh', ['-c', curl ?? 'false']);
     const token = (JSON.parse(answer) as { access_token: string }).access_token;
     expect(decodeJwt(token)).toMatchObject({ aud: 'https://management.azure.com', appidacr: '1' });
+    // So does the IMDS line: this machine is the demo VM, with a system-assigned identity.
+    const vmToken = await imdsToken(first.output.stdout);
+    expect(vmToken).toMatchObject({ aud: 'https://management.azure.com/', appidacr: '2' });
+    expect(String(vmToken.xms_mirid)).toMatch(/\/virtualMachines\/demo-vm$/);
     expect(first.output.stdout).not.toContain(
       await readFile(join(dataDir, 'admin.secret'), 'utf8'),
     );
@@ -176,9 +206,19 @@ describe('tessera up', { timeout: 120_000 }, () => {
     await until(second, 'ready');
     expect(second.output.stderr).toBe('');
     expect(second.output.stdout).toContain('0 migration(s) applied');
+    // The agent comes back with the host identity it registered, and the same VM identity.
+    expect((await imdsToken(second.output.stdout)).oid).toBe(vmToken.oid);
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
     second.kill('SIGINT');
     expect(((await once(second, 'exit')) as [number | null])[0]).toBe(0);
+  });
+
+  it('refuses to run an agent without a server URL, in one line', async () => {
+    const result = await run(['agent', '--data-dir', join(dir, 'agent-only')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringContaining('agent.serverUrl is required'),
+    ]);
   });
 
   it('refuses a master key file others can read', async () => {

@@ -1,6 +1,9 @@
 // What the compatibility suites share: Tessera in-process over HTTPS, client scripts in a child.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -170,23 +173,35 @@ export interface ClientOutput<Results> {
 /** Client processes still running; {@link killClients} ends them should a hook time out. */
 const running = new Set<ChildProcess>();
 
+/** Options of {@link runClient}. */
+export interface RunClientOptions {
+  /** Variables of this process's environment the client must not inherit (matched by name). */
+  readonly omitEnv?: RegExp;
+}
+
 /**
  * Runs the client script `script` (a `.ts` file, through tsx) in its own Node process, so that
  * Node reads `NODE_EXTRA_CA_CERTS` at start as a user's program would, with `env` added to this
- * process's environment. Kills it after {@link CHILD_TIMEOUT_MS}. Returns its last stdout line
- * parsed; fails with its stderr when it printed none.
+ * process's environment (less `options.omitEnv`). Kills it after {@link CHILD_TIMEOUT_MS}.
+ * Returns its last stdout line parsed; fails with its stderr when it printed none.
  */
 export async function runClient<Results>(
   script: URL,
   env: Readonly<Record<string, string>>,
+  options: RunClientOptions = {},
 ): Promise<ClientOutput<Results>> {
+  const { omitEnv } = options;
+  const inherited =
+    omitEnv === undefined
+      ? process.env
+      : Object.fromEntries(Object.entries(process.env).filter(([name]) => !omitEnv.test(name)));
   const { code, stdout, stderr } = await new Promise<{
     code: number | null;
     stdout: string;
     stderr: string;
   }>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(script)], {
-      env: { ...process.env, ...env },
+      env: { ...inherited, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     running.add(child);
@@ -218,4 +233,58 @@ export async function runClient<Results>(
 /** Kills the client processes still running (for `afterAll`). */
 export function killClients(): void {
   for (const child of running) child.kill('SIGKILL');
+}
+
+/** One request an in-process HTTP server received, as {@link recordRequests} saw it. */
+export interface ReceivedRequest {
+  readonly method: string;
+  /** The request target as it arrived: path and query. */
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly remoteAddress: string | undefined;
+  /** The status answered, once the response has been sent. */
+  status: number | undefined;
+}
+
+/** The requests received so far, and how to stop recording. */
+export interface RequestRecorder {
+  readonly received: readonly ReceivedRequest[];
+  stop(): void;
+}
+
+/**
+ * Records every request that a `node:http` server of this process listening on `port` receives,
+ * with the status it answered, through Node's `http.server.*` diagnostics channels: the server
+ * under test runs unchanged, and the log shows what a client really sent on the wire.
+ */
+export function recordRequests(port: number): RequestRecorder {
+  const received: ReceivedRequest[] = [];
+  const byRequest = new WeakMap<IncomingMessage, ReceivedRequest>();
+  const onStart = (message: unknown): void => {
+    const { request, socket } = message as { request: IncomingMessage; socket: Socket };
+    if (socket.localPort !== port) return;
+    const entry: ReceivedRequest = {
+      method: request.method ?? '',
+      url: request.url ?? '',
+      headers: request.headers,
+      remoteAddress: socket.remoteAddress,
+      status: undefined,
+    };
+    byRequest.set(request, entry);
+    received.push(entry);
+  };
+  const onFinish = (message: unknown): void => {
+    const { request, response } = message as { request: IncomingMessage; response: ServerResponse };
+    const entry = byRequest.get(request);
+    if (entry !== undefined) entry.status = response.statusCode;
+  };
+  subscribe('http.server.request.start', onStart);
+  subscribe('http.server.response.finish', onFinish);
+  return {
+    received,
+    stop: () => {
+      unsubscribe('http.server.request.start', onStart);
+      unsubscribe('http.server.response.finish', onFinish);
+    },
+  };
 }
