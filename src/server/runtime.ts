@@ -12,7 +12,6 @@ import { createAccessTokenVerifier, localJwksResolver } from '../core/tokens/ind
 import { ensureDefaultSubscription } from './bootstrap.js';
 import type { FastifyInstance } from 'fastify';
 import { hostAssertionAudience } from '../wire/agent-api.js';
-import { createCertificateAuthorityService } from '../core/directory/certificate-authority.js';
 import { createAgentApiServices } from './agent-api/plugin.js';
 import { buildServer } from './app.js';
 import { ensureLocalTls } from './local-tls.js';
@@ -144,7 +143,7 @@ export async function startServer(options: {
     clock,
     directory: services.directory,
     // The same CA as the directory's (both load it from the store).
-    ca: createCertificateAuthorityService({ store, clock }),
+    ca: services.ca,
     tokens: services.tokens,
     verifier,
     rbac: armServices.rbac,

@@ -1,5 +1,8 @@
 // Wires the cloud side's services (directory, CA, signing keys, token issuer) from one store.
-import { createCertificateAuthorityService } from '../core/directory/certificate-authority.js';
+import {
+  type CertificateAuthorityService,
+  createCertificateAuthorityService,
+} from '../core/directory/certificate-authority.js';
 import { createDirectory, type Directory } from '../core/directory/directory.js';
 import { createSigningKeyService, type SigningKeyService } from '../core/keys/signing-keys.js';
 import type { Clock, Store } from '../core/ports.js';
@@ -36,6 +39,8 @@ export function defaultServiceSettings(publicUrl: string): ServiceSettings {
 
 /** Everything the server's surfaces use. */
 export interface ServerServices {
+  /** The directory's CA: issues identity and host certificates. */
+  readonly ca: CertificateAuthorityService;
   readonly directory: Directory;
   readonly signingKeys: SigningKeyService;
   readonly tokens: TokenService;
@@ -91,5 +96,5 @@ export function createServerServices(
     issuerFor,
     discoveryMaxAgeSeconds: 3600,
   };
-  return { directory, signingKeys, tokens, login, issuerFor };
+  return { ca, directory, signingKeys, tokens, login, issuerFor };
 }
