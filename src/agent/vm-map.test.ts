@@ -10,9 +10,9 @@ import {
 } from '../../test/agent/agent-fixtures.js';
 import { backoffDelay, createManualClock } from './clock.js';
 import { upstreamUnavailable } from './server-client.js';
-import { createVmMap, normaliseAddress, SYNC_BACKOFF, type VmMapChange } from './vm-map.js';
+import { createVmMap, canonicalAddress, SYNC_BACKOFF, type VmMapChange } from './vm-map.js';
 
-describe('normaliseAddress', () => {
+describe('canonicalAddress', () => {
   it.each([
     ['10.0.0.4', '10.0.0.4'],
     [' 10.0.0.4 ', '10.0.0.4'],
@@ -27,7 +27,7 @@ describe('normaliseAddress', () => {
     ['::1', '::1'],
     ['not-an-address', 'not-an-address'],
   ])('%s -> %s', (input, expected) => {
-    expect(normaliseAddress(input)).toBe(expected);
+    expect(canonicalAddress(input)).toBe(expected);
   });
 });
 

@@ -67,12 +67,14 @@ const IDLE_PAUSE_MS = 250;
 const MAPPED_V4 = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
 
 /**
- * One spelling per address, so a socket's `remoteAddress` finds the address ARM recorded: IPv4
+ * One spelling per address, so a socket's `remoteAddress` finds the address ARM recorded (the
+ * thorough form for what operators typed; IMDS's hot path uses the cheap `normaliseAddress` of
+ * src/wire/imds/address.ts on socket addresses, which Node already gives canonically): IPv4
  * as dotted quad (also from the IPv4-mapped `::ffff:a.b.c.d` or `::ffff:xxxx:xxxx`), IPv6 in
  * lower-case compressed form (RFC 5952) without zone or brackets. Anything else is trimmed and
  * lower-cased.
  */
-export function normaliseAddress(address: string): string {
+export function canonicalAddress(address: string): string {
   let a = address.trim().toLowerCase();
   if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
   const zone = a.indexOf('%');
@@ -117,7 +119,7 @@ export function createVmMap(options: VmMapOptions): VmMap {
     const counts = new Map<string, number>();
     for (const vm of vms.values()) {
       for (const raw of vm.addresses) {
-        const address = normaliseAddress(raw);
+        const address = canonicalAddress(raw);
         const holder = addresses.get(address);
         if (holder === undefined) addresses.set(address, vm);
         else if (holder !== null && holder.id.toLowerCase() !== vm.id.toLowerCase()) {
@@ -224,7 +226,7 @@ export function createVmMap(options: VmMapOptions): VmMap {
 
   return {
     vmFor(address) {
-      return byAddress.get(address) ?? byAddress.get(normaliseAddress(address));
+      return byAddress.get(address) ?? byAddress.get(canonicalAddress(address));
     },
     byId: (id) => vms.get(id.toLowerCase()),
     all: () => vms.values(),
