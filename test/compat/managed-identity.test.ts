@@ -1,0 +1,326 @@
+// Compatibility: the real @azure/identity ManagedIdentityCredential and DefaultAzureCredential,
+// in child processes, get tokens from a Tessera agent's IMDS (AZURE_POD_IDENTITY_AUTHORITY_HOST)
+// for a VM with a system-assigned and two user-assigned identities; the tokens verify against
+// the server's JWKS and name the right identity.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AgentRuntime, startAgentRuntime } from '../../src/agent/runtime.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/config/logger.js';
+import { AGENT_API_PREFIX, type CreatedHost } from '../../src/wire/agent-api.js';
+import {
+  type ClientOutput,
+  type CompatTessera,
+  killClients,
+  recordRequests,
+  type ReceivedRequest,
+  type RequestRecorder,
+  runClient,
+  startCompatTessera,
+} from './harness.js';
+
+const CLIENT_SCRIPT = new URL('./managed-identity-client.ts', import.meta.url);
+const GROUP = 'mi-rg';
+const VM_NAME = 'vm-mi';
+const VM_V = 'api-version=2024-07-01';
+const UAI_V = 'api-version=2023-01-31';
+/** What the SDK sends as `resource` for `<resource>/.default` (CLIENTS.md section 1.1). */
+const MANAGEMENT = 'https://management.azure.com';
+const VAULT = 'https://vault.azure.net';
+/**
+ * Variables that would send @azure/identity elsewhere (other managed-identity sources, the
+ * environment and workload credentials, a proxy): the children inherit none of them.
+ */
+const FOREIGN_ENV =
+  /^(AZURE_|IDENTITY_|MSI_|IMDS_ENDPOINT$|DEFAULT_IDENTITY_CLIENT_ID$|(HTTPS?|ALL|NO)_PROXY$)/i;
+
+/** `AccessToken` of @azure/core-auth, as the child printed it. */
+interface SdkToken {
+  token: string;
+  expiresOnTimestamp: number;
+  refreshAfterTimestamp?: number;
+  tokenType?: string;
+}
+interface TokenPair {
+  management: SdkToken;
+  vault: SdkToken;
+}
+interface Results {
+  system: TokenPair;
+  systemAgain: SdkToken;
+  clientId: TokenPair;
+  resourceId: TokenPair;
+  objectId: TokenPair;
+  default: TokenPair;
+  defaultClientId: TokenPair;
+}
+type Step = Exclude<keyof Results, 'systemAgain'>;
+
+/** An identity of the VM as ARM and the directory know it. */
+interface Identity {
+  /** ARM id: the VM's for the system-assigned identity. */
+  id: string;
+  principalId: string;
+  clientId: string;
+}
+type IdentityName = 'system' | 'uai1' | 'uai2';
+
+/** Which identity each step's credential must have got, and from which child. */
+const CASES: readonly {
+  step: Step;
+  child: 'mi' | 'dac';
+  identity: IdentityName;
+  credential: string;
+}[] = [
+  { step: 'system', child: 'mi', identity: 'system', credential: 'ManagedIdentityCredential()' },
+  {
+    step: 'clientId',
+    child: 'mi',
+    identity: 'uai1',
+    credential: 'ManagedIdentityCredential({clientId})',
+  },
+  {
+    step: 'resourceId',
+    child: 'mi',
+    identity: 'uai2',
+    credential: 'ManagedIdentityCredential({resourceId})',
+  },
+  {
+    step: 'objectId',
+    child: 'mi',
+    identity: 'uai1',
+    credential: 'ManagedIdentityCredential({objectId})',
+  },
+  { step: 'default', child: 'dac', identity: 'system', credential: 'DefaultAzureCredential()' },
+  {
+    step: 'defaultClientId',
+    child: 'dac',
+    identity: 'uai2',
+    credential: 'DefaultAzureCredential({managedIdentityClientId})',
+  },
+];
+
+/** Polls `probe` every 20 ms until it returns a value other than undefined; fails after `ms`. */
+async function until<T>(what: string, probe: () => T | undefined, ms = 5_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** `name=value` of the identity selector of a token request, or `default` without one. */
+function selectorOf(query: URLSearchParams): string {
+  for (const name of ['client_id', 'object_id', 'msi_res_id', 'mi_res_id']) {
+    const value = query.get(name);
+    if (value !== null) return `${name}=${value}`;
+  }
+  return 'default';
+}
+
+describe('compatibility: @azure/identity managed identities through the agent IMDS', () => {
+  let tessera: CompatTessera | undefined;
+  let agentDir: string | undefined;
+  let runtime: AgentRuntime | undefined;
+  let recorder: RequestRecorder | undefined;
+  let vmId: string;
+  const identities = {} as Record<IdentityName, Identity>;
+  const outputs = {} as Record<'mi' | 'dac', ClientOutput<Results>>;
+
+  beforeAll(async () => {
+    const compat = await startCompatTessera();
+    tessera = compat;
+    const { subscriptionPath, store } = compat;
+    const arm: CompatTessera['arm'] = (method, path, body) => compat.arm(method, path, body);
+    const groupPath = `${subscriptionPath}/resourceGroups/${GROUP}`;
+    expect(
+      (await arm('PUT', `${groupPath}?api-version=2021-04-01`, { location: 'westeurope' })).status,
+    ).toBe(201);
+
+    // A host, and its agent joining with the host's one-time token.
+    const created = await arm('PUT', `${AGENT_API_PREFIX}/hosts/compat-host`);
+    expect(created.status).toBe(201);
+    const host = created.body as CreatedHost;
+    agentDir = await mkdtemp(join(tmpdir(), 'tessera-compat-agent-'));
+    runtime = await startAgentRuntime({
+      config: loadConfig({
+        env: {},
+        cwd: agentDir,
+        flags: { dataDir: agentDir, 'agent.imds.port': 0, 'agent.metrics.port': 0 },
+      }),
+      logger: createLogger({ level: 'silent' }),
+      serverUrl: tessera.server.url,
+      joinToken: host.joinToken,
+    });
+
+    for (const name of ['uai1', 'uai2'] as const) {
+      const uai = await arm(
+        'PUT',
+        `${groupPath}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}?${UAI_V}`,
+        { location: 'westeurope' },
+      );
+      expect(uai.status).toBe(201);
+      const body = uai.body as {
+        id: string;
+        properties: { principalId: string; clientId: string };
+      };
+      identities[name] = { id: body.id, ...body.properties };
+    }
+    const vm = await arm(
+      'PUT',
+      `${groupPath}/providers/Microsoft.Compute/virtualMachines/${VM_NAME}?${VM_V}`,
+      {
+        location: 'westeurope',
+        identity: {
+          type: 'SystemAssigned, UserAssigned',
+          userAssignedIdentities: { [identities.uai1.id]: {}, [identities.uai2.id]: {} },
+        },
+        properties: { tessera: { hostId: host.id, privateIpAddresses: ['127.0.0.1'] } },
+      },
+    );
+    expect(vm.status).toBe(201);
+    const vmBody = vm.body as { id: string; identity: { principalId: string } };
+    vmId = vmBody.id;
+    const systemPrincipal = await store.principals.get(vmBody.identity.principalId);
+    if (systemPrincipal === undefined) throw new Error('no principal for the system identity');
+    identities.system = {
+      id: vmId,
+      principalId: systemPrincipal.objectId,
+      clientId: systemPrincipal.appId,
+    };
+
+    const agent = runtime.agent;
+    await until('the VM and its three identities on the agent', () =>
+      agent.backend.vmFor('127.0.0.1')?.identities.length === 3 ? true : undefined,
+    );
+
+    const { imdsUrl } = runtime;
+    recorder = recordRequests(Number(new URL(imdsUrl).port));
+    const env = (credentials: string): Record<string, string> => ({
+      AZURE_POD_IDENTITY_AUTHORITY_HOST: imdsUrl,
+      TESSERA_COMPAT_CREDENTIALS: credentials,
+      TESSERA_COMPAT_UAI1_CLIENT_ID: identities.uai1.clientId,
+      TESSERA_COMPAT_UAI1_OBJECT_ID: identities.uai1.principalId,
+      TESSERA_COMPAT_UAI2_CLIENT_ID: identities.uai2.clientId,
+      TESSERA_COMPAT_UAI2_RESOURCE_ID: identities.uai2.id,
+    });
+    [outputs.mi, outputs.dac] = await Promise.all([
+      runClient<Results>(CLIENT_SCRIPT, env('managed-identity'), { omitEnv: FOREIGN_ENV }),
+      runClient<Results>(CLIENT_SCRIPT, env('default'), { omitEnv: FOREIGN_ENV }),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    killClients();
+    recorder?.stop();
+    try {
+      await runtime?.close();
+    } finally {
+      try {
+        await tessera?.close();
+      } finally {
+        if (agentDir !== undefined) await rm(agentDir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  const received = (): readonly ReceivedRequest[] => recorder?.received ?? [];
+
+  it('every credential gets its tokens', () => {
+    for (const output of [outputs.mi, outputs.dac]) {
+      expect(output.error).toBeUndefined();
+      expect(output.ok).toBe(true);
+    }
+  });
+
+  it('the SDK sends IMDS one GET per identity and resource, api-version 2018-02-01, Metadata: true', async () => {
+    const tokenRequests = received().filter((r) =>
+      r.url.startsWith('/metadata/identity/oauth2/token'),
+    );
+    // Everything the children sent went to the token route: no probe (the variable turns it off).
+    expect(tokenRequests).toHaveLength(received().length);
+    const { uai1, uai2 } = identities;
+    const expected = [
+      // ManagedIdentityCredential: system-assigned, then clientId, resourceId, objectId.
+      ...[
+        'default',
+        `client_id=${uai1.clientId}`,
+        `msi_res_id=${uai2.id}`,
+        `object_id=${uai1.principalId}`,
+      ],
+      // DefaultAzureCredential: plain, then managedIdentityClientId.
+      ...['default', `client_id=${uai2.clientId}`],
+    ].flatMap((selector) => [`${selector} ${MANAGEMENT}`, `${selector} ${VAULT}`]);
+    const seen = tokenRequests.map((r) => {
+      const query = new URL(r.url, 'http://imds').searchParams;
+      return `${selectorOf(query)} ${query.get('resource') ?? ''}`;
+    });
+    expect(seen.toSorted()).toEqual(expected.toSorted());
+    for (const request of tokenRequests) {
+      expect(request.method).toBe('GET');
+      // MSAL appends a `/` to the path when the host comes from the variable (CLIENTS.md 0.1).
+      expect(request.url).toMatch(
+        /^\/metadata\/identity\/oauth2\/token\/\?api-version=2018-02-01&resource=/,
+      );
+      expect(request.headers.metadata).toBe('true');
+      expect(request.headers['x-client-sku']).toBe('msal.js.node');
+      expect(request.remoteAddress).toBe('127.0.0.1');
+      expect(request.status).toBe(200);
+    }
+    // The agent counted the same: every token request answered 200, nothing else.
+    const metrics = await (await fetch(`${runtime!.metricsUrl!}/metrics`)).text();
+    const counted = [
+      ...metrics.matchAll(
+        /^tessera_agent_imds_requests_total\{route="(\w+)",status="(\d+)"\} (\d+)$/gm,
+      ),
+    ].map(([, route, status, n]) => `${route!} ${status!} ${n!}`);
+    expect(counted).toEqual([`token 200 ${String(expected.length)}`]);
+  });
+
+  it('a second getToken for the same scope is answered from the SDK cache', () => {
+    const { system, systemAgain } = outputs.mi.results;
+    expect(systemAgain?.token).toBe(system?.management.token);
+  });
+
+  describe.each(CASES)('$credential', ({ step, child, identity: name }) => {
+    it.each([MANAGEMENT, VAULT])(
+      'gets a verifiable token for %s, for the right identity',
+      async (resource) => {
+        const pair = outputs[child].results[step];
+        expect(pair).toBeDefined();
+        const got = resource === MANAGEMENT ? pair!.management : pair!.vault;
+        const { server } = tessera!;
+        const tenantId = server.tenant.id;
+        const jwks = createRemoteJWKSet(new URL(`${server.url}/${tenantId}/discovery/keys`));
+        const { payload } = await jwtVerify(got.token, jwks, {
+          audience: resource,
+          issuer: server.services.issuerFor(tenantId),
+        });
+        const identity = identities[name];
+        expect(payload).toMatchObject({
+          oid: identity.principalId,
+          appid: identity.clientId,
+          tid: tenantId,
+        });
+        expect(String(payload.xms_mirid).toLowerCase()).toBe(identity.id.toLowerCase());
+        if (name !== 'system')
+          expect(String(payload.xms_az_rid).toLowerCase()).toBe(vmId.toLowerCase());
+        // The SDK read `expires_on` (CLIENTS.md 0.5): its expiry is the token's, give or take the
+        // second MSAL's two clock reads may straddle.
+        expect(Math.abs(got.expiresOnTimestamp - expiry(payload))).toBeLessThanOrEqual(2_000);
+        expect(got.tokenType).toBe('Bearer');
+      },
+    );
+  });
+});
+
+/** The `exp` of a token, in epoch milliseconds. */
+function expiry(payload: JWTPayload): number {
+  if (payload.exp === undefined) throw new Error('the token has no exp');
+  return payload.exp * 1000;
+}
