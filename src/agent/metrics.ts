@@ -29,6 +29,11 @@ export interface AgentMetrics {
   setCertificateExpiry(kind: CertificateKind, id: string, notAfterSeconds: number): void;
   /** Forgets a certificate (its identity was detached). */
   clearCertificateExpiry(kind: CertificateKind, id: string): void;
+  /**
+   * One IMDS token request forwarded by the legacy extension shim inside VM `vmId` (its ARM id),
+   * so operators can see which VMs still call `localhost:50342` (`tessera extension`).
+   */
+  legacyRequest(vmId: string): void;
   /** The Prometheus text exposition of everything above. */
   render(): Promise<string>;
 }
@@ -101,6 +106,12 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     buckets: UPSTREAM_BUCKETS,
     registers: [registry],
   });
+  const legacy = new Counter({
+    name: 'tessera_agent_imds_legacy_extension_requests_total',
+    help: 'IMDS token requests forwarded by the deprecated extension shim (localhost:50342), by VM ARM id.',
+    labelNames: ['vm'] as const,
+    registers: [registry],
+  });
   const expiry = new Gauge({
     name: 'tessera_agent_certificate_expiry_timestamp_seconds',
     help: 'When a certificate the agent holds expires (unix seconds), by kind and id.',
@@ -127,6 +138,9 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     },
     clearCertificateExpiry: (kind, id) => {
       expiry.remove({ kind, id });
+    },
+    legacyRequest: (vmId) => {
+      legacy.inc({ vm: vmId });
     },
     render: () => registry.metrics(),
   };

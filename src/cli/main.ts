@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isAppError } from '../core/errors.js';
 import { runAgent } from './agent.js';
 import { runConfigShow } from './config-show.js';
+import { registerExtensionCommand } from './extension.js';
 import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
 import { runHostCreate } from './host.js';
 import { runSigningKeyList, runSigningKeyRotate } from './signing-key.js';
@@ -42,6 +43,8 @@ function buildProgram(): Command {
   ).action(async (options: ConfigFlagOptions) => {
     await runAgent(options);
   });
+
+  registerExtensionCommand(program);
 
   const config = program.command('config').description('inspect the configuration');
   addConfigFlags(

@@ -9,6 +9,7 @@ import { checkApiVersion, IMDS_VERSIONS_BODY } from '../../wire/imds/api-version
 import { parseNonce, renderAttestedDocument } from '../../wire/imds/attested.js';
 import { renderIdentityInfo } from '../../wire/imds/identity-info.js';
 import { instanceDocument, parseFormat, selectInstance } from '../../wire/imds/instance.js';
+import { LEGACY_EXTENSION_HEADER_VALUE } from '../../wire/imds/legacy-extension.js';
 import { matchImdsPath, type ImdsPath } from '../../wire/imds/paths.js';
 import { parseImdsQuery, type ImdsQuery } from '../../wire/imds/query.js';
 import {
@@ -40,7 +41,11 @@ export interface ImdsLogger {
 export interface ImdsHandlerOptions {
   readonly backend: ImdsBackend;
   readonly rateLimit: ImdsRateLimit;
-  readonly metrics?: Pick<AgentMetrics, 'imdsRequest' | 'imdsThrottled'> | undefined;
+  /** `legacyRequest` is optional: without it legacy-extension calls are not counted. */
+  readonly metrics?:
+    | (Pick<AgentMetrics, 'imdsRequest' | 'imdsThrottled'> &
+        Partial<Pick<AgentMetrics, 'legacyRequest'>>)
+    | undefined;
   /** The time `expires_in` and the throttle count from; the system clock when absent. */
   readonly clock?: Clock | undefined;
   readonly logger?: ImdsLogger | undefined;
@@ -72,6 +77,20 @@ function checkHeaders(raw: readonly string[]): number {
     }
   }
   return metadata === 1 && ok ? HEADERS_OK : HEADERS_NO_METADATA;
+}
+
+/**
+ * Whether the request carries `X-Tessera-Legacy-Extension: 1`, the mark of the extension shim
+ * (`tessera extension`). Only counted, never trusted: the VM is still the socket's.
+ */
+function fromLegacyShim(raw: readonly string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] ?? '';
+    if (name.length === 26 && name.toLowerCase() === 'x-tessera-legacy-extension') {
+      return raw[i + 1] === LEGACY_EXTENSION_HEADER_VALUE;
+    }
+  }
+  return false;
 }
 
 /** Parsed token queries kept per raw query string: clients repeat theirs on every call. */
@@ -169,6 +188,9 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsRequestListe
     const request = tokenRequest(rawQuery);
     const vm = callerVm(req, res, 'token', 'identity');
     if (vm === undefined) return;
+    if (metrics?.legacyRequest !== undefined && fromLegacyShim(req.rawHeaders)) {
+      metrics.legacyRequest(vm.id);
+    }
     const identity = resolveIdentity(vm, request.selector);
     if (!admit(res, vm, 'identity', 'token', 'identity')) return;
     let pending: Promise<ImdsToken>;

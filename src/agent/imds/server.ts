@@ -15,7 +15,10 @@ export interface ImdsServerOptions {
   /** 80 in production; 0 picks a free port. */
   readonly port: number;
   readonly rateLimit: ImdsRateLimit;
-  readonly metrics?: Pick<AgentMetrics, 'imdsRequest' | 'imdsThrottled'> | undefined;
+  readonly metrics?:
+    | (Pick<AgentMetrics, 'imdsRequest' | 'imdsThrottled'> &
+        Partial<Pick<AgentMetrics, 'legacyRequest'>>)
+    | undefined;
   /** The time source of `expires_in` and the throttle; the system clock when absent. */
   readonly clock?: Clock | undefined;
   /** Where internal failures are reported (never a token, never per request on success). */
