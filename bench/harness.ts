@@ -15,6 +15,17 @@ export interface BenchResult {
   readonly baseline: Measurement;
   /** subject.opsPerSec / baseline.opsPerSec must reach this. */
   readonly targetRatio: number;
+  /** DESIGN.md's absolute targets for this benchmark, shown and checked beside the ratio. */
+  readonly absoluteTargets?: readonly AbsoluteTarget[];
+}
+
+/** A figure that must stay below a bound, e.g. a p99 at half load under 2 ms. */
+export interface AbsoluteTarget {
+  /** What the figure is, e.g. `p99 at 50% load`. */
+  readonly name: string;
+  readonly valueMs: number;
+  /** Met when `valueMs` is below this. */
+  readonly belowMs: number;
 }
 
 export interface BenchOptions {
@@ -28,7 +39,8 @@ export interface Benchmark {
   run(options: BenchOptions): Promise<BenchResult>;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
+/** The `p`th percentile of ascending `sorted` (nearest rank, rounding down). */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }

@@ -22,15 +22,22 @@ for (const file of files) {
 }
 
 const fmt = (n: number, digits = 0): string => n.toFixed(digits);
+const absolute = (r: BenchResult): string => {
+  const targets = (r.absoluteTargets ?? []).map(
+    (t) =>
+      `${t.name} ${fmt(t.valueMs, 3)} ms (target < ${t.belowMs}) ${t.valueMs < t.belowMs ? 'met' : 'MISSED'}`,
+  );
+  return targets.length === 0 ? '-' : targets.join('; ');
+};
 const rows = results.map((r) => {
   const ratio = r.subject.opsPerSec / r.baseline.opsPerSec;
-  return `| ${r.name} | ${fmt(r.subject.opsPerSec)}/s | ${r.baselineName}: ${fmt(r.baseline.opsPerSec)}/s | ${fmt(ratio, 2)} (target >= ${r.targetRatio}) ${ratio >= r.targetRatio ? 'met' : 'MISSED'} | ${fmt(r.subject.p50Ms, 3)} / ${fmt(r.subject.p99Ms, 3)} ms |`;
+  return `| ${r.name} | ${fmt(r.subject.opsPerSec)}/s | ${r.baselineName}: ${fmt(r.baseline.opsPerSec)}/s | ${fmt(ratio, 2)} (target >= ${r.targetRatio}) ${ratio >= r.targetRatio ? 'met' : 'MISSED'} | ${fmt(r.subject.p50Ms, 3)} / ${fmt(r.subject.p99Ms, 3)} ms | ${absolute(r)} |`;
 });
 const table = [
   `Node ${process.version}, ${availableParallelism()} cores${smoke ? ', SMOKE RUN (figures meaningless)' : ''}`,
   '',
-  '| benchmark | subject | baseline (same run) | ratio | p50 / p99 |',
-  '| --- | --- | --- | --- | --- |',
+  '| benchmark | subject | baseline (same run) | ratio | p50 / p99 | absolute targets |',
+  '| --- | --- | --- | --- | --- | --- |',
   ...rows,
   '',
 ].join('\n');
