@@ -270,7 +270,14 @@ export function createAgent(options: AgentOptions): Agent {
   };
 
   return {
-    backend: createAgentBackend({ vms, tokens, clock, logger, onRefused: observer?.onRefused }),
+    backend: createAgentBackend({
+      vms,
+      tokens,
+      clock,
+      logger,
+      server: client,
+      onRefused: observer?.onRefused,
+    }),
     vms,
     async start() {
       host = await loadOrRegisterHost({

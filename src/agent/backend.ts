@@ -2,6 +2,7 @@
 import type { Logger } from '../config/logger.js';
 import type { AgentIdentity, AgentVm } from '../wire/agent-api.js';
 import type { AgentClock } from './clock.js';
+import type { ServerClient } from './server-client.js';
 import type { ImdsBackend, ImdsToken } from './imds/backend.js';
 import type { TokenCache } from './token-cache.js';
 import type { VmMap } from './vm-map.js';
@@ -12,6 +13,8 @@ export interface AgentBackendOptions {
   readonly tokens: TokenCache;
   readonly clock: AgentClock;
   readonly logger: Logger;
+  /** Signs attested documents (`POST /attest`); absent → IMDS answers 404 there. */
+  readonly server?: Pick<ServerClient, 'attest'> | undefined;
   /** Told about every refused caller (for metrics). */
   readonly onRefused?: ((address: string, reason: string) => void) | undefined;
 }
@@ -43,13 +46,20 @@ const REFUSAL_LOG_MEMORY = 1024;
  * bytes). Errors are the token cache's.
  */
 export function createAgentBackend(options: AgentBackendOptions): AgentBackend {
-  const { vms, tokens, clock, logger } = options;
+  const { vms, tokens, clock, logger, server } = options;
   const lastLogged = new Map<string, number>();
   return {
     vmFor: (address) => vms.vmFor(address),
     // A hit returns the cache's settled promise itself: nothing is allocated per request.
     token: (vm, identity, resource, tokenOptions) =>
       tokens.get(vm, identity, resource, tokenOptions.bypassCache, tokenOptions.peer),
+    ...(server === undefined
+      ? {}
+      : {
+          attest: async (vm: AgentVm, nonce: string | undefined) =>
+            (await server.attest({ vmId: vm.id, ...(nonce === undefined ? {} : { nonce }) }))
+              .signature,
+        }),
     refused(address, reason) {
       options.onRefused?.(address, reason);
       const now = clock.now();

@@ -11,6 +11,8 @@ import {
   type AgentTokenRequest,
   type AgentTokenResponse,
   type AgentVm,
+  type AttestRequest,
+  type AttestResponse,
   type CertificateRequest,
   type CertificateResponse,
   type CreatedHost,
@@ -32,7 +34,8 @@ export interface HostCredentials {
 }
 
 /** The route an upstream call took, for latency metrics. */
-export type UpstreamRoute = 'createHost' | 'register' | 'renew' | 'sync' | 'certificate' | 'token';
+export type UpstreamRoute =
+  'createHost' | 'register' | 'renew' | 'sync' | 'certificate' | 'token' | 'attest';
 
 /** Options of {@link createServerClient}. */
 export interface ServerClientOptions {
@@ -68,6 +71,8 @@ export interface ServerClient {
   certificate(principalId: string, request: CertificateRequest): Promise<CertificateResponse>;
   /** `POST /token` with host auth. */
   token(request: AgentTokenRequest): Promise<AgentTokenResponse>;
+  /** `POST /attest` with host auth: the signed attested document of a VM on this host. */
+  attest(request: AttestRequest): Promise<AttestResponse>;
   /** Closes idle keep-alive connections. */
   close(): void;
 }
@@ -324,6 +329,11 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
         throw unreadable('token');
       }
       return body as unknown as AgentTokenResponse;
+    },
+    async attest(request) {
+      const body = await call('attest', 'POST', '/attest', request, 'host');
+      if (!shaped(body, ['signature'], [])) throw unreadable('attest');
+      return body as unknown as AttestResponse;
     },
     close() {
       agent.destroy();

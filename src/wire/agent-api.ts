@@ -13,6 +13,7 @@
 //   POST /agent/v1/identities/{principalId}/certificate
 //                                     CertificateRequest -> 200 CertificateResponse (host auth)
 //   POST /agent/v1/token              AgentTokenRequest -> 200 AgentTokenResponse (host auth)
+//   POST /agent/v1/attest             AttestRequest -> 200 AttestResponse (host auth)
 //
 // Errors are `{"error":{"code","message"}}` (ARM's shape) with the HTTP status.
 
@@ -178,4 +179,21 @@ export interface AgentTokenResponse {
   readonly resource: string;
   readonly expiresOn: number;
   readonly notBefore: number;
+}
+
+/**
+ * `POST /attest`: IMDS's attested document for VM `vmId` (ARM id) on the calling host (403
+ * otherwise). The server signs the document JSON (`nonce`, `plan`, `timeStamp`, `vmId`,
+ * `licenseType`, `subscriptionId`, `sku`; Azure's fields) as CMS SignedData with a key its
+ * directory CA certified (`CN=metadata.tessera`), certificates [signer, CA].
+ */
+export interface AttestRequest {
+  readonly vmId: string;
+  /** The IMDS `nonce`; absent → the server's `yyyyMMdd-HHmmss` UTC timestamp, as IMDS does. */
+  readonly nonce?: string;
+}
+
+export interface AttestResponse {
+  /** base64 DER ContentInfo (CMS SignedData, content attached): IMDS's `signature`. */
+  readonly signature: string;
 }

@@ -59,6 +59,7 @@ export function fakeClient(overrides: Partial<ServerClient>): ServerClient {
     syncVms: unexpected('syncVms'),
     certificate: unexpected('certificate'),
     token: unexpected('token'),
+    attest: unexpected('attest'),
     close: () => undefined,
     ...overrides,
   };

@@ -1,5 +1,9 @@
 // The agent API end to end on a real server: join tokens, host auth, VM sync and long-poll, identity certificates, tokens.
+import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRemoteJWKSet, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -733,6 +737,62 @@ describe.each(storeTargets())('agent API on $name', (target) => {
       const missing = await a.call('POST', '/token', { vmId: vm.id });
       expect(missing.status).toBe(400);
       expect(errorCode(missing)).toBe('InvalidParameter');
+    });
+  });
+
+  describe('attested documents', () => {
+    it('signs the document of a VM on the host (CMS, OpenSSL verifies) and refuses other hosts', async () => {
+      const a = await h.newHost('attest-a');
+      const b = await h.newHost('attest-b');
+      const vm = (await putVm('attest-vm', { properties: placement(a.id, '10.4.0.4') })).body as {
+        id: string;
+        properties: { vmId: string };
+      };
+      const answer = await a.call('POST', '/attest', { vmId: vm.id, nonce: '1234567890' });
+      expect(answer.status).toBe(200);
+      const der = Buffer.from(String(answer.body?.signature), 'base64');
+      const dir = mkdtempSync(join(tmpdir(), 'tessera-attest-'));
+      try {
+        const file = join(dir, 'doc.p7');
+        writeFileSync(file, der);
+        const opensslArgs = ['cms', '-verify', '-inform', 'DER', '-noverify', '-in', file];
+        const content = execFileSync('openssl', opensslArgs, {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        const document = JSON.parse(content) as Record<string, unknown>;
+        expect(document).toMatchObject({
+          nonce: '1234567890',
+          vmId: vm.properties.vmId,
+          subscriptionId: h.sub,
+          sku: '',
+          licenseType: '',
+          plan: { name: '', product: '', publisher: '' },
+        });
+        const stamp = /^\d\d\/\d\d\/\d\d \d\d:\d\d:\d\d -0000$/;
+        const timeStamp = document.timeStamp as { createdOn: string; expiresOn: string };
+        expect(timeStamp.createdOn).toMatch(stamp);
+        expect(timeStamp.expiresOn).toMatch(stamp);
+        const signers = execFileSync('openssl', [...opensslArgs, '-signer', join(dir, 's.pem')], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        expect(signers).toBe(content);
+        const signerText = execFileSync(
+          'openssl',
+          ['x509', '-in', join(dir, 's.pem'), '-noout', '-subject'],
+          {
+            encoding: 'utf8',
+          },
+        );
+        expect(signerText).toContain('metadata.tessera');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+
+      const refused = await b.call('POST', '/attest', { vmId: vm.id });
+      expect(refused.status).toBe(403);
+      expect(errorCode(refused)).toBe('AuthorizationFailed');
     });
   });
 });

@@ -12,6 +12,7 @@ import { renderArmError } from '../../wire/errors/index.js';
 import type { Authorizer } from '../arm/context.js';
 import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
 import { fromFrameworkError } from '../http-errors.js';
+import { createAttestationSigner } from './attest.js';
 import { type ChangeSignal, createChangeSignal } from './change-signal.js';
 import { createHostAuthenticator, type HostAuthenticator } from './host-auth.js';
 import { issueJoinToken, registerHost, renewHost } from './hosts.js';
@@ -87,6 +88,7 @@ export function agentApiPlugin(
 ): Promise<void> {
   const { services } = options;
   const { hostAuth } = services;
+  const attestation = createAttestationSigner(services);
 
   // Waiting long-polls answer at once when the server closes, so closing never waits for them.
   const closing = new AbortController();
@@ -181,6 +183,11 @@ export function agentApiPlugin(
   app.post('/token', async (request, reply) => {
     const host = await hostAuth.authenticate(request.headers.authorization);
     send(reply, 200, await issueAgentToken(services, host, request.body));
+  });
+
+  app.post('/attest', async (request, reply) => {
+    const host = await hostAuth.authenticate(request.headers.authorization);
+    send(reply, 200, await attestation.attest(host, request.body));
   });
   return Promise.resolve();
 }
