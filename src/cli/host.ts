@@ -2,11 +2,10 @@
 //
 // Like `tessera signing-key`, it opens the store directly: an operator enrolling the first hosts
 // needs no ARM token for it. Over HTTP the same is `PUT /agent/v1/hosts/{name}`.
-import { ensureDataDir, loadConfigOrExit, loadOrCreateMasterKey } from '../config/index.js';
 import { isAppError } from '../core/errors.js';
 import { issueJoinToken } from '../server/agent-api/hosts.js';
-import { databaseOptionsFrom, openStore } from '../store/index.js';
-import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
+import type { ConfigFlagOptions } from './flags.js';
+import { withStore } from './operator-store.js';
 
 /**
  * Creates host `name` (or gives an existing one a new join token, which replaces the previous
@@ -14,32 +13,20 @@ import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
  * shown. A bad name prints one line on stderr and sets exit code 2.
  */
 export async function runHostCreate(options: ConfigFlagOptions & { name: string }): Promise<void> {
-  const config = loadConfigOrExit(loadOptionsFrom(options));
-  await ensureDataDir(config.dataDir);
-  // Never generate a master key here: the server could not open what a new one sealed.
-  const masterKey = await loadOrCreateMasterKey({
-    dataDir: config.dataDir,
-    configured: config.masterKey,
-    allowGenerate: false,
+  await withStore(options, async (store) => {
+    try {
+      const { created, host } = await issueJoinToken(
+        { store, clock: { now: () => Date.now() } },
+        options.name,
+      );
+      process.stdout.write(`${JSON.stringify(host, null, 2)}\n`);
+      process.stderr.write(
+        `${created ? 'created host' : 'new join token for host'} '${host.name}': the join token is shown only now and works once${created ? '' : '; the previous one no longer works'}\n`,
+      );
+    } catch (error) {
+      if (!isAppError(error) || error.status >= 500) throw error;
+      process.stderr.write(`tessera: ${error.message}\n`);
+      process.exitCode = 2;
+    }
   });
-  const { store } = await openStore({
-    database: databaseOptionsFrom(config),
-    masterKey: masterKey.key,
-  });
-  try {
-    const { created, host } = await issueJoinToken(
-      { store, clock: { now: () => Date.now() } },
-      options.name,
-    );
-    process.stdout.write(`${JSON.stringify(host, null, 2)}\n`);
-    process.stderr.write(
-      `${created ? 'created host' : 'new join token for host'} '${host.name}': the join token is shown only now and works once${created ? '' : '; the previous one no longer works'}\n`,
-    );
-  } catch (error) {
-    if (!isAppError(error) || error.status >= 500) throw error;
-    process.stderr.write(`tessera: ${error.message}\n`);
-    process.exitCode = 2;
-  } finally {
-    await store.close();
-  }
 }

@@ -2,13 +2,11 @@
 //
 // They open the store directly (like the server does), not through the HTTP API: rotating keys is
 // an operator's act on the installation, needed precisely when the API's own keys are in doubt.
-import { ensureDataDir, loadConfigOrExit, loadOrCreateMasterKey } from '../config/index.js';
 import type { SigningKey } from '../core/model.js';
-import type { Store } from '../core/ports.js';
 import { serviceSettingsFrom } from '../server/runtime.js';
 import { createServerServices } from '../server/services.js';
-import { databaseOptionsFrom, openStore } from '../store/index.js';
-import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
+import type { ConfigFlagOptions } from './flags.js';
+import { withStore } from './operator-store.js';
 
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
 
@@ -20,29 +18,6 @@ function describe(key: SigningKey, now: number): string {
         ? 'retired'
         : 'active';
   return `${key.kid}  ${state.padEnd(7)}  signs ${iso(key.activatesAt)} .. ${iso(key.retiresAt)}  published until ${iso(key.expiresAt)}`;
-}
-
-async function withStore<T>(
-  options: ConfigFlagOptions,
-  work: (store: Store, config: ReturnType<typeof loadConfigOrExit>) => Promise<T>,
-): Promise<T> {
-  const config = loadConfigOrExit(loadOptionsFrom(options));
-  await ensureDataDir(config.dataDir);
-  // Never generate a key here: a new key could not open what the server has sealed.
-  const masterKey = await loadOrCreateMasterKey({
-    dataDir: config.dataDir,
-    configured: config.masterKey,
-    allowGenerate: false,
-  });
-  const { store } = await openStore({
-    database: databaseOptionsFrom(config),
-    masterKey: masterKey.key,
-  });
-  try {
-    return await work(store, config);
-  } finally {
-    await store.close();
-  }
 }
 
 /** Prints every published signing key and what it is doing now. */

@@ -1,5 +1,5 @@
 // `tessera extension`: the legacy localhost:50342 endpoint in front of a real IMDS server, as old scripts call it.
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import {
   VM2,
   VM3,
   type Answer,
+  type Call,
   type Harness,
 } from './imds-harness.js';
 
@@ -28,54 +29,12 @@ const ARM_QUERY = 'resource=https%3A%2F%2Fmanagement.azure.com%2F';
 const METADATA_ERROR =
   '{"error":"bad_request_102","error_description":"Required metadata header not specified"}';
 
-interface ShimCall {
-  readonly method?: string;
-  readonly headers?: Readonly<Record<string, string>>;
-  /** Send no Metadata header. */
-  readonly bare?: boolean;
-  readonly body?: string;
-  readonly from?: string;
-}
-
 /** One request to the shim on its own connection (Metadata: true unless `bare`). */
-function call(baseUrl: string, path: string, options: ShimCall = {}): Promise<Answer> {
-  const url = new URL(baseUrl);
-  const headers: Record<string, string> = options.bare === true ? {} : { Metadata: 'true' };
-  Object.assign(headers, options.headers);
-  if (options.body !== undefined) {
-    headers['Content-Length'] = String(Buffer.byteLength(options.body));
-  }
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path,
-        method: options.method ?? 'GET',
-        headers,
-        localAddress: options.from ?? '127.0.0.1',
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            text: Buffer.concat(chunks).toString('utf8'),
-          });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
+const call = (baseUrl: string, path: string, options: Call = {}): Promise<Answer> =>
+  imds(baseUrl, path, options);
 
 /** A POST with a form body, as `curl --data` sends it. */
-const form = (body: string, headers: Record<string, string> = {}): ShimCall => ({
+const form = (body: string, headers: Record<string, string> = {}): Call => ({
   method: 'POST',
   body,
   headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },

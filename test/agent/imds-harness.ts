@@ -200,13 +200,19 @@ export interface Call {
   readonly headers?: Readonly<Record<string, string>>;
   /** Send no Metadata header. */
   readonly bare?: boolean;
+  /** A request body (its Content-Length is set). */
+  readonly body?: string;
 }
 
-/** Sends one request on its own connection, from `call.from` (default 127.0.0.1). */
+/**
+ * Sends one request on its own connection, from `call.from` (default 127.0.0.1), to IMDS or
+ * anything else speaking HTTP (the extension shim).
+ */
 export function imds(baseUrl: string, path: string, call: Call = {}): Promise<Answer> {
   const url = new URL(baseUrl);
   const headers: Record<string, string> = call.bare === true ? {} : { Metadata: 'true' };
   Object.assign(headers, call.headers);
+  if (call.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(call.body));
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -232,7 +238,7 @@ export function imds(baseUrl: string, path: string, call: Call = {}): Promise<An
       },
     );
     req.on('error', reject);
-    req.end();
+    req.end(call.body);
   });
 }
 

@@ -201,6 +201,14 @@ describe('tessera up', { timeout: 120_000 }, () => {
     expect(code).toBe(0);
     expect(first.output.stdout).toContain('tessera up: stopped');
 
+    // An operator enrols a host on the same installation: a join token, shown once.
+    const host = await run(['host', 'create', '-n', 'rack-1', '--data-dir', dataDir]);
+    expect(host.code).toBe(0);
+    const created = JSON.parse(host.stdout) as { id: string; name: string; joinToken: string };
+    expect(created.name).toBe('rack-1');
+    expect(created.joinToken.startsWith(`${created.id}.`)).toBe(true);
+    expect(host.stderr).toContain('works once');
+
     await chmod(dataDir, 0o755); // loosened by hand: the next start tightens it again
     const second = start(upArgs(dataDir));
     await until(second, 'ready');

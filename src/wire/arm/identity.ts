@@ -119,12 +119,9 @@ export function userAssignedIdentityNotFound(id: string): AppError {
   return armError('BadRequest', `Resource '${id}' was not found.`);
 }
 
+// prettier-ignore
 const STATUS_NAMES: Readonly<Record<number, string>> = {
-  400: 'BadRequest',
-  403: 'Forbidden',
-  404: 'NotFound',
-  409: 'Conflict',
-  429: 'TooManyRequests',
+  400: 'BadRequest', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 429: 'TooManyRequests',
 };
 
 /**
