@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import { writeSecretFile } from '../config/data-dir.js';
 import type { Logger } from '../config/logger.js';
 import { configInvalid } from '../core/errors.js';
-import { createCertificateSigningRequest, parseCertificate } from '../core/keys/x509.js';
+import {
+  createCertificateSigningRequest,
+  type ParsedCertificate,
+  parseCertificate,
+} from '../core/keys/x509.js';
 import type { RegisterResponse } from '../wire/agent-api.js';
 import { type AgentClock, type Backoff, backoffDelay, type CancelTimer } from './clock.js';
 import type { HostCredentials, ServerClient } from './server-client.js';
@@ -221,18 +225,18 @@ export async function newKeyAndCsr(
 }
 
 /**
- * Throws unless `certificatePem` certifies `privateKey`'s public key: a server answering with
- * someone else's certificate would make every later call fail obscurely.
+ * Parses `certificatePem` and throws unless it certifies `privateKey`'s public key: a server
+ * answering with someone else's certificate would make every later call fail obscurely. Returns
+ * the parsed certificate, so callers parse it once.
  */
-export function assertCertifies(certificatePem: string, privateKey: KeyObject): void {
-  const certified = parseCertificate(certificatePem).publicKey.export({
-    format: 'der',
-    type: 'spki',
-  });
+export function assertCertifies(certificatePem: string, privateKey: KeyObject): ParsedCertificate {
+  const parsed = parseCertificate(certificatePem);
+  const certified = parsed.publicKey.export({ format: 'der', type: 'spki' });
   const ours = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   if (!certified.equals(ours)) {
     throw configInvalid('The server issued a certificate for a key that is not ours.');
   }
+  return parsed;
 }
 
 function stateFrom(

@@ -3,7 +3,6 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import type { Logger } from '../config/logger.js';
 import { isAppError } from '../core/errors.js';
-import { parseCertificate } from '../core/keys/x509.js';
 import { type AgentClock, type Backoff, backoffDelay, type CancelTimer } from './clock.js';
 import { assertCertifies, newKeyAndCsr } from './host-identity.js';
 import { readSealed, writeSealed } from './sealed-file.js';
@@ -173,8 +172,7 @@ export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
       try {
         const { privateKey, csr } = await newKeyAndCsr(principalId);
         const issued = await client.certificate(principalId, { csr });
-        assertCertifies(issued.certificate, privateKey);
-        const parsed = parseCertificate(issued.certificate);
+        const parsed = assertCertifies(issued.certificate, privateKey);
         const credential: IdentityCredential = {
           principalId,
           privateKey,
@@ -317,8 +315,7 @@ export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
       for (const item of loaded) {
         try {
           const privateKey = createPrivateKey(item.privateKey);
-          assertCertifies(item.certificate, privateKey);
-          const parsed = parseCertificate(item.certificate);
+          const parsed = assertCertifies(item.certificate, privateKey);
           if (parsed.notAfter - EXPIRY_MARGIN_MS <= clock.now()) continue;
           const entry = entryFor(item.principalId);
           install(item.principalId, entry, {

@@ -12,7 +12,7 @@ import { renderArmError } from '../../wire/errors/index.js';
 import type { Authorizer } from '../arm/context.js';
 import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
 import { fromFrameworkError } from '../http-errors.js';
-import { createAttestationSigner } from './attest.js';
+import { type AttestationSigner, createAttestationSigner } from './attest.js';
 import { type ChangeSignal, createChangeSignal } from './change-signal.js';
 import { createHostAuthenticator, type HostAuthenticator } from './host-auth.js';
 import { issueJoinToken, registerHost, renewHost } from './hosts.js';
@@ -37,15 +37,17 @@ export interface AgentApiServices {
   readonly rbac: Authorizer;
   /** Authenticates hosts; one per process, so its certificate cache serves every listener. */
   readonly hostAuth: HostAuthenticator;
+  /** Signs attested documents; one per process, so every listener signs with one key. */
+  readonly attestation: AttestationSigner;
 }
 
 /**
  * Builds the agent API's services: the change signal (polling `store.changes` while anyone
- * waits; failed polls go to `onPollError`) and the host authenticator accepting `audiences`
- * (`hostAssertionAudience` of every URL the server answers at).
+ * waits; failed polls go to `onPollError`), the host authenticator accepting `audiences`
+ * (`hostAssertionAudience` of every URL the server answers at) and the attestation signer.
  */
 export function createAgentApiServices(
-  deps: Omit<AgentApiServices, 'changeSignal' | 'hostAuth'> & {
+  deps: Omit<AgentApiServices, 'changeSignal' | 'hostAuth' | 'attestation'> & {
     readonly audiences: readonly string[];
     readonly onPollError?: (error: unknown) => void;
   },
@@ -57,6 +59,7 @@ export function createAgentApiServices(
       feed: deps.store.changes,
       ...(onPollError === undefined ? {} : { onPollError }),
     }),
+    attestation: createAttestationSigner(deps),
     hostAuth: createHostAuthenticator({
       store: deps.store,
       clock: deps.clock,
@@ -87,8 +90,7 @@ export function agentApiPlugin(
   options: AgentApiPluginOptions,
 ): Promise<void> {
   const { services } = options;
-  const { hostAuth } = services;
-  const attestation = createAttestationSigner(services);
+  const { hostAuth, attestation } = services;
 
   // Waiting long-polls answer at once when the server closes, so closing never waits for them.
   const closing = new AbortController();
