@@ -8,8 +8,10 @@ import { type AgentBackend, createAgentBackend } from './backend.js';
 import { type AgentClock, systemClock } from './clock.js';
 import { type HostIdentity, loadOrRegisterHost } from './host-identity.js';
 import { createIdentityKeys, type IdentityKeys } from './identity-keys.js';
+import { createRefusalReporter } from './refusal-reporter.js';
 import { readSealed, writeSealed } from './sealed-file.js';
-import { createServerClient, isVmSync, type UpstreamRoute } from './server-client.js';
+import { createServerClient, type UpstreamRoute } from './server-client.js';
+import { isVmSync } from './server-replies.js';
 import {
   assertionAudience,
   type CachedTokenRecord,
@@ -138,6 +140,7 @@ export function createAgent(options: AgentOptions): Agent {
           },
   });
   const vms = createVmMap({ client, clock, logger, waitSeconds: options.syncWaitSeconds });
+  const refusals = createRefusalReporter({ client, clock, logger });
   let host: HostIdentity | undefined;
   let keys: IdentityKeys | undefined;
 
@@ -276,7 +279,10 @@ export function createAgent(options: AgentOptions): Agent {
       clock,
       logger,
       server: client,
-      onRefused: observer?.onRefused,
+      onRefused: (address, reason) => {
+        refusals.record(address, reason);
+        observer?.onRefused?.(address, reason);
+      },
     }),
     vms,
     async start() {
@@ -321,6 +327,7 @@ export function createAgent(options: AgentOptions): Agent {
       await vms.stop();
       host?.stop();
       await keys?.stop();
+      if (host !== undefined) await refusals.stop();
       if (host !== undefined && options.sealKeys === true) await saveCache(host);
       tokens.clear();
       client.close();

@@ -6,6 +6,7 @@ import type { TesseraConfig } from '../config/index.js';
 import { configInvalid } from '../core/errors.js';
 import { type Agent, createAgent } from './agent.js';
 import { createImdsServer, type ImdsServer } from './imds/server.js';
+import { networkUp } from './network.js';
 import { createAgentMetrics, createMetricsServer, type MetricsServer } from './metrics.js';
 
 /** What {@link startAgentRuntime} needs beyond the configuration. */
@@ -48,6 +49,12 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
   }
   const caPem =
     config.agent.caFile === undefined ? undefined : await readFile(config.agent.caFile, 'utf8');
+  const { bridge, antiSpoofing } = config.agent.network;
+  if (bridge !== undefined) {
+    // Before anything listens: IMDS may be asked to listen on the bridge's 169.254.169.254.
+    const made = await networkUp({ bridge, antiSpoofing });
+    logger.info({ ...made }, 'VM network is up');
+  }
   const metrics = createAgentMetrics();
   const agent = createAgent({
     serverUrl,

@@ -7,10 +7,8 @@ import { SignJWT } from 'jose';
 import { AppError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
 import {
   AGENT_API_PREFIX,
-  type AgentIdentity,
   type AgentTokenRequest,
   type AgentTokenResponse,
-  type AgentVm,
   type AttestRequest,
   type AttestResponse,
   type CertificateRequest,
@@ -19,10 +17,12 @@ import {
   HOST_AUTH_SCHEME,
   hostAssertionAudience,
   type RegisterRequest,
+  type RefusalReport,
   type RegisterResponse,
   type VmSync,
 } from '../wire/agent-api.js';
 import type { AgentClock } from './clock.js';
+import { allStrings, isRecord, isVmSync, shaped } from './server-replies.js';
 
 /** What the agent proves itself with once registered. */
 export interface HostCredentials {
@@ -35,7 +35,7 @@ export interface HostCredentials {
 
 /** The route an upstream call took, for latency metrics. */
 export type UpstreamRoute =
-  'createHost' | 'register' | 'renew' | 'sync' | 'certificate' | 'token' | 'attest';
+  'createHost' | 'register' | 'renew' | 'sync' | 'certificate' | 'token' | 'attest' | 'refusals';
 
 /** Options of {@link createServerClient}. */
 export interface ServerClientOptions {
@@ -73,6 +73,8 @@ export interface ServerClient {
   token(request: AgentTokenRequest): Promise<AgentTokenResponse>;
   /** `POST /attest` with host auth: the signed attested document of a VM on this host. */
   attest(request: AttestRequest): Promise<AttestResponse>;
+  /** `POST /refusals` with host auth: callers IMDS refused, for the server's audit log. */
+  reportRefusals(report: RefusalReport): Promise<void>;
   /** Closes idle keep-alive connections. */
   close(): void;
 }
@@ -335,6 +337,9 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
       if (!shaped(body, ['signature'], [])) throw unreadable('attest');
       return body as unknown as AttestResponse;
     },
+    async reportRefusals(report) {
+      await call('refusals', 'POST', '/refusals', report, 'host');
+    },
     close() {
       agent.destroy();
     },
@@ -406,45 +411,4 @@ const CODE_FOR_STATUS: Readonly<Record<number, ErrorCode>> = {
 function parseRetryAfter(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d{1,6}$/.test(value.trim())) return undefined;
   return Number(value.trim());
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** An object whose `texts` members are strings and `numbers` members finite numbers. */
-function shaped(
-  value: unknown,
-  texts: readonly string[],
-  nums: readonly string[] = [],
-): value is Record<string, unknown> {
-  return (
-    isRecord(value) &&
-    texts.every((k) => typeof value[k] === 'string') &&
-    nums.every((k) => typeof value[k] === 'number' && Number.isFinite(value[k]))
-  );
-}
-
-const allStrings = (value: unknown): boolean =>
-  Array.isArray(value) && value.every((v) => typeof v === 'string');
-
-const isIdentity = (value: unknown): value is AgentIdentity =>
-  shaped(value, ['kind', 'principalId', 'clientId', 'tenantId', 'resourceId']) &&
-  (value.kind === 'SystemAssigned' || value.kind === 'UserAssigned');
-
-const isVm = (value: unknown): value is AgentVm =>
-  shaped(value, ['id', 'vmId', 'name', 'subscriptionId', 'resourceGroup']) &&
-  allStrings(value.addresses) &&
-  Array.isArray(value.identities) &&
-  value.identities.every(isIdentity);
-
-/** True when `value` has the shape of a {@link VmSync} (with well-formed VMs). */
-export function isVmSync(value: unknown): value is VmSync {
-  return (
-    shaped(value, [], ['position']) &&
-    typeof value.full === 'boolean' &&
-    Array.isArray(value.vms) &&
-    value.vms.every(isVm) &&
-    allStrings(value.removed)
-  );
 }

@@ -14,6 +14,7 @@
 //                                     CertificateRequest -> 200 CertificateResponse (host auth)
 //   POST /agent/v1/token              AgentTokenRequest -> 200 AgentTokenResponse (host auth)
 //   POST /agent/v1/attest             AttestRequest -> 200 AttestResponse (host auth)
+//   POST /agent/v1/refusals           RefusalReport -> 204 (host auth)
 //
 // Errors are `{"error":{"code","message"}}` (ARM's shape) with the HTTP status.
 
@@ -197,3 +198,29 @@ export interface AttestResponse {
   /** base64 DER ContentInfo (CMS SignedData, content attached): IMDS's `signature`. */
   readonly signature: string;
 }
+
+/** Most entries one `POST /refusals` may carry. */
+export const REFUSALS_MAX_ENTRIES = 256;
+
+/**
+ * `POST /refusals` with host auth: callers IMDS refused (an address that maps to no VM, an
+ * address two VMs claim), for the server's audit log. The agent batches them, one entry per
+ * (address, reason) with how often and when (epoch ms, agent clock). Answer 204; the server writes
+ * one audit event per entry (`kind` {@link IMDS_REFUSAL_AUDIT_KIND}, `outcome` `refused`).
+ */
+export interface RefusalReport {
+  readonly refusals: readonly ReportedRefusal[];
+}
+
+export interface ReportedRefusal {
+  /** The caller's source address as the agent's socket saw it (an IPv4 or IPv6 literal). */
+  readonly address: string;
+  readonly reason: string;
+  /** Requests refused for this address and reason since the previous report (>= 1). */
+  readonly count: number;
+  readonly firstAt: number;
+  readonly lastAt: number;
+}
+
+/** The audit `kind` of an IMDS refusal reported by an agent. */
+export const IMDS_REFUSAL_AUDIT_KIND = 'imds.refused';

@@ -1,5 +1,5 @@
 // The agent's core against a real server: registration, VM sync, identity tokens, detach, outage and recovery.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
@@ -11,11 +11,11 @@ import { createServerClient } from '../../src/agent/server-client.js';
 import { loadConfig, type TesseraConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/config/logger.js';
 import type { Store } from '../../src/core/ports.js';
-import { ensureAdministrator } from '../../src/server/bootstrap.js';
 import { freePort, type RunningServer, startServer } from '../../src/server/runtime.js';
 import { openStore } from '../../src/store/index.js';
 import type { AgentVm, CreatedHost } from '../../src/wire/agent-api.js';
 import { TEST_MASTER_KEY } from '../fixtures/keys.js';
+import { administratorToken } from '../fixtures/admin.js';
 
 const VM_V = 'api-version=2024-07-01';
 const UAI_V = 'api-version=2023-01-31';
@@ -99,25 +99,7 @@ describe('agent core against a real server', () => {
       flags: { 'server.port': port, 'server.host': '127.0.0.1' },
     });
     const started = await startTheServer();
-    const administrator = await ensureAdministrator({
-      store: store as Store,
-      services: started.services,
-      tenant: started.tenant,
-      dataDir: dir,
-      clock: systemClock,
-    });
-    const secret = await readFile(administrator.secretFile ?? '', 'utf8');
-    const response = await fetch(`${started.url}/${started.tenant.id}/oauth2/v2.0/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: administrator.principal.appId,
-        client_secret: secret,
-        scope: 'https://management.azure.com/.default',
-      }).toString(),
-    });
-    admin = ((await response.json()) as { access_token: string }).access_token;
+    admin = await administratorToken(started, store as Store, dir);
     groupPath = `/subscriptions/${started.subscriptionId}/resourceGroups/agents`;
     expect(
       (await arm('PUT', `${groupPath}?api-version=2021-04-01`, { location: 'westeurope' })).status,
@@ -191,6 +173,26 @@ describe('agent core against a real server', () => {
     expect(await theAgent().backend.token(vm, system!, ARM_RESOURCE, { bypassCache: false })).toBe(
       token,
     );
+  });
+
+  it('reports callers IMDS refused to the server, which writes them to its audit log', async () => {
+    theAgent().backend.refused?.('10.9.9.9', 'no VM has this address');
+    theAgent().backend.refused?.('10.9.9.9', 'no VM has this address');
+    const found = async () =>
+      (await store!.audit.list({ outcome: 'refused' }, { limit: 100 })).items.find(
+        (e) => e.kind === 'imds.refused' && e.details.address === '10.9.9.9',
+      );
+    const deadline = Date.now() + 5_000;
+    let event = await found();
+    while (event === undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      event = await found();
+    }
+    expect(event).toMatchObject({
+      hostId: host.id,
+      reason: 'no VM has this address',
+      details: { count: 2 },
+    });
   });
 
   it('gets a token for a user-assigned identity once attached, and drops its key once detached', async () => {

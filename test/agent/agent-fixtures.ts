@@ -60,6 +60,7 @@ export function fakeClient(overrides: Partial<ServerClient>): ServerClient {
     certificate: unexpected('certificate'),
     token: unexpected('token'),
     attest: unexpected('attest'),
+    reportRefusals: unexpected('reportRefusals'),
     close: () => undefined,
     ...overrides,
   };

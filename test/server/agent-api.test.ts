@@ -795,6 +795,95 @@ describe.each(storeTargets())('agent API on $name', (target) => {
       expect(errorCode(refused)).toBe('AuthorizationFailed');
     });
   });
+
+  describe('IMDS refusals', () => {
+    const refusalEvents = async (hostId: string) =>
+      (await h.store.audit.list({ outcome: 'refused' }, { limit: 1000 })).items.filter(
+        (e) => e.kind === 'imds.refused' && e.hostId === hostId,
+      );
+
+    it('writes one audit event per reported address and reason, stamped by the server', async () => {
+      const a = await h.newHost('refusals-a');
+      const before = Date.now();
+      const answer = await a.call('POST', '/refusals', {
+        refusals: [
+          {
+            address: '10.7.0.9',
+            reason: 'no VM has this address',
+            count: 3,
+            firstAt: before - 2_000,
+            lastAt: before - 1_000,
+          },
+          {
+            address: '::1',
+            reason: 'two VMs claim this address',
+            count: 1,
+            firstAt: before,
+            lastAt: before,
+          },
+        ],
+      });
+      expect(answer.status).toBe(204);
+      const events = await refusalEvents(a.id);
+      expect(events).toHaveLength(2);
+      const byAddress = new Map(events.map((e) => [e.details.address, e]));
+      expect(byAddress.get('10.7.0.9')).toMatchObject({
+        outcome: 'refused',
+        hostId: a.id,
+        vmId: null,
+        principalId: null,
+        reason: 'no VM has this address',
+        details: {
+          count: 3,
+          firstAt: new Date(before - 2_000).toISOString(),
+          lastAt: new Date(before - 1_000).toISOString(),
+        },
+      });
+      expect(byAddress.get('10.7.0.9')?.at).toBeGreaterThanOrEqual(before);
+      expect(byAddress.get('::1')?.reason).toBe('two VMs claim this address');
+    });
+
+    it('refuses a malformed report whole, and anyone but a host', async () => {
+      const a = await h.newHost('refusals-bad');
+      const now = Date.now();
+      const good = {
+        address: '10.7.0.1',
+        reason: 'no VM has this address',
+        count: 1,
+        firstAt: now,
+        lastAt: now,
+      };
+      const cases: [unknown, string][] = [
+        [{}, 'refusals'],
+        [{ refusals: [] }, 'refusals'],
+        [{ refusals: Array.from({ length: 257 }, () => good) }, 'refusals'],
+        [{ refusals: [good, 'x'] }, 'refusals[1]'],
+        [{ refusals: [good, { ...good, address: 'not-an-ip' }] }, 'refusals[1].address'],
+        [{ refusals: [{ ...good, count: 0 }] }, 'refusals[0].count'],
+        [{ refusals: [{ ...good, count: 1.5 }] }, 'refusals[0].count'],
+        [{ refusals: [{ ...good, lastAt: now - 1 }] }, 'refusals[0].lastAt'],
+        [
+          { refusals: [{ ...good, firstAt: now + 3_600_000, lastAt: now + 3_600_000 }] },
+          'refusals[0].firstAt',
+        ],
+        [{ refusals: [{ ...good, reason: 'r'.repeat(257) }] }, 'reason'],
+      ];
+      for (const [body, target] of cases) {
+        const answer = await a.call('POST', '/refusals', body);
+        expect(answer.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+        expect((answer.body?.error as { target?: string }).target).toBe(target);
+      }
+      expect(await refusalEvents(a.id)).toEqual([]);
+
+      const anonymous = await h.agent('POST', '/refusals', { body: { refusals: [good] } });
+      expect(anonymous.status).toBe(401);
+      const operator = await h.agent('POST', '/refusals', {
+        body: { refusals: [good] },
+        headers: { authorization: `Bearer ${h.admin}` },
+      });
+      expect(operator.status).toBe(401);
+    });
+  });
 });
 
 describe('agent API: closing the server', () => {

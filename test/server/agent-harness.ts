@@ -1,6 +1,6 @@
 // A running server on a given store backend, an administrator's token, and real agent-side keys and host assertions.
 import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
@@ -9,7 +9,6 @@ import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/config/logger.js';
 import type { Store } from '../../src/core/ports.js';
 import { createCertificateSigningRequest, parseCertificate } from '../../src/core/keys/x509.js';
-import { ensureAdministrator } from '../../src/server/bootstrap.js';
 import { type RunningServer, startServer } from '../../src/server/runtime.js';
 import { openStore } from '../../src/store/index.js';
 import {
@@ -19,6 +18,7 @@ import {
   type RegisterResponse,
 } from '../../src/wire/agent-api.js';
 import { TEST_MASTER_KEY } from '../fixtures/keys.js';
+import { administratorToken, clientCredentialsToken } from '../fixtures/admin.js';
 import type { StoreTarget } from '../store/targets.js';
 
 /** An answer: status, headers and the JSON body (undefined when empty). */
@@ -108,30 +108,9 @@ export async function startAgentServer(target: StoreTarget): Promise<AgentHarnes
   const server = await startServer({ config, store, logger: createLogger({ level: 'silent' }) });
   const tenantId = server.tenant.id;
 
-  const token = async (clientId: string, secret: string): Promise<string> => {
-    const response = await fetch(`${server.url}/${tenantId}/oauth2/v2.0/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: clientId,
-        client_secret: secret,
-        scope: 'https://management.azure.com/.default',
-      }).toString(),
-    });
-    return ((await response.json()) as { access_token: string }).access_token;
-  };
-  const administrator = await ensureAdministrator({
-    store,
-    services: server.services,
-    tenant: server.tenant,
-    dataDir: dir,
-    clock: { now: () => Date.now() },
-  });
-  const admin = await token(
-    administrator.principal.appId,
-    await readFile(administrator.secretFile ?? '', 'utf8'),
-  );
+  const token = (clientId: string, secret: string): Promise<string> =>
+    clientCredentialsToken(server, clientId, secret);
+  const admin = await administratorToken(server, store, dir);
 
   const send = async (
     path: string,

@@ -17,6 +17,7 @@ import { type ChangeSignal, createChangeSignal } from './change-signal.js';
 import { createHostAuthenticator, type HostAuthenticator } from './host-auth.js';
 import { issueJoinToken, registerHost, renewHost } from './hosts.js';
 import { issueIdentityCertificate } from './identity-certificates.js';
+import { recordRefusals } from './refusals.js';
 import { issueAgentToken } from './token.js';
 import { parseVmSyncQuery, waitForVmSync } from './vm-sync.js';
 
@@ -190,6 +191,12 @@ export function agentApiPlugin(
   app.post('/attest', async (request, reply) => {
     const host = await hostAuth.authenticate(request.headers.authorization);
     send(reply, 200, await attestation.attest(host, request.body));
+  });
+
+  app.post('/refusals', async (request, reply) => {
+    const host = await hostAuth.authenticate(request.headers.authorization);
+    await recordRefusals(services, host, request.body);
+    void reply.status(204).header('cache-control', 'no-store').send();
   });
   return Promise.resolve();
 }
