@@ -274,6 +274,10 @@ export interface VaultSecretStore {
   ): Promise<number>;
   /** Removes every version of a secret for good. */
   purge(vaultId: string, name: string): Promise<number>;
+  /** Removes every secret of a vault for good (the vault is deleted); returns the versions removed. */
+  purgeVault(vaultId: string): Promise<number>;
+  /** Removes every deleted secret whose scheduled purge time is at or before `now`. */
+  purgeDue(now: EpochMs): Promise<number>;
 }
 
 export interface AuditQuery {

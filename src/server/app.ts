@@ -1,4 +1,10 @@
 // Builds the cloud-side HTTP server: one fastify plugin per surface, each with its own error dialect.
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../config/logger.js';
 import type { Clock, Store } from '../core/ports.js';
@@ -6,6 +12,7 @@ import { AGENT_API_PREFIX } from '../wire/agent-api.js';
 import { agentApiPlugin, type AgentApiPluginOptions } from './agent-api/plugin.js';
 import { armPlugin, type ArmPluginOptions } from './arm/plugin.js';
 import { addFormParser } from './form-body.js';
+import { buildKeyVaultApp, isVaultHost, type KeyVaultServices } from './keyvault/plugin.js';
 import { loginPlugin, type LoginServices } from './login/plugin.js';
 
 /** The ARM surface's paths (`//subscriptions` too, see below). */
@@ -23,12 +30,30 @@ export interface ServerDeps {
   readonly arm?: ArmPluginOptions | undefined;
   /** The agent API; absent in servers without one. */
   readonly agent?: AgentApiPluginOptions | undefined;
+  /** The Key Vault data plane, for requests whose Host is `{vault}.{dnsSuffix}`; absent: none. */
+  readonly keyVault?: KeyVaultServices | undefined;
   /** TLS material; plain HTTP when absent. */
   readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
 }
 
-/** Builds the server with every surface registered; the caller listens (or injects, in tests). */
+/**
+ * Builds the server with every surface registered; the caller listens (or injects, in tests). A
+ * request whose `Host` names a vault under the Key Vault DNS suffix goes to the data-plane app
+ * (its own routes and error dialect) before the other surfaces' router sees it; `inject` reaches
+ * only the other surfaces.
+ */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const vault =
+    deps.keyVault === undefined
+      ? undefined
+      : {
+          app: await buildKeyVaultApp({
+            services: deps.keyVault,
+            logger: deps.logger,
+            scheme: deps.https === undefined ? 'http' : 'https',
+          }),
+          dnsSuffix: deps.keyVault.dnsSuffix,
+        };
   const app = Fastify({
     loggerInstance: deps.logger,
     trustProxy: false,
@@ -36,15 +61,36 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // ARM takes `//subscriptions/…`: @azure/arm-authorization builds `/{scope}/providers/…` and
     // its documented scopes start with '/'.
     routerOptions: { ignoreDuplicateSlashes: true },
-    ...(deps.https === undefined ? {} : { https: deps.https }),
+    serverFactory: (handler) => {
+      const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+        if (vault !== undefined && isVaultHost(req.headers.host, vault.dnsSuffix)) {
+          vault.app.routing(req, res);
+        } else {
+          handler(req, res);
+        }
+      };
+      return deps.https === undefined
+        ? createHttpServer(dispatch)
+        : createHttpsServer(deps.https, dispatch);
+    },
   }) as unknown as FastifyInstance;
+  if (vault !== undefined) {
+    app.addHook('onClose', async () => {
+      await vault.app.close();
+    });
+  }
   addFormParser(app);
   const signal = deps.agent?.services.changeSignal;
-  if (signal !== undefined) {
-    // A successful ARM write has committed, change-feed entries included: wake agents' long-polls.
+  const vaults = deps.keyVault?.vaults;
+  if (signal !== undefined || vaults !== undefined) {
+    // A successful ARM write has committed, change-feed entries included: wake agents' long-polls,
+    // and let the data plane see a vault made or deleted by it.
     app.addHook('onResponse', (request, reply, done) => {
       const write = request.method !== 'GET' && request.method !== 'HEAD';
-      if (write && reply.statusCode < 400 && ARM_PATH.test(request.url)) signal.fire();
+      if (write && reply.statusCode < 400 && ARM_PATH.test(request.url)) {
+        signal?.fire();
+        vaults?.invalidate();
+      }
       done();
     });
   }

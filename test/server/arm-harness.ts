@@ -1,15 +1,15 @@
 // A running server with its ARM surface, an administrator's token, and a small ARM client.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/config/logger.js';
 import type { Principal } from '../../src/core/model.js';
 import type { Store } from '../../src/core/ports.js';
-import { ensureAdministrator } from '../../src/server/bootstrap.js';
 import { type RunningServer, startServer } from '../../src/server/runtime.js';
 import { openStore } from '../../src/store/index.js';
 import { TEST_MASTER_KEY } from '../fixtures/keys.js';
+import { administratorToken, clientCredentialsToken } from '../fixtures/admin.js';
 
 export interface ArmResult {
   readonly status: number;
@@ -41,9 +41,12 @@ export interface ArmHarness {
 export const errorCode = (body: Record<string, unknown> | undefined): unknown =>
   (body?.error as { code?: string } | undefined)?.code;
 
-/** Starts a server on SQLite in a temp dir, with its administrator's token. */
-export async function startArm(): Promise<ArmHarness> {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-arm-'));
+/**
+ * Starts a server on SQLite in a temp dir (or in `options.dir`, which is then kept at close, so a
+ * test can start the server again on the same data), with its administrator's token.
+ */
+export async function startArm(options: { dir?: string } = {}): Promise<ArmHarness> {
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'tessera-arm-')));
   const config = loadConfig({ env: {}, cwd: dir, flags: { 'server.port': 0 } });
   const { store } = await openStore({
     database: { driver: 'sqlite', file: config.store.sqlite.file },
@@ -51,34 +54,9 @@ export async function startArm(): Promise<ArmHarness> {
   });
   const server = await startServer({ config, store, logger: createLogger({ level: 'silent' }) });
 
-  const token = async (
-    clientId: string,
-    secret: string,
-    scope = 'https://management.azure.com/.default',
-  ): Promise<string> => {
-    const response = await fetch(`${server.url}/${server.tenant.id}/oauth2/v2.0/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: clientId,
-        client_secret: secret,
-        scope,
-      }).toString(),
-    });
-    return ((await response.json()) as { access_token: string }).access_token;
-  };
-  const administrator = await ensureAdministrator({
-    store,
-    services: server.services,
-    tenant: server.tenant,
-    dataDir: dir,
-    clock: { now: () => Date.now() },
-  });
-  const admin = await token(
-    administrator.principal.appId,
-    await readFile(administrator.secretFile ?? '', 'utf8'),
-  );
+  const token = (clientId: string, secret: string, scope?: string): Promise<string> =>
+    clientCredentialsToken(server, clientId, secret, scope);
+  const admin = await administratorToken(server, store, dir);
 
   return {
     server,
@@ -119,7 +97,7 @@ export async function startArm(): Promise<ArmHarness> {
     async close() {
       await server.close();
       await store.close();
-      await rm(dir, { recursive: true, force: true });
+      if (options.dir === undefined) await rm(dir, { recursive: true, force: true });
     },
   };
 }

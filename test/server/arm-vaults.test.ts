@@ -67,7 +67,7 @@ describe('ARM surface: key vaults', () => {
         tenantId: h.server.tenant.id,
         accessPolicies: [],
         enableRbacAuthorization: true,
-        vaultUri: 'https://app-vault-1.vault.azure.net/',
+        vaultUri: `http://app-vault-1.vault.localhost:${new URL(h.server.url).port}/`,
         provisioningState: 'Succeeded',
       },
     });
@@ -96,7 +96,7 @@ describe('ARM surface: key vaults', () => {
     expect(patched.body?.tags).toEqual({ team: 'kv' });
     expect(patched.body?.properties).toMatchObject({
       tenantId,
-      vaultUri: 'https://app-vault-1.vault.azure.net/',
+      vaultUri: `http://app-vault-1.vault.localhost:${new URL(h.server.url).port}/`,
     });
 
     expect((await arm('DELETE', `${path}?${V}`, { token: admin })).status).toBe(200);
@@ -111,6 +111,29 @@ describe('ARM surface: key vaults', () => {
     });
     const patchGone = await arm('PATCH', `${path}?${V}`, { token: admin, body: { tags: {} } });
     expect([patchGone.status, errorCode(patchGone.body)]).toEqual([404, 'ResourceNotFound']);
+  });
+
+  it('keeps vault names unique across groups, whatever their case', async () => {
+    await createVault('Kv-RG', 'unique-name-1');
+    await createGroup('Kv-Other');
+    const taken = await arm('PUT', `${vaultPath('Kv-Other', 'UNIQUE-name-1')}?${V}`, {
+      token: admin,
+      body: { location: 'westeurope' },
+    });
+    expect(taken.status).toBe(409);
+    expect(taken.body).toMatchObject({
+      error: {
+        code: 'VaultAlreadyExists',
+        message:
+          "The vault name 'UNIQUE-name-1' is already in use. Vault names are globally unique so it is possible that the name is already taken.",
+      },
+    });
+    // Replacing the vault itself is no conflict.
+    const again = await arm('PUT', `${vaultPath('Kv-RG', 'unique-name-1')}?${V}`, {
+      token: admin,
+      body: { location: 'westeurope' },
+    });
+    expect(again.status).toBe(200);
   });
 
   it('lists by group and by subscription, paged', async () => {

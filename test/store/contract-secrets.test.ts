@@ -197,6 +197,27 @@ describe.each(storeTargets())('store contract (secrets, keys, transactions) on $
       expect(await store.vaultSecrets.purge('v2', 'api-key')).toBe(2);
       expect(await store.vaultSecrets.getLatest('v2', 'api-key')).toBeUndefined();
     });
+
+    it('purges deleted secrets when due, and every secret of a deleted vault', async () => {
+      await store.vaultSecrets.addVersion(secret({ vaultId: 'v3', name: 'due', value: 'a' }));
+      await store.vaultSecrets.addVersion(secret({ vaultId: 'v3', name: 'later', value: 'b' }));
+      await store.vaultSecrets.addVersion(secret({ vaultId: 'v3', name: 'live', value: 'c' }));
+      await store.vaultSecrets.addVersion(secret({ vaultId: 'v4', name: 'kept', value: 'd' }));
+      await store.vaultSecrets.setDeleted('v3', 'due', {
+        deletedAt: T0,
+        scheduledPurgeAt: T0 + 10,
+      });
+      await store.vaultSecrets.setDeleted('v3', 'later', {
+        deletedAt: T0,
+        scheduledPurgeAt: T0 + 20,
+      });
+      expect(await store.vaultSecrets.purgeDue(T0 + 10)).toBe(1);
+      expect(await store.vaultSecrets.getLatest('v3', 'due')).toBeUndefined();
+      expect((await store.vaultSecrets.getLatest('v3', 'later'))?.value).toBe('b');
+      expect(await store.vaultSecrets.purgeVault('V3')).toBe(2);
+      expect(await store.vaultSecrets.getLatest('v3', 'live')).toBeUndefined();
+      expect((await store.vaultSecrets.getLatest('v4', 'kept'))?.value).toBe('d');
+    });
   });
 
   describe('transactions', () => {

@@ -1,6 +1,7 @@
 // Key vaults (Microsoft.KeyVault/vaults) on the ARM surface: RBAC-only vaults with their data-plane URI.
-import { type AppError, methodNotAllowed } from '../../core/errors.js';
+import { AppError, methodNotAllowed } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
+import type { Store } from '../../core/ports.js';
 import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
 import {
   armError,
@@ -189,6 +190,7 @@ async function putVault(
       if (existing !== undefined && existing.location !== location) {
         throw invalidResourceLocation(existing.name, existing.location ?? '', group.name, location);
       }
+      if (existing === undefined) await requireFreeName(tx, name);
       const kept = existing === undefined ? undefined : propertiesOf(existing);
       const properties: VaultProperties = {
         tenantId: tenantOf(given, kept?.tenantId ?? request.caller.tenantId),
@@ -211,6 +213,27 @@ async function putVault(
       return { status: created ? 201 : 200, body: render(services, vault) };
     }),
   );
+}
+
+/**
+ * Vault names are global (they are DNS names under the data plane's suffix): a new vault may not
+ * take a name any vault has, in any subscription, whatever its case: 409 `VaultAlreadyExists` in
+ * ARM's words (recorded in an ARM deployment error, Azure/ARO-HCP e2e logs, and in Microsoft's
+ * dev center docs).
+ */
+async function requireFreeName(store: Store, name: string): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.resources.list({ type: VAULTS }, { limit: 500, cursor });
+    if (page.items.some((vault) => vault.name.toLowerCase() === name.toLowerCase())) {
+      throw new AppError(
+        'Conflict',
+        `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.`,
+        { status: 409, wire: { arm: 'VaultAlreadyExists' } },
+      );
+    }
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
 }
 
 async function patchVault(

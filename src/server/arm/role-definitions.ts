@@ -61,8 +61,16 @@ export async function requireScope(services: ArmServices, scope: string): Promis
   if (group?.type !== GROUPS) throw groupNotFound(groupName);
   if (parsed.kind === 'resourceGroup') return group.id;
   const resource = await services.store.resources.get(parsed.id);
-  if (resource === undefined) throw resourceMissing();
-  return resource.id;
+  if (resource !== undefined) return resource.id;
+  // A vault's secret (key, certificate) is a scope though not an ARM resource: its vault must exist.
+  const vaultObject =
+    /^(.*\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+)\/(secrets|keys|certificates)\/([^/]+)$/i.exec(
+      parsed.id,
+    );
+  const vault =
+    vaultObject?.[1] === undefined ? undefined : await services.store.resources.get(vaultObject[1]);
+  if (vault?.type !== 'Microsoft.KeyVault/vaults') throw resourceMissing();
+  return `${vault.id}/${vaultObject?.[2]?.toLowerCase() ?? ''}/${vaultObject?.[3] ?? ''}`;
 }
 
 /** True when `scope` is one of the definition's assignable scopes or below one. */

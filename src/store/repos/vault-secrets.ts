@@ -207,4 +207,21 @@ export class SqlVaultSecretStore implements VaultSecretStore {
       .executeTakeFirst();
     return affected(result);
   }
+
+  async purgeVault(vaultId: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('vault_secrets')
+      .where('vault_key', '=', keyOf(vaultId))
+      .executeTakeFirst();
+    return affected(result);
+  }
+
+  async purgeDue(now: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('vault_secrets')
+      .where('scheduled_purge_at', 'is not', null)
+      .where('scheduled_purge_at', '<=', now)
+      .executeTakeFirst();
+    return affected(result);
+  }
 }
