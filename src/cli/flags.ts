@@ -6,6 +6,8 @@ import type { LoadConfigOptions } from '../config/index.js';
 export interface ConfigFlagOptions {
   readonly config?: string;
   readonly dataDir?: string;
+  /** `--imds-rate-limit on|off` (`up` and `agent`): `agent.imds.rateLimit.mode`. */
+  readonly imdsRateLimit?: string;
   /** `--set key=value`, accumulated by key path. */
   readonly set?: Readonly<Record<string, string>>;
 }
@@ -27,6 +29,9 @@ export function loadOptionsFrom(options: ConfigFlagOptions): LoadConfigOptions {
     flags: {
       ...options.set,
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      ...(options.imdsRateLimit === undefined
+        ? {}
+        : { 'agent.imds.rateLimit.mode': options.imdsRateLimit }),
     },
   };
 }

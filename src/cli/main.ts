@@ -1,11 +1,14 @@
 // The `tessera` command line: parses arguments and hands each command to its module.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { isAppError } from '../core/errors.js';
 import { runAgent } from './agent.js';
+import { registerAgentNetworkCommand } from './agent-network.js';
 import { runConfigShow } from './config-show.js';
 import { registerExtensionCommand } from './extension.js';
 import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
 import { runHostCreate } from './host.js';
+import { registerKeyVaultCommands } from './keyvault.js';
+import { runServer } from './server-start.js';
 import { runSigningKeyList, runSigningKeyRotate } from './signing-key.js';
 import { runUp } from './up.js';
 
@@ -20,30 +23,55 @@ function addConfigFlags(command: Command): Command {
     );
 }
 
+/** `--imds-rate-limit on|off` for the commands that serve IMDS. */
+function addImdsFlags(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--imds-rate-limit <mode>',
+      "IMDS throttling per VM (Azure's limits); off for benchmarks and load tests",
+    ).choices(['on', 'off']),
+  );
+}
+
 function buildProgram(): Command {
   const program = new Command('tessera')
     .description('Self-hosted managed identities for virtual machines, wire-compatible with Azure.')
     .showHelpAfterError()
     .exitOverride();
 
-  addConfigFlags(
-    program
-      .command('up')
-      .description('run everything in one process on an embedded database (for a laptop or CI)'),
+  addImdsFlags(
+    addConfigFlags(
+      program
+        .command('up')
+        .description('run everything in one process on an embedded database (for a laptop or CI)'),
+    ),
   ).action(async (options: ConfigFlagOptions) => {
     await runUp(options);
   });
 
   addConfigFlags(
     program
-      .command('agent')
+      .command('server')
       .description(
-        'run the host agent: IMDS for the VMs on this host (needs agent.serverUrl, and agent.joinToken once)',
+        'run the server: directory and token issuer, ARM, Key Vault and the agent API (hosts run `tessera agent`)',
       ),
+  ).action(async (options: ConfigFlagOptions) => {
+    await runServer(options);
+  });
+
+  addImdsFlags(
+    addConfigFlags(
+      program
+        .command('agent')
+        .description(
+          'run the host agent: IMDS for the VMs on this host (needs agent.serverUrl, and agent.joinToken once)',
+        ),
+    ),
   ).action(async (options: ConfigFlagOptions) => {
     await runAgent(options);
   });
 
+  registerAgentNetworkCommand(program);
   registerExtensionCommand(program);
 
   const config = program.command('config').description('inspect the configuration');
@@ -83,6 +111,8 @@ function buildProgram(): Command {
   ).action(async (options: ConfigFlagOptions & { name: string }) => {
     await runHostCreate(options);
   });
+
+  registerKeyVaultCommands(program, addConfigFlags);
 
   return program;
 }

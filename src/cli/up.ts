@@ -1,27 +1,40 @@
 // `tessera up`: the whole system in one process on an embedded database, for a laptop or CI.
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDataDir, loadConfigOrExit, loadOrCreateMasterKey } from '../config/index.js';
+import { ensureDataDir, loadConfigOrExit, writeSecretFile } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
-import { ADMIN_SECRET_FILE, ensureAdministrator } from '../server/bootstrap.js';
+import { ADMIN_LOGIN_FILE, ADMIN_SECRET_FILE, ensureAdministrator } from '../server/bootstrap.js';
 import { startServer } from '../server/runtime.js';
-import { databaseOptionsFrom, openStore } from '../store/index.js';
 import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
 import { untilSignal } from './signals.js';
-import { DEMO_HOST, ensureDemo } from './demo.js';
+import { DEMO_GROUP, DEMO_HOST, DEMO_VM, ensureDemo } from './demo.js';
+import { DEMO_SECRET } from './demo-vault.js';
+import { openServerStore } from './server-start.js';
 import { startAgentRuntime } from '../agent/runtime.js';
 
-function generatedKeyNotice(file: string): string {
-  const rule = '='.repeat(78);
+/** `<dataDir>/up.json`: where everything is, for scripts (docs/reference/up-json.md). */
+export const UP_FILE = 'up.json';
+
+/**
+ * How to read the demo secret as the demo VM: a token from IMDS for the vaults' audience, then the
+ * secret over HTTPS. curl resolves `*.localhost` to loopback itself; Node's resolver does not.
+ */
+function vaultLines(
+  vaultUri: string,
+  imdsUrl: string,
+  dnsSuffix: string,
+  caFile: string | undefined,
+): string[] {
+  const host = new URL(vaultUri).hostname;
+  const resource = encodeURIComponent(`https://${dnsSuffix}`);
+  const imdsToken = `curl -s '${imdsUrl}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${resource}' -H Metadata:true | sed -E 's/.*"access_token":"([^"]+)".*/\\1/'`;
   return [
-    rule,
-    'tessera: NEW MASTER KEY GENERATED',
-    `  ${file}`,
-    '  It encrypts every secret Tessera stores (signing keys, Key Vault secrets).',
-    '  Back it up: without it those secrets cannot be recovered. In production set',
-    '  TESSERA_MASTER_KEY (32 random bytes, base64: `openssl rand -base64 32`) instead.',
-    rule,
+    `Key Vault: ${vaultUri} (secret '${DEMO_SECRET}', readable by the VM's identity)`,
+    'Read it as the VM would:',
+    `  curl -s --cacert ${caFile ?? ''} '${vaultUri}secrets/${DEMO_SECRET}?api-version=7.5' -H "Authorization: Bearer $(${imdsToken})"`,
+    `  (Node SDKs need ${host} to resolve: add '127.0.0.1 ${host}' to /etc/hosts)`,
     '',
-  ].join('\n');
+  ];
 }
 
 /**
@@ -32,23 +45,10 @@ function generatedKeyNotice(file: string): string {
 export async function runUp(options: ConfigFlagOptions): Promise<void> {
   const config = loadConfigOrExit(loadOptionsFrom(options));
   await ensureDataDir(config.dataDir);
-  const embedded = config.store.driver === 'sqlite';
-  const masterKey = await loadOrCreateMasterKey({
-    dataDir: config.dataDir,
-    configured: config.masterKey,
-    // Replicas sharing PostgreSQL must share one key, so only an embedded install makes its own.
-    allowGenerate: embedded,
-  });
-  if (masterKey.source === 'generated') {
-    process.stderr.write(generatedKeyNotice(`${config.dataDir}/master.key`));
-  }
-  const { store, applied } = await openStore({
-    database: databaseOptionsFrom(config),
-    masterKey: masterKey.key,
-  });
-  const where = embedded
-    ? `SQLite ${config.store.sqlite.file}`
-    : `PostgreSQL schema ${config.store.postgres.schema}`;
+  // A file left by a run that did not stop cleanly must not look like a running one.
+  const upFile = join(config.dataDir, UP_FILE);
+  await unlink(upFile).catch(() => undefined);
+  const { store, applied, where, masterKeySource } = await openServerStore(config);
   const logger = createLogger({ level: config.log.level, name: 'tessera' });
   const server = await startServer({ config, store, logger, localTls: true });
   const tenant = server.tenant.id;
@@ -64,6 +64,8 @@ export async function runUp(options: ConfigFlagOptions): Promise<void> {
     store,
     dataDir: config.dataDir,
     administratorAppId: admin.principal.appId,
+    administratorObjectId: admin.principal.objectId,
+    dnsSuffix: config.server.keyVault.dnsSuffix,
   });
   const agent = await startAgentRuntime({
     config,
@@ -77,7 +79,7 @@ export async function runUp(options: ConfigFlagOptions): Promise<void> {
   const lines = [
     `tessera up: store ready (${where}; ${applied.length} migration(s) applied)`,
     `  data directory:  ${config.dataDir}`,
-    `  master key:      ${masterKey.source === 'config' ? 'from configuration' : `${config.dataDir}/master.key`}`,
+    `  master key:      ${masterKeySource === 'config' ? 'from configuration' : `${config.dataDir}/master.key`}`,
     `  tenant:          ${tenant}`,
     `  administrator:   client id ${admin.principal.appId}, secret in ${secretFile}${admin.secretFile === undefined ? '' : ' (new)'}`,
     `  OIDC discovery:  ${server.url}/${tenant}/v2.0/.well-known/openid-configuration`,
@@ -95,12 +97,33 @@ export async function runUp(options: ConfigFlagOptions): Promise<void> {
     `  curl -s '${agent.imdsUrl}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F' -H Metadata:true`,
     `  (Azure SDKs: export AZURE_POD_IDENTITY_AUTHORITY_HOST=${agent.imdsUrl})`,
     '',
+    ...vaultLines(demo.vaultUri, agent.imdsUrl, config.server.keyVault.dnsSuffix, server.caFile),
     `tessera up: ready at ${server.url} (Ctrl-C to stop)`,
     '',
   ];
+  const up = {
+    server: server.httpsUrl ?? server.url,
+    serverHttp: server.url,
+    imds: agent.imdsUrl,
+    ca: server.caFile ?? null,
+    adminCredentials: join(config.dataDir, ADMIN_LOGIN_FILE),
+    tenantId: tenant,
+    subscriptionId: server.subscriptionId,
+    demo: {
+      resourceGroup: DEMO_GROUP,
+      vm: DEMO_VM,
+      vmResourceId: demo.vmId,
+      identityResourceId: demo.identity.id,
+      identityClientId: demo.identity.clientId,
+      vaultUri: demo.vaultUri,
+    },
+  };
+  // Written once every surface answers: its presence is the signal scripts wait for.
+  await writeSecretFile(upFile, `${JSON.stringify(up, null, 2)}\n`);
   process.stdout.write(lines.join('\n'));
 
   await untilSignal();
+  await unlink(upFile).catch(() => undefined);
   await agent.close();
   await server.close();
   await store.close();

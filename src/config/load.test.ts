@@ -52,6 +52,7 @@ describe('loadConfig', () => {
         signingKeyPublishLeadHours: 24,
       },
       directory: { certificateLifetimeDays: 7 },
+      keyVault: { dnsSuffix: 'vault.localhost', softDeleteRetentionDays: 90 },
     });
     expect(config.agent.imds).toEqual({
       host: '127.0.0.1',

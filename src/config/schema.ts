@@ -129,6 +129,23 @@ const directorySchema = z.strictObject({
   certificateLifetimeDays: z.int().min(1).max(365).default(7),
 });
 
+const keyVaultSchema = z.strictObject({
+  /**
+   * Vaults answer at `{vault}.{dnsSuffix}` on the server's port(s); tokens for them carry
+   * `aud` `https://{dnsSuffix}`. `vault.azure.net` also lets private DNS point Azure's names here.
+   */
+  dnsSuffix: leaf(
+    z
+      .string()
+      .regex(
+        /^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/,
+      ),
+    { expected: 'a lower-case DNS name of two or more labels, e.g. vault.localhost' },
+  ).default('vault.localhost'),
+  /** How long a deleted secret can be recovered before it is purged (Key Vault: 7-90 days). */
+  softDeleteRetentionDays: z.int().min(7).max(90).default(90),
+});
+
 const serverSchema = z.strictObject({
   host: nonEmpty('a host name or IP address').default('127.0.0.1'),
   port: port().default(8443),
@@ -137,6 +154,7 @@ const serverSchema = z.strictObject({
   tls: tlsSchema.prefault({}),
   tokens: tokensSchema.prefault({}),
   directory: directorySchema.prefault({}),
+  keyVault: keyVaultSchema.prefault({}),
 });
 
 const rateLimitSchema = z.strictObject({
@@ -172,6 +190,17 @@ const agentSchema = z.strictObject({
     .strictObject({
       host: nonEmpty('a host name or IP address').default('127.0.0.1'),
       port: port().default(9464),
+    })
+    .prefault({}),
+  /** The host side of the VMs' network, made (idempotently) when the agent starts. */
+  network: z
+    .strictObject({
+      /** A bridge to carry 169.254.169.254 (`tessera agent network up`); absent: none is made. */
+      bridge: leaf(z.string().regex(/^[a-zA-Z0-9_.-]{1,15}$/), {
+        expected: 'an interface name of 1-15 letters, digits, _ . -',
+      }).optional(),
+      /** Install the nftables anti-spoofing rules with the bridge. */
+      antiSpoofing: z.boolean().default(false),
     })
     .prefault({}),
 });

@@ -11,6 +11,11 @@ import type { ServerServices } from './services.js';
 export const ADMIN_MARKER = 'tessera:administrator';
 /** File in the data directory holding the administrator's client secret (mode 0600). */
 export const ADMIN_SECRET_FILE = 'admin.secret';
+/**
+ * File in the data directory telling clients how to log in as the administrator (mode 0600):
+ * `{"tenantId","clientId","secretFile"}`, never the secret itself. `tessera keyvault` reads it.
+ */
+export const ADMIN_LOGIN_FILE = 'admin.json';
 /** The administrator's secret lives two years; rotate it with a new secret before then. */
 const ADMIN_SECRET_LIFETIME_MS = 2 * 365 * 24 * 3_600_000;
 
@@ -23,7 +28,8 @@ export interface Administrator {
 /**
  * Finds the administrator application, or on first start creates it, assigns it Owner at `/`
  * (the built-in roles must be seeded first), and writes its client secret once to
- * `<dataDir>/admin.secret` (0600); the secret is stored nowhere else in clear.
+ * `<dataDir>/admin.secret` (0600); the secret is stored nowhere else in clear. On every start it
+ * (re)writes `<dataDir>/admin.json` (0600) with the tenant, client id and secret file's path.
  */
 export async function ensureAdministrator(options: {
   store: Store;
@@ -56,6 +62,9 @@ export async function ensureAdministrator(options: {
   }
   // A secret is made only while the administrator has none: once the file exists (or has been
   // moved somewhere safer by the operator) a restart never mints another.
+  const secretFile = join(dataDir, ADMIN_SECRET_FILE);
+  const login = { tenantId: tenant.id, clientId: principal.appId, secretFile };
+  await writeSecretFile(join(dataDir, ADMIN_LOGIN_FILE), `${JSON.stringify(login, null, 2)}\n`);
   const credentials = await store.credentials.listForPrincipal(principal.objectId);
   if (credentials.some((c) => c.kind === 'secret' && !c.revoked)) {
     return { principal, secretFile: undefined };
@@ -63,7 +72,6 @@ export async function ensureAdministrator(options: {
   const { secret } = await services.directory.addClientSecret(principal.objectId, {
     lifetimeMs: ADMIN_SECRET_LIFETIME_MS,
   });
-  const secretFile = join(dataDir, ADMIN_SECRET_FILE);
   await writeSecretFile(secretFile, secret);
   return { principal, secretFile };
 }

@@ -15,6 +15,9 @@ import { hostAssertionAudience } from '../wire/agent-api.js';
 import { createAgentApiServices } from './agent-api/plugin.js';
 import { buildServer } from './app.js';
 import { ensureLocalTls } from './local-tls.js';
+import { createSecretService } from '../core/keyvault/secrets.js';
+import { keyVaultAudiences, type KeyVaultServices } from './keyvault/plugin.js';
+import { createVaultDirectory } from './keyvault/vaults.js';
 import { createServerServices, type ServerServices, type ServiceSettings } from './services.js';
 
 /** How often the server checks for a due key rotation and forgets expired assertion ids. */
@@ -54,6 +57,21 @@ export function managementAudiences(publicUrl: string): string[] {
   return ['https://management.azure.com', 'https://management.core.windows.net', publicUrl].flatMap(
     (a) => [a, `${a}/`],
   );
+}
+
+/** The listener vaults are reached through: the HTTPS one if any (the SDK wants HTTPS). */
+function vaultListenerUrl(listeners: readonly { url: string; https?: unknown }[]): string {
+  return (listeners.find((l) => l.https !== undefined) ?? listeners[0])?.url ?? 'https://localhost';
+}
+
+/**
+ * `properties.vaultUri` of vault `name`: `{scheme}://{name}.{dnsSuffix}[:{port}]/`, with the
+ * scheme and port of `baseUrl` (the port left out when it is the scheme's default).
+ */
+export function vaultUriTemplate(baseUrl: string, dnsSuffix: string): (name: string) => string {
+  const base = new URL(baseUrl);
+  const port = base.port === '' ? '' : `:${base.port}`;
+  return (name) => `${base.protocol}//${name.toLowerCase()}.${dnsSuffix}${port}/`;
 }
 
 /**
@@ -103,7 +121,11 @@ export async function startServer(options: {
         config.server.httpsPort === 0 ? await freePort(host) : config.server.httpsPort;
       const local = await ensureLocalTls({
         dataDir: config.dataDir,
-        dnsNames: ['localhost', ...(isIP(host) === 0 ? [host] : [])],
+        dnsNames: [
+          'localhost',
+          `*.${config.server.keyVault.dnsSuffix}`,
+          ...(isIP(host) === 0 ? [host] : []),
+        ],
         ipAddresses: ['127.0.0.1', '::1', ...(isIP(host) === 0 ? [] : [host])],
         now: clock.now(),
       });
@@ -132,11 +154,28 @@ export async function startServer(options: {
     clock,
     keys: localJwksResolver(services.login.jwks),
   });
+  const { dnsSuffix, softDeleteRetentionDays } = config.server.keyVault;
   const armServices = {
     store,
     clock,
     rbac: createRbacEvaluator({ store, clock }),
     newId: () => randomUUID(),
+    vaultUriFor: vaultUriTemplate(config.publicUrl ?? vaultListenerUrl(listeners), dnsSuffix),
+  };
+  const keyVault: KeyVaultServices = {
+    clock,
+    secrets: createSecretService({ store, clock, retentionDays: softDeleteRetentionDays }),
+    vaults: createVaultDirectory({ store, clock }),
+    verifier: createAccessTokenVerifier({
+      issuers: tenants.map((t) => services.issuerFor(t.id)),
+      audiences: keyVaultAudiences(dnsSuffix),
+      clock,
+      keys: localJwksResolver(services.login.jwks),
+    }),
+    rbac: armServices.rbac,
+    dnsSuffix,
+    recoverableDays: softDeleteRetentionDays,
+    authorityFor: (tenantId) => `${url}/${tenantId}`,
   };
   const agentServices = createAgentApiServices({
     store,
@@ -169,6 +208,7 @@ export async function startServer(options: {
           publicUrl,
         },
         agent: { services: agentServices, authorizationUri: `${publicUrl}/${tenant.id}` },
+        keyVault,
         https: listener.https,
       });
       apps.push(app);
@@ -185,6 +225,7 @@ export async function startServer(options: {
       try {
         await services.signingKeys.ensure();
         await store.assertionReplay.purgeExpired(clock.now());
+        await store.vaultSecrets.purgeDue(clock.now());
       } catch (error) {
         logger.error({ err: error }, 'server maintenance failed');
       }
@@ -201,8 +242,9 @@ export async function startServer(options: {
     services,
     close: async () => {
       clearInterval(maintenance);
-      await Promise.all(apps.map((a) => a.close()));
+      // Answer agents' long-polls first: a listener closes only once its requests are done.
       agentServices.changeSignal.close();
+      await Promise.all(apps.map((a) => a.close()));
     },
   };
 }

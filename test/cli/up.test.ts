@@ -1,73 +1,13 @@
 // `tessera up` and bad configurations, as a user meets them: a real process, its output, its exit.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(ROOT, 'src/cli/main.ts');
-
-/** The environment without any TESSERA_* setting of the test run's own. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('TESSERA_')),
-  );
-  return { ...env, ...extra };
-}
-
-function start(
-  args: string[],
-  env: Record<string, string> = {},
-): ChildProcess & {
-  output: { stdout: string; stderr: string };
-} {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: ROOT,
-    env: cleanEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output = { stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (output.stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (output.stderr += d));
-  return Object.assign(child, { output });
-}
-
-async function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = start(args, env);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, ...child.output };
-}
-
-async function until(child: ReturnType<typeof start>, text: string): Promise<void> {
-  while (!child.output.stdout.includes(text)) {
-    if (child.exitCode !== null) throw new Error(`exited early: ${child.output.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** `tessera up` on a data dir, with ports chosen by the OS. */
-const upArgs = (dataDir: string): string[] => [
-  'up',
-  '--data-dir',
-  dataDir,
-  '--set',
-  'server.port=0',
-  '--set',
-  'server.httpsPort=0',
-  '--set',
-  'agent.imds.port=0',
-  '--set',
-  'agent.metrics.port=0',
-];
+import { run, start, stop, until, upArgs } from './cli-harness.js';
 
 /** Runs the IMDS curl line `tessera up` printed, as printed, and returns the token's claims. */
 async function imdsToken(stdout: string): Promise<Record<string, unknown>> {
@@ -91,12 +31,26 @@ async function imdsToken(stdout: string): Promise<Record<string, unknown>> {
   return decodeJwt(body.access_token ?? '');
 }
 
+/** Statuses of `n` back-to-back `/metadata/instance` requests to the IMDS the curl line names. */
+async function instanceStatuses(stdout: string, n: number): Promise<number[]> {
+  const imds = /curl -s '(http:\/\/[^/']+)\/metadata\/identity/.exec(stdout)?.[1];
+  expect(imds).toBeDefined();
+  const statuses: number[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const answer = await fetch(`${imds ?? ''}/metadata/instance?api-version=2021-02-01`, {
+      headers: { Metadata: 'true' },
+    });
+    await answer.arrayBuffer();
+    statuses.push(answer.status);
+  }
+  return statuses;
+}
+
 /** Starts `tessera up` until it is ready, then stops it: a first start that sets a data dir up. */
 async function upOnce(dataDir: string): Promise<void> {
   const child = start(upArgs(dataDir));
   await until(child, 'ready');
-  child.kill('SIGTERM');
-  await once(child, 'exit');
+  await stop(child);
 }
 
 let dir: string;
@@ -190,16 +144,54 @@ describe('tessera up', { timeout: 120_000 }, () => {
     const vmToken = await imdsToken(first.output.stdout);
     expect(vmToken).toMatchObject({ aud: 'https://management.azure.com/', appidacr: '2' });
     expect(String(vmToken.xms_mirid)).toMatch(/\/virtualMachines\/demo-vm$/);
+    // And the Key Vault line reads the demo secret with the VM's identity, exactly as printed.
+    const vaultCurl = /^\s+(curl -s --cacert .*)$/m.exec(first.output.stdout)?.[1];
+    expect(vaultCurl).toBeDefined();
+    const { stdout: secret } = await promisify(execFile)('sh', ['-c', vaultCurl ?? 'false']);
+    expect(JSON.parse(secret)).toMatchObject({
+      value: 'Hello from Tessera Key Vault',
+      id: expect.stringMatching(
+        /^https:\/\/demo-vault\.vault\.localhost:\d+\/secrets\/demo-secret\//,
+      ) as unknown,
+    });
+    // up.json tells scripts where everything is; its user-assigned identity answers on IMDS.
+    const up = JSON.parse(await readFile(join(dataDir, 'up.json'), 'utf8')) as {
+      server: string;
+      imds: string;
+      ca: string;
+      adminCredentials: string;
+      tenantId: string;
+      demo: Record<string, string>;
+    };
+    expect(up.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect((await stat(up.ca)).isFile()).toBe(true);
+    const login = JSON.parse(await readFile(up.adminCredentials, 'utf8')) as Record<string, string>;
+    expect(login).toMatchObject({
+      tenantId: up.tenantId,
+      secretFile: join(dataDir, 'admin.secret'),
+    });
+    expect(up.demo).toMatchObject({ resourceGroup: 'demo-rg', vm: 'demo-vm' });
+    const byClientId = await fetch(
+      `${up.imds}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/&client_id=${up.demo.identityClientId ?? ''}`,
+      { headers: { Metadata: 'true' } },
+    );
+    const uaiToken = decodeJwt(
+      ((await byClientId.json()) as { access_token: string }).access_token,
+    );
+    expect(String(uaiToken.xms_mirid).toLowerCase()).toBe(
+      up.demo.identityResourceId?.toLowerCase(),
+    );
+    // Throttled as Azure does by default: 5 requests a second outside the identity routes.
+    expect(await instanceStatuses(first.output.stdout, 10)).toContain(429);
     expect(first.output.stdout).not.toContain(
       await readFile(join(dataDir, 'admin.secret'), 'utf8'),
     );
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
     expect((await stat(join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dataDir, 'tessera.db'))).mode & 0o777).toBe(0o600);
-    first.kill('SIGTERM');
-    const [code] = (await once(first, 'exit')) as [number | null];
-    expect(code).toBe(0);
+    expect(await stop(first)).toBe(0);
     expect(first.output.stdout).toContain('tessera up: stopped');
+    await expect(stat(join(dataDir, 'up.json'))).rejects.toThrow();
 
     // An operator enrols a host on the same installation: a join token, shown once.
     const host = await run(['host', 'create', '-n', 'rack-1', '--data-dir', dataDir]);
@@ -210,15 +202,55 @@ describe('tessera up', { timeout: 120_000 }, () => {
     expect(host.stderr).toContain('works once');
 
     await chmod(dataDir, 0o755); // loosened by hand: the next start tightens it again
-    const second = start(upArgs(dataDir));
+    const second = start([...upArgs(dataDir), '--imds-rate-limit', 'off']);
     await until(second, 'ready');
+    expect(await instanceStatuses(second.output.stdout, 10)).toEqual(Array(10).fill(200));
     expect(second.output.stderr).toBe('');
     expect(second.output.stdout).toContain('0 migration(s) applied');
     // The agent comes back with the host identity it registered, and the same VM identity.
     expect((await imdsToken(second.output.stdout)).oid).toBe(vmToken.oid);
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
-    second.kill('SIGINT');
-    expect(((await once(second, 'exit')) as [number | null])[0]).toBe(0);
+    expect(await stop(second, 'SIGINT')).toBe(0);
+  });
+
+  it('runs the server alone, which an agent on another port then joins', async () => {
+    const dataDir = join(dir, 'server-only');
+    const server = start([
+      'server',
+      '--data-dir',
+      dataDir,
+      '--set',
+      'server.port=0',
+      '--set',
+      'server.httpsPort=0',
+    ]);
+    await until(server, 'ready at');
+    const url = /ready at (\S+)/.exec(server.output.stdout)?.[1] ?? '';
+    const tenant = /tenant:\s+(\S+)/.exec(server.output.stdout)?.[1] ?? '';
+    const discovery = await fetch(`${url}/${tenant}/v2.0/.well-known/openid-configuration`);
+    expect(discovery.status).toBe(200);
+    const host = await run(['host', 'create', '-n', 'rack-2', '--data-dir', dataDir]);
+    const { joinToken } = JSON.parse(host.stdout) as { joinToken: string };
+    const agent = start([
+      'agent',
+      '--data-dir',
+      join(dir, 'agent-of-server'),
+      '--set',
+      `agent.serverUrl=${url}`,
+      '--set',
+      `agent.joinToken=${joinToken}`,
+      '--set',
+      'agent.imds.port=0',
+      '--set',
+      'agent.metrics.port=0',
+    ]);
+    await until(agent, 'tessera agent: ready');
+    expect(agent.output.stdout).toContain('host rack-2');
+    // Both stop at once; each exit is awaited whichever comes first.
+    const [agentCode, serverCode] = await Promise.all([stop(agent), stop(server)]);
+    expect(agentCode).toBe(0);
+    expect(serverCode).toBe(0);
+    expect(server.output.stdout).toContain('tessera server: stopped');
   });
 
   it('refuses to run an agent without a server URL, in one line', async () => {

@@ -1,12 +1,16 @@
 // First start: built-in roles, an administrator who is Owner at `/`, its secret written once.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTempStore, type TempStore } from '../fixtures/temp-store.js';
 import { verifyClientSecret } from '../../src/core/directory/client-secret.js';
 import type { Store } from '../../src/core/ports.js';
 import { createRbacEvaluator, seedBuiltInRoles } from '../../src/core/rbac/index.js';
-import { ADMIN_SECRET_FILE, ensureAdministrator } from '../../src/server/bootstrap.js';
+import {
+  ADMIN_LOGIN_FILE,
+  ADMIN_SECRET_FILE,
+  ensureAdministrator,
+} from '../../src/server/bootstrap.js';
 import { createServerServices, defaultServiceSettings } from '../../src/server/services.js';
 
 describe('ensureAdministrator', () => {
@@ -42,8 +46,21 @@ describe('ensureAdministrator', () => {
       expect(decision).toMatchObject({ allowed: true, roleName: 'Owner' });
     }
 
+    // How clients log in: where the secret is, never the secret; rewritten on every start.
+    const loginFile = join(tmp.dir, ADMIN_LOGIN_FILE);
+    const login = {
+      tenantId: tenant.id,
+      clientId: first.principal.appId,
+      secretFile: first.secretFile,
+    };
+    expect(JSON.parse(await readFile(loginFile, 'utf8'))).toEqual(login);
+    expect((await stat(loginFile)).mode & 0o777).toBe(0o600);
+    expect(await readFile(loginFile, 'utf8')).not.toContain(secret);
+    await rm(loginFile);
+
     const second = await ensureAdministrator({ store, services, tenant, dataDir: tmp.dir, clock });
     expect(second).toEqual({ principal: first.principal, secretFile: undefined });
+    expect(JSON.parse(await readFile(loginFile, 'utf8'))).toEqual(login);
     expect(await store.credentials.listForPrincipal(first.principal.objectId)).toHaveLength(1);
     const owners = await store.roles.listAssignmentsForPrincipalAtScopes(
       [first.principal.objectId],

@@ -39,7 +39,8 @@ export async function deletePrincipalEverywhere(
  * extensions), first removing, with {@link deletePrincipalEverywhere}, each managed-identity
  * principal one of them owns: a user-assigned identity's, or a VM's or scale set's
  * system-assigned one, found by the resource id among the principals' alternative names. Role
- * assignments whose scope is in the tree are kept, as are principals of other kinds. Every VM and
+ * assignments whose scope is in the tree are kept, as are principals of other kinds. A key
+ * vault's secrets are purged with it. Every VM and
  * scale-set instance in the tree is reported to its host through the change feed, at `at`. Run
  * it inside `store.transaction` and pass the transaction's store; store failures propagate.
  */
@@ -57,6 +58,10 @@ export async function deleteResourceTree(store: Store, id: string, at: EpochMs):
   await noteComputeChanged(store, at, tree);
   const noted = new Set(tree.map((resource) => resource.id.toLowerCase()));
   for (const owner of tree) {
+    // A vault's secrets go with it: a vault made again under the same id starts empty.
+    if (owner.type.toLowerCase() === 'microsoft.keyvault/vaults') {
+      await store.vaultSecrets.purgeVault(owner.id);
+    }
     const principal = await store.principals.getByAlternativeName(owner.id);
     if (principal?.type === 'ManagedIdentity') {
       await deletePrincipalEverywhere(store, principal.objectId, at, noted);

@@ -1,0 +1,101 @@
+// What `tessera server` and `tessera up` share: the store opened with the master key, and `tessera server` itself.
+import { join } from 'node:path';
+import {
+  ensureDataDir,
+  loadConfigOrExit,
+  loadOrCreateMasterKey,
+  type TesseraConfig,
+} from '../config/index.js';
+import { createLogger } from '../config/logger.js';
+import type { Store } from '../core/ports.js';
+import { ADMIN_LOGIN_FILE, ensureAdministrator } from '../server/bootstrap.js';
+import { startServer } from '../server/runtime.js';
+import { databaseOptionsFrom, openStore } from '../store/index.js';
+import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
+import { untilSignal } from './signals.js';
+
+function generatedKeyNotice(file: string): string {
+  const rule = '='.repeat(78);
+  return [
+    rule,
+    'tessera: NEW MASTER KEY GENERATED',
+    `  ${file}`,
+    '  It encrypts every secret Tessera stores (signing keys, Key Vault secrets).',
+    '  Back it up: without it those secrets cannot be recovered. In production set',
+    '  TESSERA_MASTER_KEY (32 random bytes, base64: `openssl rand -base64 32`) instead.',
+    rule,
+    '',
+  ].join('\n');
+}
+
+/** An opened, migrated store and how it was opened. */
+export interface ServerStore {
+  readonly store: Store;
+  readonly applied: readonly string[];
+  /** `SQLite <file>` or `PostgreSQL schema <name>`, for the banner. */
+  readonly where: string;
+  readonly masterKeySource: 'config' | 'file' | 'generated';
+}
+
+/**
+ * Loads (or, on an embedded SQLite install, makes once, loudly) the master key and opens and
+ * migrates the store. Replicas sharing PostgreSQL must be given one key: none is made for them.
+ */
+export async function openServerStore(config: TesseraConfig): Promise<ServerStore> {
+  const embedded = config.store.driver === 'sqlite';
+  const masterKey = await loadOrCreateMasterKey({
+    dataDir: config.dataDir,
+    configured: config.masterKey,
+    allowGenerate: embedded,
+  });
+  if (masterKey.source === 'generated') {
+    process.stderr.write(generatedKeyNotice(`${config.dataDir}/master.key`));
+  }
+  const { store, applied } = await openStore({
+    database: databaseOptionsFrom(config),
+    masterKey: masterKey.key,
+  });
+  const where = embedded
+    ? `SQLite ${config.store.sqlite.file}`
+    : `PostgreSQL schema ${config.store.postgres.schema}`;
+  return { store, applied, where, masterKeySource: masterKey.source };
+}
+
+/**
+ * `tessera server`: the directory and token issuer, ARM, the Key Vault data plane and the agent
+ * API, without an agent (hosts run `tessera agent`). HTTPS with `server.tls`, else HTTP plus
+ * HTTPS from a local CA on `server.httpsPort`. Prints where it listens and runs until SIGINT or
+ * SIGTERM. A bad configuration exits with status 2 and one line on stderr.
+ */
+export async function runServer(options: ConfigFlagOptions): Promise<void> {
+  const config = loadConfigOrExit(loadOptionsFrom(options));
+  await ensureDataDir(config.dataDir);
+  const { store, applied, where } = await openServerStore(config);
+  const logger = createLogger({ level: config.log.level, name: 'tessera-server' });
+  const localTls = config.server.tls.certFile === undefined;
+  const server = await startServer({ config, store, logger, localTls });
+  const admin = await ensureAdministrator({
+    store,
+    services: server.services,
+    tenant: server.tenant,
+    dataDir: config.dataDir,
+    clock: { now: () => Date.now() },
+  });
+  process.stdout.write(
+    [
+      `tessera server: store ready (${where}; ${applied.length} migration(s) applied)`,
+      `  tenant:         ${server.tenant.id}`,
+      `  subscription:   ${server.subscriptionId}`,
+      `  administrator:  client id ${admin.principal.appId} (${join(config.dataDir, ADMIN_LOGIN_FILE)})`,
+      ...(server.httpsUrl === undefined || server.httpsUrl === server.url
+        ? []
+        : [`  HTTPS:          ${server.httpsUrl} (CA ${server.caFile ?? 'configured'})`]),
+      `tessera server: ready at ${server.url} (Ctrl-C to stop)`,
+      '',
+    ].join('\n'),
+  );
+  await untilSignal();
+  await server.close();
+  await store.close();
+  process.stdout.write('tessera server: stopped\n');
+}

@@ -1,0 +1,100 @@
+// Running the `tessera` command line as a user does, for the CLI suites: real processes, their output, their exit.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = join(ROOT, 'src/cli/main.ts');
+
+/**
+ * The environment without the test run's own TESSERA_* settings, Azure credentials or extra CA:
+ * what a user's shell would give, plus `extra`.
+ */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith('TESSERA_') && !k.startsWith('AZURE_') && k !== 'NODE_EXTRA_CA_CERTS',
+    ),
+  );
+  return { ...env, ...extra };
+}
+
+/** A running `tessera` process and what it has printed so far. */
+export type Child = ChildProcess & { output: { stdout: string; stderr: string } };
+
+/** What a finished `tessera` command printed, and its exit status. */
+export interface Result {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Starts `tessera ...args`. */
+export function start(args: string[], env: Record<string, string> = {}): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: ROOT,
+    env: cleanEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output.stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (output.stderr += d));
+  return Object.assign(child, { output });
+}
+
+/** Runs `tessera ...args` to its end. */
+export async function run(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  const child = start(args, env);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, ...child.output };
+}
+
+/**
+ * Sends `signal` and resolves with the exit code. Safe when the child has already exited: a
+ * plain `once(child, 'exit')` registered after the exit would wait forever.
+ */
+export async function stop(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | null> {
+  const exited =
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve([child.exitCode])
+      : once(child, 'exit');
+  child.kill(signal);
+  const [code] = (await exited) as [number | null];
+  return code;
+}
+
+/** Waits for `text` on the child's stdout; fails with what it printed if it exits or takes 60 s. */
+export async function until(child: Child, text: string | RegExp): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  const seen = (): boolean =>
+    typeof text === 'string' ? child.output.stdout.includes(text) : text.test(child.output.stdout);
+  while (!seen()) {
+    if (child.exitCode !== null) throw new Error(`exited early: ${child.output.stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(
+        `no '${String(text)}' within 60 s; stdout: ${child.output.stdout.slice(-2000)}; stderr: ${child.output.stderr.slice(-2000)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** `tessera up` on a data dir, with ports chosen by the OS. */
+export const upArgs = (dataDir: string): string[] => [
+  'up',
+  '--data-dir',
+  dataDir,
+  '--set',
+  'server.port=0',
+  '--set',
+  'server.httpsPort=0',
+  '--set',
+  'agent.imds.port=0',
+  '--set',
+  'agent.metrics.port=0',
+];
