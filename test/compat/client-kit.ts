@@ -2,6 +2,9 @@
 //
 // A client script runs in its own process (see harness.ts); it reads its inputs from
 // TESSERA_COMPAT_* variables and prints one JSON line, `ClientOutput` of harness.ts.
+// The default import is node's own `dns` object, which `net` reads `lookup` from on each connect
+// (a namespace import could not be patched).
+import dns from 'node:dns';
 import { readFile } from 'node:fs/promises';
 import { ClientSecretCredential } from '@azure/identity';
 
@@ -21,6 +24,44 @@ export async function adminCredential(): Promise<ClientSecretCredential> {
     // Otherwise MSAL asks login.microsoftonline.com about a host it does not know.
     disableInstanceDiscovery: true,
   });
+}
+
+/** What node's `dns.lookup` calls back with. */
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | dns.LookupAddress[],
+  family?: number,
+) => void;
+
+/**
+ * TEST ONLY: makes this process resolve `suffix` and every name under it (a vault's
+ * `{name}.vault.localhost`) to 127.0.0.1, as a hosts entry or a private DNS zone would on a
+ * user's machine, so that the SDK connects to Tessera under the name the vault's URI gives (and
+ * checks the certificate and the challenge against that name). Other names go to the real
+ * `dns.lookup`. Node's `net` (under `https`, under the SDKs' HTTP client) looks hosts up through
+ * `dns.lookup` when it connects, so this must run before the first request, not before imports.
+ */
+export function resolveToLoopback(suffix: string): void {
+  const real = dns.lookup;
+  const ours = (hostname: string): boolean => {
+    const name = hostname.toLowerCase().replace(/\.$/, '');
+    return name === suffix || name.endsWith(`.${suffix}`);
+  };
+  const lookup = (...args: unknown[]): void => {
+    const [hostname, options] = args;
+    if (typeof hostname !== 'string' || !ours(hostname)) {
+      Reflect.apply(real, dns, args);
+      return;
+    }
+    const callback = args.at(-1) as LookupCallback;
+    // `net` asks for every address (`all`) when it may try IPv4 and IPv6 in turn.
+    const all = typeof options === 'object' && options !== null && 'all' in options && options.all;
+    process.nextTick(() => {
+      if (all === true) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      else callback(null, '127.0.0.1', 4);
+    });
+  };
+  dns.lookup = lookup as typeof dns.lookup;
 }
 
 /** The parts of core-rest-pipeline's request, response and policy the log reads. */

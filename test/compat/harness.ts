@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type AgentRuntime, startAgentRuntime } from '../../src/agent/runtime.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/config/logger.js';
 import type { Principal } from '../../src/core/model.js';
@@ -14,6 +15,7 @@ import type { Store } from '../../src/core/ports.js';
 import { ensureAdministrator } from '../../src/server/bootstrap.js';
 import { type RunningServer, startServer } from '../../src/server/runtime.js';
 import { openStore } from '../../src/store/index.js';
+import { AGENT_API_PREFIX, type CreatedHost } from '../../src/wire/agent-api.js';
 import { TEST_MASTER_KEY } from '../fixtures/keys.js';
 
 /** A client script gets this long, token requests included, before it is killed. */
@@ -131,6 +133,73 @@ export async function startCompatTessera(): Promise<CompatTessera> {
     throw error;
   }
 }
+
+/** A Tessera agent joined to a {@link CompatTessera} as one host, its IMDS on a port of the OS. */
+export interface CompatAgent {
+  readonly runtime: AgentRuntime;
+  /** The host's id: what a VM on it names in `properties.tessera.hostId`. */
+  readonly hostId: string;
+  /** Stops the agent and removes its data directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates host `name` through the agent API and starts an agent in a temporary directory that
+ * joins as that host with its one-time token (IMDS and metrics on ports of the OS). Its IMDS
+ * serves a VM once the VM names the host and the agent has seen the change (see {@link until}).
+ */
+export async function startCompatAgent(tessera: CompatTessera, name: string): Promise<CompatAgent> {
+  const created = await tessera.arm('PUT', `${AGENT_API_PREFIX}/hosts/${name}`);
+  if (created.status !== 201) {
+    throw new Error(`host ${name}: ${String(created.status)} ${JSON.stringify(created.body)}`);
+  }
+  const host = created.body as CreatedHost;
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-compat-agent-'));
+  try {
+    const runtime = await startAgentRuntime({
+      config: loadConfig({
+        env: {},
+        cwd: dir,
+        flags: { dataDir: dir, 'agent.imds.port': 0, 'agent.metrics.port': 0 },
+      }),
+      logger: createLogger({ level: 'silent' }),
+      serverUrl: tessera.server.url,
+      joinToken: host.joinToken,
+    });
+    return {
+      runtime,
+      hostId: host.id,
+      close: async () => {
+        try {
+          await runtime.close();
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Polls `probe` every 20 ms until it returns a value other than undefined; fails after `ms`. */
+export async function until<T>(what: string, probe: () => T | undefined, ms = 5_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Variables that would send @azure/identity elsewhere than the agent's IMDS (other managed-identity
+ * sources, the environment and workload credentials, a proxy): for {@link RunClientOptions.omitEnv}.
+ */
+export const FOREIGN_IDENTITY_ENV =
+  /^(AZURE_|IDENTITY_|MSI_|IMDS_ENDPOINT$|DEFAULT_IDENTITY_CLIENT_ID$|(HTTPS?|ALL|NO)_PROXY$)/i;
 
 /** A management token from Tessera's v2.0 token endpoint (client credentials grant). */
 async function clientCredentialsToken(

@@ -2,24 +2,21 @@
 // in child processes, get tokens from a Tessera agent's IMDS (AZURE_POD_IDENTITY_AUTHORITY_HOST)
 // for a VM with a system-assigned and two user-assigned identities; the tokens verify against
 // the server's JWKS and name the right identity.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentRuntime, startAgentRuntime } from '../../src/agent/runtime.js';
-import { loadConfig } from '../../src/config/index.js';
-import { createLogger } from '../../src/config/logger.js';
-import { AGENT_API_PREFIX, type CreatedHost } from '../../src/wire/agent-api.js';
 import {
   type ClientOutput,
+  type CompatAgent,
   type CompatTessera,
+  FOREIGN_IDENTITY_ENV,
   killClients,
   recordRequests,
   type ReceivedRequest,
   type RequestRecorder,
   runClient,
+  startCompatAgent,
   startCompatTessera,
+  until,
 } from './harness.js';
 
 const CLIENT_SCRIPT = new URL('./managed-identity-client.ts', import.meta.url);
@@ -30,12 +27,6 @@ const UAI_V = 'api-version=2023-01-31';
 /** What the SDK sends as `resource` for `<resource>/.default` (CLIENTS.md section 1.1). */
 const MANAGEMENT = 'https://management.azure.com';
 const VAULT = 'https://vault.azure.net';
-/**
- * Variables that would send @azure/identity elsewhere (other managed-identity sources, the
- * environment and workload credentials, a proxy): the children inherit none of them.
- */
-const FOREIGN_ENV =
-  /^(AZURE_|IDENTITY_|MSI_|IMDS_ENDPOINT$|DEFAULT_IDENTITY_CLIENT_ID$|(HTTPS?|ALL|NO)_PROXY$)/i;
 
 /** `AccessToken` of @azure/core-auth, as the child printed it. */
 interface SdkToken {
@@ -103,17 +94,6 @@ const CASES: readonly {
   },
 ];
 
-/** Polls `probe` every 20 ms until it returns a value other than undefined; fails after `ms`. */
-async function until<T>(what: string, probe: () => T | undefined, ms = 5_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** `name=value` of the identity selector of a token request, or `default` without one. */
 function selectorOf(query: URLSearchParams): string {
   for (const name of ['client_id', 'object_id', 'msi_res_id', 'mi_res_id']) {
@@ -125,8 +105,7 @@ function selectorOf(query: URLSearchParams): string {
 
 describe('compatibility: @azure/identity managed identities through the agent IMDS', () => {
   let tessera: CompatTessera | undefined;
-  let agentDir: string | undefined;
-  let runtime: AgentRuntime | undefined;
+  let compatAgent: CompatAgent | undefined;
   let recorder: RequestRecorder | undefined;
   let vmId: string;
   const identities = {} as Record<IdentityName, Identity>;
@@ -143,20 +122,8 @@ describe('compatibility: @azure/identity managed identities through the agent IM
     ).toBe(201);
 
     // A host, and its agent joining with the host's one-time token.
-    const created = await arm('PUT', `${AGENT_API_PREFIX}/hosts/compat-host`);
-    expect(created.status).toBe(201);
-    const host = created.body as CreatedHost;
-    agentDir = await mkdtemp(join(tmpdir(), 'tessera-compat-agent-'));
-    runtime = await startAgentRuntime({
-      config: loadConfig({
-        env: {},
-        cwd: agentDir,
-        flags: { dataDir: agentDir, 'agent.imds.port': 0, 'agent.metrics.port': 0 },
-      }),
-      logger: createLogger({ level: 'silent' }),
-      serverUrl: tessera.server.url,
-      joinToken: host.joinToken,
-    });
+    compatAgent = await startCompatAgent(compat, 'compat-host');
+    const { runtime, hostId } = compatAgent;
 
     for (const name of ['uai1', 'uai2'] as const) {
       const uai = await arm(
@@ -180,7 +147,7 @@ describe('compatibility: @azure/identity managed identities through the agent IM
           type: 'SystemAssigned, UserAssigned',
           userAssignedIdentities: { [identities.uai1.id]: {}, [identities.uai2.id]: {} },
         },
-        properties: { tessera: { hostId: host.id, privateIpAddresses: ['127.0.0.1'] } },
+        properties: { tessera: { hostId, privateIpAddresses: ['127.0.0.1'] } },
       },
     );
     expect(vm.status).toBe(201);
@@ -210,8 +177,8 @@ describe('compatibility: @azure/identity managed identities through the agent IM
       TESSERA_COMPAT_UAI2_RESOURCE_ID: identities.uai2.id,
     });
     [outputs.mi, outputs.dac] = await Promise.all([
-      runClient<Results>(CLIENT_SCRIPT, env('managed-identity'), { omitEnv: FOREIGN_ENV }),
-      runClient<Results>(CLIENT_SCRIPT, env('default'), { omitEnv: FOREIGN_ENV }),
+      runClient<Results>(CLIENT_SCRIPT, env('managed-identity'), { omitEnv: FOREIGN_IDENTITY_ENV }),
+      runClient<Results>(CLIENT_SCRIPT, env('default'), { omitEnv: FOREIGN_IDENTITY_ENV }),
     ]);
   }, 60_000);
 
@@ -219,13 +186,9 @@ describe('compatibility: @azure/identity managed identities through the agent IM
     killClients();
     recorder?.stop();
     try {
-      await runtime?.close();
+      await compatAgent?.close();
     } finally {
-      try {
-        await tessera?.close();
-      } finally {
-        if (agentDir !== undefined) await rm(agentDir, { recursive: true, force: true });
-      }
+      await tessera?.close();
     }
   });
 
@@ -273,7 +236,7 @@ describe('compatibility: @azure/identity managed identities through the agent IM
       expect(request.status).toBe(200);
     }
     // The agent counted the same: every token request answered 200, nothing else.
-    const metrics = await (await fetch(`${runtime!.metricsUrl!}/metrics`)).text();
+    const metrics = await (await fetch(`${compatAgent!.runtime.metricsUrl!}/metrics`)).text();
     const counted = [
       ...metrics.matchAll(
         /^tessera_agent_imds_requests_total\{route="(\w+)",status="(\d+)"\} (\d+)$/gm,
