@@ -20,7 +20,14 @@
 // each `opsPerSec` is 1 / mean latency, as measure() reports) says how much of the attach is the
 // unavoidable mint; the target that matters is the absolute one, p99 under 100 ms.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { type Benchmark, type Measurement, measure, percentile } from './harness.js';
+import {
+  type Benchmark,
+  type Measurement,
+  median,
+  measureOnce,
+  percentile,
+  repetitionsFor,
+} from './harness.js';
 import { httpGet, loadAverage, startTessera, TOKEN_PATH, UAI_API, VM_API } from './imds-fixture.js';
 
 const TARGET_P99_MS = 100;
@@ -72,14 +79,27 @@ export const benchmark: Benchmark = {
 
       const system = await httpGet(`${imdsUrl}${TOKEN_PATH}`, REQUEST_HEADERS);
       if (system.status !== 200) throw new Error(`attach bench: IMDS answered ${system.status}`);
-      const baseline = await measure(async () => {
-        const answer = await httpGet(`${imdsUrl}${TOKEN_PATH}&bypass_cache=true`, REQUEST_HEADERS);
-        if (answer.status !== 200) throw new Error(`attach bench: mint answered ${answer.status}`);
-      }, options);
+      // The baseline runs before each third of the samples, so noise hits both alike.
+      const blocks = repetitionsFor(options);
+      const mints: Measurement[] = [];
+      const mint = async (): Promise<void> => {
+        mints.push(
+          await measureOnce(async () => {
+            const answer = await httpGet(
+              `${imdsUrl}${TOKEN_PATH}&bypass_cache=true`,
+              REQUEST_HEADERS,
+            );
+            if (answer.status !== 200)
+              throw new Error(`attach bench: mint answered ${answer.status}`);
+          }, options),
+        );
+      };
 
       const refusals = new Map<number, number>();
       const measured: Sample[] = [];
       for (const [index, identity] of identities.entries()) {
+        const sample = index - warmUps;
+        if (sample >= 0 && sample % Math.ceil(samples / blocks) === 0) await mint();
         const path = `${TOKEN_PATH}&client_id=${identity.clientId}`;
         const patchStart = performance.now();
         await arm('PATCH', `${vmPath}?${VM_API}`, {
@@ -130,6 +150,7 @@ export const benchmark: Benchmark = {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
 
+      const baseline = median(mints, (m) => m.opsPerSec);
       const subject = summary(measured.map((s) => s.attachMs));
       const known = summary(measured.map((s) => s.knownMs));
       const rest = summary(measured.map((s) => s.attachMs - s.knownMs));
@@ -158,7 +179,7 @@ export const benchmark: Benchmark = {
         // attach path growing far costlier (a poll interval instead of the long-poll wake would
         // put it near 0.01); the target that matters is the absolute one below.
         targetRatio: 0.1,
-        absoluteTargets: [{ name: 'p99', valueMs: subject.p99Ms, belowMs: TARGET_P99_MS }],
+        absoluteTargets: [{ name: 'p99', value: subject.p99Ms, unit: 'ms', below: TARGET_P99_MS }],
       };
     } finally {
       await tessera.close();

@@ -128,18 +128,86 @@ export interface ArmAnswer {
   readonly body: Record<string, unknown>;
 }
 
+/** An ARM (or agent API) call with the administrator's token; throws on a status of 400 or more. */
+export type ArmCall = (method: string, path: string, body?: unknown) => Promise<ArmAnswer>;
+
+/** A server child (imds-server.ts) and what the benchmarks need of it. */
+export interface ServerChild {
+  readonly child: Child;
+  readonly url: string;
+  readonly subscriptionId: string;
+  readonly arm: ArmCall;
+}
+
+/** Starts a server with its data in `dir` (`storeFlags`: see imds-server.ts). */
+export async function startServerChild(
+  dir: string,
+  storeFlags: Readonly<Record<string, string>> = {},
+): Promise<ServerChild> {
+  const server = await spawnChild('imds-server.ts', [dir], {
+    BENCH_STORE_FLAGS: JSON.stringify(storeFlags),
+  });
+  const { url, adminToken, subscriptionId } = server.info as {
+    url: string;
+    adminToken: string;
+    subscriptionId: string;
+  };
+  const arm: ArmCall = async (method, path, body) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return {
+      status: response.status,
+      body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>,
+    };
+  };
+  return { child: server.child, url, subscriptionId, arm };
+}
+
+/** An agent child (imds-agent.ts) and what it printed when its first sync was done. */
+export interface AgentChild {
+  readonly child: Child;
+  readonly imdsUrl: string;
+  /** Runtime start -> first VM sync applied, in the child. */
+  readonly syncedMs: number;
+  readonly vms: number;
+}
+
+/** Starts an agent with its state in `dir` (`joinToken` on the first start only). */
+export async function startAgentChild(
+  dir: string,
+  serverUrl: string,
+  joinToken: string | undefined,
+  flags: Readonly<Record<string, unknown>> = {},
+): Promise<AgentChild> {
+  const agent = await spawnChild('imds-agent.ts', [dir, serverUrl], {
+    ...(joinToken === undefined ? {} : { BENCH_JOIN_TOKEN: joinToken }),
+    BENCH_AGENT_FLAGS: JSON.stringify(flags),
+  });
+  const info = agent.info as { imdsUrl: string; syncedMs: number; vms: number };
+  return { child: agent.child, ...info };
+}
+
 /** A server, an agent and the VM `bench-vm` on 127.0.0.1 on the agent's host. */
 export interface Tessera {
   readonly serverUrl: string;
   readonly imdsUrl: string;
   readonly serverPid: number | undefined;
   readonly agentPid: number | undefined;
+  /** The server's SQLite file, for benchmarks that seed through the store. */
+  readonly sqliteFile: string;
+  /** The agent's host id (where VMs are placed). */
+  readonly hostId: string;
+  readonly subscriptionId: string;
   /** `/subscriptions/{id}/resourceGroups/bench` */
   readonly groupPath: string;
   /** ARM path of the VM. */
   readonly vmPath: string;
-  /** An ARM call with the administrator's token; throws on a status of 400 or more. */
-  readonly arm: (method: string, path: string, body?: unknown) => Promise<ArmAnswer>;
+  readonly arm: ArmCall;
   /** Stops both processes and removes the temporary directory. */
   close(): Promise<void>;
 }
@@ -160,37 +228,16 @@ export async function startTessera(): Promise<Tessera> {
   try {
     await mkdir(join(dir, 'server'));
     await mkdir(join(dir, 'agent'));
-    const server = await spawnChild('imds-server.ts', [join(dir, 'server')]);
+    const server = await startServerChild(join(dir, 'server'));
     children.push(server.child);
-    const { url, adminToken, subscriptionId } = server.info as {
-      url: string;
-      adminToken: string;
-      subscriptionId: string;
-    };
-    const call = async (method: string, path: string, body?: unknown): Promise<ArmAnswer> => {
-      const response = await fetch(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      if (response.status >= 400) {
-        throw new Error(`${method} ${path}: ${response.status} ${text}`);
-      }
-      return {
-        status: response.status,
-        body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>,
-      };
-    };
+    const { url, subscriptionId, arm: call } = server;
     const groupPath = `/subscriptions/${subscriptionId}/resourceGroups/bench`;
     await call('PUT', `${groupPath}?api-version=2021-04-01`, { location: 'westeurope' });
     const host = (await call('PUT', '/agent/v1/hosts/bench-host', {})).body as {
       id: string;
       joinToken: string;
     };
-    const agent = await spawnChild('imds-agent.ts', [join(dir, 'agent'), url], {
-      BENCH_JOIN_TOKEN: host.joinToken,
-    });
+    const agent = await startAgentChild(join(dir, 'agent'), url, host.joinToken);
     children.push(agent.child);
     const vmPath = `${groupPath}/providers/Microsoft.Compute/virtualMachines/bench-vm`;
     await call('PUT', `${vmPath}?${VM_API}`, {
@@ -198,7 +245,7 @@ export async function startTessera(): Promise<Tessera> {
       identity: { type: 'SystemAssigned' },
       properties: { tessera: { hostId: host.id, privateIpAddresses: ['127.0.0.1'] } },
     });
-    const { imdsUrl } = agent.info as { imdsUrl: string };
+    const { imdsUrl } = agent;
     // The VM reaches the agent through its long-poll sync: wait for IMDS to know the caller.
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -214,6 +261,9 @@ export async function startTessera(): Promise<Tessera> {
       imdsUrl,
       serverPid: server.child.pid,
       agentPid: agent.child.pid,
+      sqliteFile: join(dir, 'server', 'tessera.db'),
+      hostId: host.id,
+      subscriptionId,
       groupPath,
       vmPath,
       arm: call,

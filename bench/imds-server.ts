@@ -1,12 +1,12 @@
-// Child process of the IMDS and attach benchmarks: a Tessera server on a fresh SQLite store in the
-// directory given as argv[2]. Prints one JSON line (URL, an administrator ARM token, the first
+// Child process of the IMDS, attach and scale benchmarks: a Tessera server with its data directory
+// in argv[2], on a SQLite store there unless BENCH_STORE_FLAGS (JSON, `store.*` configuration
+// flags) says otherwise (e.g. a PostgreSQL schema, see backends.ts). Prints one JSON line (URL, an administrator ARM token, the first
 // subscription) and runs until SIGTERM or until its stdin closes (the parent went away).
-import { readFile } from 'node:fs/promises';
 import { ensureDataDir, loadConfig } from '../src/config/index.js';
 import { createLogger, type LogLevel } from '../src/config/logger.js';
-import { ensureAdministrator } from '../src/server/bootstrap.js';
 import { freePort, startServer } from '../src/server/runtime.js';
-import { openStore } from '../src/store/index.js';
+import { databaseOptionsFrom, openStore } from '../src/store/index.js';
+import { administratorToken } from '../test/fixtures/admin.js';
 
 /** Silent unless BENCH_LOG_LEVEL asks for lines (to stderr: stdout carries the JSON line). */
 const logLevel = (): LogLevel => (process.env.BENCH_LOG_LEVEL ?? 'silent') as LogLevel;
@@ -17,11 +17,16 @@ const port = await freePort('127.0.0.1');
 const config = loadConfig({
   env: {},
   cwd: dir,
-  flags: { dataDir: dir, 'server.port': port, 'server.host': '127.0.0.1' },
+  flags: {
+    dataDir: dir,
+    'server.port': port,
+    'server.host': '127.0.0.1',
+    ...(JSON.parse(process.env.BENCH_STORE_FLAGS ?? '{}') as Record<string, string>),
+  },
 });
 await ensureDataDir(config.dataDir);
 const { store } = await openStore({
-  database: { driver: 'sqlite', file: config.store.sqlite.file },
+  database: databaseOptionsFrom(config),
   masterKey: Buffer.alloc(32, 5),
 });
 const clock = { now: () => Date.now() };
@@ -31,25 +36,7 @@ const server = await startServer({
   logger: createLogger({ level: logLevel(), destination: process.stderr, name: 'tessera-server' }),
   clock,
 });
-const administrator = await ensureAdministrator({
-  store,
-  services: server.services,
-  tenant: server.tenant,
-  dataDir: config.dataDir,
-  clock,
-});
-const secret = await readFile(administrator.secretFile ?? '', 'utf8');
-const response = await fetch(`${server.url}/${server.tenant.id}/oauth2/v2.0/token`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams({
-    grant_type: 'client_credentials',
-    client_id: administrator.principal.appId,
-    client_secret: secret,
-    scope: 'https://management.azure.com/.default',
-  }).toString(),
-});
-const { access_token: adminToken } = (await response.json()) as { access_token: string };
+const adminToken = await administratorToken(server, store, config.dataDir);
 process.stdout.write(
   `${JSON.stringify({ url: server.url, adminToken, subscriptionId: server.subscriptionId })}\n`,
 );

@@ -24,159 +24,44 @@
 // "p99 under 2 ms at half that load" (DESIGN.md): after the full-load runs both servers get the
 // same fixed rate, half of IMDS's measured maximum, from the open-loop generator in
 // imds-paced.ts (autocannon's `overallRate` bursts at the start of each second; see there).
-import autocannon from 'autocannon';
-import { type Benchmark, type Measurement, percentile } from './harness.js';
+import { type Benchmark, median, repetitionsFor } from './harness.js';
 import {
-  type Child,
-  cpuSeconds,
-  httpGet,
-  loadAverage,
-  spawnChild,
-  startTessera,
-  stopChild,
-  TOKEN_PATH,
-} from './imds-fixture.js';
+  CONNECTIONS,
+  describeRuns,
+  fmt,
+  interleavedFullLoads,
+  pct,
+  REQUEST_HEADERS,
+  startBareLike,
+} from './imds-compare.js';
+import { type Child, loadAverage, startTessera, stopChild, TOKEN_PATH } from './imds-fixture.js';
 import { type PacedResult, pacedLoad } from './imds-paced.js';
 
-const CONNECTIONS = 32;
 const TARGET_HALF_LOAD_P99_MS = 2;
-const REQUEST_HEADERS = { Metadata: 'true' };
-/** Headers Node's `http` server adds on its own, to both servers alike. */
-const ADDED_BY_NODE = new Set(['date', 'connection', 'keep-alive']);
 
-interface FullLoad extends Measurement {
-  /** Share of one core the server process used during the run. */
-  readonly serverCpu: number | undefined;
-  /** Share of one core this process (the load generator) used. */
-  readonly generatorCpu: number;
-  /** Server CPU time per answer, microseconds. */
-  readonly cpuPerAnswerUs: number | undefined;
-}
-
-async function fullLoad(url: string, pid: number | undefined, seconds: number): Promise<FullLoad> {
-  const latencies: number[] = [];
-  const cpuBefore = cpuSeconds(pid);
-  const generatorBefore = process.cpuUsage();
-  const started = performance.now();
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: `${url}${TOKEN_PATH}`,
-        connections: CONNECTIONS,
-        duration: seconds,
-        headers: REQUEST_HEADERS,
-      },
-      (error: unknown, done) => {
-        if (error === null || error === undefined) resolve(done);
-        else reject(error instanceof Error ? error : new Error('autocannon failed'));
-      },
-    );
-    instance.on('response', (_client, _status, _bytes, responseTime) => {
-      latencies.push(responseTime);
-    });
-  });
-  const elapsed = (performance.now() - started) / 1000;
-  const cpuAfter = cpuSeconds(pid);
-  const generator = process.cpuUsage(generatorBefore);
-  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
-    throw new Error(
-      `imds bench: ${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
-    );
-  }
-  latencies.sort((a, b) => a - b);
-  const serverCpuSeconds =
-    cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
-  return {
-    opsPerSec: result['2xx'] / seconds,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    serverCpu: serverCpuSeconds === undefined ? undefined : serverCpuSeconds / elapsed,
-    generatorCpu: (generator.user + generator.system) / 1e6 / elapsed,
-    cpuPerAnswerUs:
-      serverCpuSeconds === undefined ? undefined : (serverCpuSeconds * 1e6) / result['2xx'],
-  };
-}
-
-const median = <T>(runs: readonly T[], key: (run: T) => number): T => {
-  const sorted = [...runs].sort((a, b) => key(a) - key(b));
-  const middle = sorted[Math.floor(sorted.length / 2)];
-  if (middle === undefined) throw new Error('no run');
-  return middle;
-};
-
-/** Captures a cached IMDS token answer and returns what the bare server must send. */
-async function captureAnswer(imdsUrl: string): Promise<{
-  status: number;
-  headers: string[];
-  body: string;
-}> {
-  await httpGet(`${imdsUrl}${TOKEN_PATH}`, REQUEST_HEADERS); // warms the cache (a miss: minted)
-  const answer = await httpGet(`${imdsUrl}${TOKEN_PATH}`, REQUEST_HEADERS);
-  if (answer.status !== 200) throw new Error(`imds bench: IMDS answered ${answer.status}`);
-  const headers: string[] = [];
-  for (let i = 0; i < answer.rawHeaders.length; i += 2) {
-    const name = answer.rawHeaders[i] ?? '';
-    if (!ADDED_BY_NODE.has(name.toLowerCase())) headers.push(name, answer.rawHeaders[i + 1] ?? '');
-  }
-  return { status: answer.status, headers, body: answer.body };
-}
-
-/** Header names in order, each with its value except `Date`. */
-const shape = (rawHeaders: readonly string[]): string =>
-  rawHeaders
-    .map((item, i) => (i % 2 === 1 && rawHeaders[i - 1]?.toLowerCase() === 'date' ? '' : item))
-    .join('\n');
-
-const fmt = (n: number | undefined, digits = 0): string =>
-  n === undefined ? 'n/a' : n.toFixed(digits);
-const pct = (n: number | undefined): string => (n === undefined ? 'n/a' : `${fmt(n * 100)}%`);
 const p99s = (results: readonly PacedResult[]): string =>
   results.map((r) => fmt(r.p99Ms, 3)).join(', ');
-/** Each repetition's answers per second and server CPU per answer, in the order they ran. */
-const runs = (loads: readonly FullLoad[]): string =>
-  loads.map((l) => `${fmt(l.opsPerSec)}/s ${fmt(l.cpuPerAnswerUs, 1)} us`).join(', ');
 
 export const benchmark: Benchmark = {
   name: 'imds: cached token, 32 connections',
   async run(options) {
-    const seconds = options.smoke ? 1 : 5;
-    const repetitions = options.smoke ? 1 : 3;
-    const warmUpSeconds = options.smoke ? 0 : 2;
+    const repetitions = repetitionsFor(options);
     const pacedMs = options.smoke ? 500 : 5_000;
 
     const loadBefore = loadAverage();
     const tessera = await startTessera();
     let bare: Child | undefined;
     try {
-      const answer = await captureAnswer(tessera.imdsUrl);
-      const started = await spawnChild('imds-bare.ts', [JSON.stringify(answer)]);
+      const started = await startBareLike(tessera.imdsUrl, TOKEN_PATH);
       bare = started.child;
-      const bareUrl = (started.info as { url: string }).url;
-      const fromImds = await httpGet(`${tessera.imdsUrl}${TOKEN_PATH}`, REQUEST_HEADERS);
-      const fromBare = await httpGet(`${bareUrl}${TOKEN_PATH}`, REQUEST_HEADERS);
-      if (
-        shape(fromImds.rawHeaders) !== shape(fromBare.rawHeaders) ||
-        fromImds.body.length !== fromBare.body.length ||
-        fromImds.status !== fromBare.status
-      ) {
-        throw new Error('imds bench: the bare server does not answer like IMDS');
-      }
-
       const sides = [
-        { name: 'bare', url: bareUrl, pid: bare.pid },
-        { name: 'imds', url: tessera.imdsUrl, pid: tessera.agentPid },
+        { name: 'bare', url: started.url, path: TOKEN_PATH, pid: bare.pid },
+        { name: 'imds', url: tessera.imdsUrl, path: TOKEN_PATH, pid: tessera.agentPid },
       ] as const;
-      if (warmUpSeconds > 0) {
-        for (const side of sides) await fullLoad(side.url, side.pid, warmUpSeconds);
-      }
-      const full = { bare: [] as FullLoad[], imds: [] as FullLoad[] };
-      for (let r = 0; r < repetitions; r++) {
-        for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
-          full[side.name].push(await fullLoad(side.url, side.pid, seconds));
-        }
-      }
-      const baseline = median(full.bare, (m) => m.opsPerSec);
-      const subject = median(full.imds, (m) => m.opsPerSec);
+      const { runs, medians, seconds } = await interleavedFullLoads(sides, options);
+      const baseline = medians.get('bare');
+      const subject = medians.get('imds');
+      if (baseline === undefined || subject === undefined) throw new Error('imds bench: no run');
 
       const rate = Math.max(1, Math.round(subject.opsPerSec / 2));
       const paced = { bare: [] as PacedResult[], imds: [] as PacedResult[] };
@@ -204,9 +89,9 @@ export const benchmark: Benchmark = {
           ? undefined
           : baseline.cpuPerAnswerUs / subject.cpuPerAnswerUs;
       process.stderr.write(
-        `imds: ${answer.body.length}-byte answer, ${CONNECTIONS} connections, ${seconds} s x ${repetitions}: ` +
-          `IMDS ${fmt(subject.opsPerSec)}/s (p50 ${fmt(subject.p50Ms, 3)}, p99 ${fmt(subject.p99Ms, 3)} ms; runs ${runs(full.imds)}), ` +
-          `bare ${fmt(baseline.opsPerSec)}/s (p50 ${fmt(baseline.p50Ms, 3)}, p99 ${fmt(baseline.p99Ms, 3)} ms; runs ${runs(full.bare)}); ` +
+        `imds: ${started.bytes}-byte answer, ${CONNECTIONS} connections, ${seconds} s x ${repetitions}: ` +
+          `IMDS ${fmt(subject.opsPerSec)}/s (p50 ${fmt(subject.p50Ms, 3)}, p99 ${fmt(subject.p99Ms, 3)} ms; runs ${describeRuns(runs.get('imds'))}), ` +
+          `bare ${fmt(baseline.opsPerSec)}/s (p50 ${fmt(baseline.p50Ms, 3)}, p99 ${fmt(baseline.p99Ms, 3)} ms; runs ${describeRuns(runs.get('bare'))}); ` +
           `server CPU per answer IMDS ${fmt(subject.cpuPerAnswerUs, 1)} us, bare ${fmt(baseline.cpuPerAnswerUs, 1)} us (ratio ${fmt(cpuRatio, 2)}); ` +
           `core busy: IMDS ${pct(subject.serverCpu)}, bare ${pct(baseline.serverCpu)}, load generator ${pct(subject.generatorCpu)} / ${pct(baseline.generatorCpu)}; ` +
           `at ${rate}/s (half of IMDS max), ${pacedMs / 1000} s x ${repetitions}: IMDS p50 ${fmt(halfImds.p50Ms, 3)}, p99 ${fmt(halfImds.p99Ms, 3)}, max ${fmt(halfImds.maxMs, 1)} ms (p99 of each run ${p99s(paced.imds)}), ` +
@@ -223,8 +108,9 @@ export const benchmark: Benchmark = {
         absoluteTargets: [
           {
             name: `p99 at half load (${rate}/s)`,
-            valueMs: halfImds.p99Ms,
-            belowMs: TARGET_HALF_LOAD_P99_MS,
+            value: halfImds.p99Ms,
+            unit: 'ms',
+            below: TARGET_HALF_LOAD_P99_MS,
           },
         ],
       };

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, openStore } from '../src/store/index.js';
-import { type Benchmark, measure } from './harness.js';
+import { type Benchmark, measurePair } from './harness.js';
 
 const PRINCIPALS = 1000;
 
@@ -37,7 +37,8 @@ export const benchmark: Benchmark = {
       });
       let i = 0;
       const next = (): string => ids[i++ % ids.length] ?? '';
-      const baseline = await measure(
+      const { subject, baseline } = await measurePair(
+        () => store.principals.get(next()),
         () =>
           raw.db
             .selectFrom('principals')
@@ -46,7 +47,6 @@ export const benchmark: Benchmark = {
             .executeTakeFirst(),
         options,
       );
-      const subject = await measure(() => store.principals.get(next()), options);
       return {
         name: this.name,
         subject,
