@@ -8,6 +8,7 @@ import { registerExtensionCommand } from './extension.js';
 import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
 import { runHostCreate } from './host.js';
 import { registerKeyVaultCommands } from './keyvault.js';
+import { registerLoginCommands } from './login.js';
 import { runServer } from './server-start.js';
 import { runSigningKeyList, runSigningKeyRotate } from './signing-key.js';
 import { runUp } from './up.js';
@@ -112,6 +113,7 @@ function buildProgram(): Command {
     await runHostCreate(options);
   });
 
+  registerLoginCommands(program, addConfigFlags);
   registerKeyVaultCommands(program, addConfigFlags);
 
   return program;

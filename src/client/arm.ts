@@ -31,6 +31,17 @@ export interface ArmClient {
     body: ArmObject,
   ): Promise<{ created: boolean; vault: ArmObject }>;
   /**
+   * Any ARM call: `path` is the resource path with its `api-version` query. Returns the status
+   * and the JSON body (`{}` for an empty one, as a 204 or a DELETE's 200 gives).
+   */
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: ArmObject }>;
+  /** `GET` of a collection at `path` (with its query), every page, following `nextLink`. */
+  list(path: string): Promise<ArmObject[]>;
+  /**
    * Assigns built-in role `roleId` (a GUID) at `scope` to `principalId`; an identical existing
    * assignment (`RoleAssignmentExists`) counts as done. Returns false in that case.
    */
@@ -90,18 +101,25 @@ export function createArmClient(options: {
   const groupPath = (sub: string, group: string): string =>
     `/subscriptions/${segment(sub)}/resourceGroups/${segment(group)}`;
 
+  const list = async (first: string): Promise<ArmObject[]> => {
+    const items: ArmObject[] = [];
+    let path: string | undefined = first;
+    while (path !== undefined) {
+      const { body } = await call('GET', path);
+      if (Array.isArray(body.value)) items.push(...body.value.filter(isObject));
+      const next = typeof body.nextLink === 'string' ? new URL(body.nextLink) : undefined;
+      // Its path only, asked of this server: the token never goes to a host the answer names.
+      path = next === undefined ? undefined : `${next.pathname}${next.search}`;
+    }
+    return items;
+  };
+
   return {
-    async listSubscriptions() {
-      const items: ArmObject[] = [];
-      let path: string | undefined = `/subscriptions?api-version=${API.subscriptions}`;
-      while (path !== undefined) {
-        const { body } = await call('GET', path);
-        if (Array.isArray(body.value)) items.push(...body.value.filter(isObject));
-        const next = typeof body.nextLink === 'string' ? new URL(body.nextLink) : undefined;
-        // Its path only, asked of this server: the token never goes to a host the answer names.
-        path = next === undefined ? undefined : `${next.pathname}${next.search}`;
-      }
-      return items;
+    request: call,
+    list,
+
+    listSubscriptions() {
+      return list(`/subscriptions?api-version=${API.subscriptions}`);
     },
 
     async getResourceGroup(sub, group) {

@@ -1,5 +1,5 @@
 // Who the clients are: the administrator's login files in a data directory, or AZURE_* variables; tokens per scope.
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import { ClientError, errorFromAnswer } from './errors.js';
@@ -7,6 +7,20 @@ import type { HttpSend } from './http.js';
 
 /** The file in a data directory naming the administrator's login (the server writes it). */
 export const ADMIN_LOGIN_FILE = 'admin.json';
+
+/** The file in a data directory where `tessera login` keeps the signed-in application. */
+export const LOGIN_PROFILE_FILE = 'login.json';
+
+/** What `tessera login` records: the application, its secret, and the server it signed in to. */
+export interface LoginProfile {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** The server's base URL the login was made against. */
+  readonly server?: string | undefined;
+  /** A CA file to trust for that server. */
+  readonly ca?: string | undefined;
+}
 
 /** An application's client-credentials login. The secret is never logged nor printed. */
 export interface ClientCredentials {
@@ -64,10 +78,66 @@ async function fromDataDir(dataDir: string): Promise<ClientCredentials> {
   return { tenantId, clientId, clientSecret, source: file };
 }
 
+const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
+/**
+ * The profile `tessera login` wrote in `dataDir`, or undefined when nobody is signed in. A file
+ * that is there but unreadable or malformed fails with `CredentialUnavailable`.
+ */
+export async function readLoginProfile(dataDir: string): Promise<LoginProfile | undefined> {
+  const file = join(dataDir, LOGIN_PROFILE_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw unavailable(`cannot read ${file}: ${String((error as NodeJS.ErrnoException).code)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const { tenantId, clientId, clientSecret, server, ca } = (parsed ?? {}) as Record<
+    string,
+    unknown
+  >;
+  if (!nonEmpty(tenantId) || !nonEmpty(clientId) || !nonEmpty(clientSecret)) {
+    throw unavailable(`${file} is not a login profile: run tessera login again`);
+  }
+  return {
+    tenantId,
+    clientId,
+    clientSecret,
+    server: nonEmpty(server) ? server : undefined,
+    ca: nonEmpty(ca) ? ca : undefined,
+  };
+}
+
+/** Writes the profile readable by its owner only, replacing any earlier one in one step. */
+export async function writeLoginProfile(dataDir: string, profile: LoginProfile): Promise<string> {
+  const file = join(dataDir, LOGIN_PROFILE_FILE);
+  const temp = `${file}.${String(process.pid)}.tmp`;
+  await writeFile(temp, `${JSON.stringify(profile, null, 2)}\n`, { mode: 0o600, flag: 'w' });
+  await chmod(temp, 0o600);
+  await rename(temp, file);
+  return file;
+}
+
+/** Forgets the signed-in application; true when there was one. */
+export async function removeLoginProfile(dataDir: string): Promise<boolean> {
+  const file = join(dataDir, LOGIN_PROFILE_FILE);
+  const existed = (await readLoginProfile(dataDir).catch(() => true)) !== undefined;
+  await rm(file, { force: true });
+  return existed;
+}
+
 /**
  * The credentials to use: `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET` and `AZURE_TENANT_ID` when
- * either of the first two is set (all three are then required), else the administrator's login
- * in `<dataDir>/admin.json`. Fails with `CredentialUnavailable`, saying what is missing.
+ * either of the first two is set (all three are then required), else the application `tessera
+ * login` recorded in `<dataDir>/login.json`, else the administrator's login in
+ * `<dataDir>/admin.json` (the dev default). Fails with `CredentialUnavailable`, saying what is missing.
  */
 export async function loadCredentials(options: {
   readonly dataDir: string;
@@ -77,7 +147,14 @@ export async function loadCredentials(options: {
   const clientId = env.AZURE_CLIENT_ID;
   const clientSecret = env.AZURE_CLIENT_SECRET;
   const tenantId = env.AZURE_TENANT_ID;
-  if (clientId === undefined && clientSecret === undefined) return fromDataDir(options.dataDir);
+  if (clientId === undefined && clientSecret === undefined) {
+    const profile = await readLoginProfile(options.dataDir);
+    if (profile !== undefined) {
+      const { tenantId: tid, clientId: cid, clientSecret: secret } = profile;
+      return { tenantId: tid, clientId: cid, clientSecret: secret, source: LOGIN_PROFILE_FILE };
+    }
+    return fromDataDir(options.dataDir);
+  }
   const missing = ENV_NAMES.filter((name) => (env[name] ?? '') === '');
   if (
     clientId === undefined ||
@@ -96,6 +173,8 @@ export interface TokenProvider {
   getToken(scope: string): Promise<string>;
   /** The caller's object id (`oid` of its token for `scope`): whom a role assignment names. */
   objectId(scope: string): Promise<string>;
+  /** The caller's application id (`appid`, or `azp` in a v2 token, of its token for `scope`). */
+  clientId(scope: string): Promise<string>;
 }
 
 /** A cached token is renewed this long before it expires. */
@@ -165,6 +244,13 @@ export function createTokenProvider(options: {
       if (typeof oid !== 'string')
         throw new ClientError('UnexpectedResponse', 'the token has no oid');
       return oid;
+    },
+    async clientId(scope) {
+      const { appid, azp } = decodeJwt(await getToken(scope));
+      const id = appid ?? azp;
+      if (typeof id !== 'string')
+        throw new ClientError('UnexpectedResponse', 'the token has no appid');
+      return id;
     },
   };
 }

@@ -98,3 +98,36 @@ export const upArgs = (dataDir: string): string[] => [
   '--set',
   'agent.metrics.port=0',
 ];
+
+/** A running `tessera server` on OS ports, and the flags that point client commands at it. */
+export interface ServerUnderTest {
+  readonly child: Child;
+  readonly dataDir: string;
+  /** Its plain-HTTP base URL. */
+  readonly url: string;
+  /** Its HTTPS base URL (certificate from `<dataDir>/tls/ca.pem`). */
+  readonly httpsUrl: string;
+  /** `--data-dir DIR --server URL`: the administrator's login and this server. */
+  readonly flags: readonly string[];
+}
+
+/** Starts `tessera server` on `dataDir` and waits until it is ready; stop it with {@link stop}. */
+export async function startServer(dataDir: string): Promise<ServerUnderTest> {
+  const child = start([
+    'server',
+    '--data-dir',
+    dataDir,
+    '--set',
+    'server.port=0',
+    '--set',
+    'server.httpsPort=0',
+  ]);
+  await until(child, 'ready at');
+  const url = /ready at (\S+)/.exec(child.output.stdout)?.[1];
+  const httpsUrl = /HTTPS:\s+(\S+)/.exec(child.output.stdout)?.[1];
+  if (url === undefined || httpsUrl === undefined) {
+    child.kill('SIGKILL');
+    throw new Error(`no URLs in: ${child.output.stdout}`);
+  }
+  return { child, dataDir, url, httpsUrl, flags: ['--data-dir', dataDir, '--server', url] };
+}
