@@ -8,7 +8,7 @@ import { normaliseAddress } from '../../wire/imds/address.js';
 import { checkApiVersion, IMDS_VERSIONS_BODY } from '../../wire/imds/api-versions.js';
 import { parseNonce, renderAttestedDocument } from '../../wire/imds/attested.js';
 import { renderIdentityInfo } from '../../wire/imds/identity-info.js';
-import { instanceDocument, parseFormat, selectInstance } from '../../wire/imds/instance.js';
+import { parseFormat } from '../../wire/imds/instance.js';
 import { LEGACY_EXTENSION_HEADER_VALUE } from '../../wire/imds/legacy-extension.js';
 import { matchImdsPath, type ImdsPath } from '../../wire/imds/paths.js';
 import { parseImdsQuery, type ImdsQuery } from '../../wire/imds/query.js';
@@ -30,6 +30,7 @@ import {
   writeResponse,
   type ImdsResponse,
 } from './responses.js';
+import { createInstanceRenderer } from './instance-cache.js';
 import { createImdsThrottle, type ImdsRateLimit, type ThrottleCategory } from './throttle.js';
 
 /** Where the handler reports internal failures (a pino logger fits). Tokens are never passed. */
@@ -113,6 +114,7 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsRequestListe
   const { backend, metrics, logger } = options;
   const clock = options.clock ?? systemClock;
   const throttle = createImdsThrottle(options.rateLimit, clock);
+  const renderedInstance = createInstanceRenderer();
 
   const send = (res: ServerResponse, route: ImdsRouteLabel, response: ImdsResponse): void => {
     writeResponse(res, response);
@@ -233,9 +235,9 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsRequestListe
     const format = parseFormat(query.get('format'));
     const vm = callerVm(req, res, 'instance', 'metadata');
     if (vm === undefined) return;
-    const selected = selectInstance(instanceDocument(vm, version), path.segments, format);
+    const response = renderedInstance(vm, version, path.segments, format);
     if (!admit(res, vm, 'other', 'instance', 'metadata')) return;
-    writeBody(res, 200, selected.body, selected.contentType);
+    writeResponse(res, response);
     metrics?.imdsRequest('instance', 200);
   };
 
