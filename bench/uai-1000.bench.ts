@@ -25,7 +25,8 @@ const ADDRESSES = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
 export const benchmark: Benchmark = {
   name: 'imds: 1000 user-assigned identities on one VM',
   async run(options) {
-    const count = options.smoke ? 20 : 1000;
+    // BENCH_UAI_COUNT sizes a profiling run: `BENCH_UAI_COUNT=300 npm run bench -- uai --smoke`.
+    const count = Number(process.env.BENCH_UAI_COUNT ?? (options.smoke ? 20 : 1000));
     const repetitions = repetitionsFor(options);
     const loadBefore = loadAverage();
     const tessera = await startTessera();

@@ -7,7 +7,8 @@ import type { TokenService } from '../../core/tokens/token-service.js';
 import type { AgentTokenResponse } from '../../wire/agent-api.js';
 import { entraErrorCodes, entraErrorName } from '../../wire/errors/oauth.js';
 import { entraError } from '../../wire/oauth/entra-errors.js';
-import { identityHolderOf, isPlacedOn, readAgentIdentities } from './agent-vm.js';
+import { resourceIdKey } from '../../wire/arm/resource-id.js';
+import { identityHolderOf, isPlacedOn } from './agent-vm.js';
 import { bodyObject, stringMember } from './request-body.js';
 
 const MAX_ID_CHARS = 1024;
@@ -43,9 +44,7 @@ export async function issueAgentToken(
     throw forbidden(`The VM '${vmId}' is not placed on host '${host.name}'.`, 'vmId');
   }
   const clientId = unverifiedIssuer(assertion);
-  const identity = (await readAgentIdentities(deps.store, identityHolderOf(vm))).find(
-    (candidate) => candidate.clientId.toLowerCase() === clientId.toLowerCase(),
-  );
+  const identity = await attachedIdentity(deps.store, identityHolderOf(vm), clientId);
   if (identity === undefined) {
     throw forbidden(
       `The VM '${vm.id}' has no identity with client id '${clientId.slice(0, 64)}'.`,
@@ -74,6 +73,26 @@ export async function issueAgentToken(
   } catch (error) {
     throw agentError(error);
   }
+}
+
+/**
+ * The identity with client id `clientId` when it is attached to `holderId` (a VM or scale set):
+ * two point reads whatever the number of identities the holder has (a VM may have 1000).
+ */
+async function attachedIdentity(
+  store: Store,
+  holderId: string,
+  clientId: string,
+): Promise<{ readonly clientId: string; readonly tenantId: string } | undefined> {
+  const principal =
+    (await store.principals.getByAppId(clientId)) ??
+    (await store.principals.getByAppId(clientId.toLowerCase()));
+  if (principal === undefined) return undefined;
+  const holder = resourceIdKey(holderId);
+  const attachments = await store.attachments.listForPrincipal(principal.objectId);
+  return attachments.some((attachment) => resourceIdKey(attachment.resourceId) === holder)
+    ? { clientId: principal.appId, tenantId: principal.tenantId }
+    : undefined;
 }
 
 /** The assertion's `iss`, unverified; a malformed assertion is Entra's AADSTS50027 (400). */
