@@ -31,7 +31,14 @@ async function startServer(): Promise<{
   const script = fileURLToPath(new URL('./token-server.ts', import.meta.url));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', script, String(await freePort('127.0.0.1'))],
+    [
+      // `BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` profiles the server, as elsewhere.
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+      '--import',
+      'tsx',
+      script,
+      String(await freePort('127.0.0.1')),
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
