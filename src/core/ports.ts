@@ -81,6 +81,8 @@ export interface ResourceQuery {
   readonly subscriptionId?: string;
   readonly resourceGroup?: string;
   readonly type?: string;
+  /** The resource's own name, compared case-insensitively (ASCII). */
+  readonly name?: string;
 }
 
 /** The condition a {@link ResourceStore.put} writes under (optimistic concurrency). */

@@ -8,6 +8,7 @@ import { authorityAndReplayMigration } from './migrations/0002-authority-and-rep
 import { singleDefaultTenantMigration } from './migrations/0003-single-default-tenant.js';
 import { roleAssignmentsPrincipalScopeMigration } from './migrations/0004-role-assignments-principal-scope.js';
 import { etagsAndChangeFeedMigration } from './migrations/0005-etags-and-change-feed.js';
+import { vaultNamesAndPurgeMigration } from './migrations/0006-vault-names-and-purge.js';
 import type { Database } from './schema.js';
 
 /** The migrations, in order. Names sort in the order they run; never rename one that shipped. */
@@ -18,6 +19,7 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
     '0003-single-default-tenant': singleDefaultTenantMigration,
     '0004-role-assignments-principal-scope': roleAssignmentsPrincipalScopeMigration,
     '0005-etags-and-change-feed': etagsAndChangeFeedMigration(dialect),
+    '0006-vault-names-and-purge': vaultNamesAndPurgeMigration,
   };
 }
 

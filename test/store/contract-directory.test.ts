@@ -35,6 +35,7 @@ describe.each(storeTargets())('store contract (directory) on $name', (target) =>
         '0003-single-default-tenant',
         '0004-role-assignments-principal-scope',
         '0005-etags-and-change-feed',
+        '0006-vault-names-and-purge',
       ]);
       const again = await openStore({ database: t.options, masterKey: TEST_MASTER_KEY });
       expect(again.applied).toEqual([]);

@@ -108,6 +108,34 @@ describe.each(storeTargets())('store contract (resources and roles) on $name', (
     });
   });
 
+  describe('vault names', () => {
+    const vault = (sub: string, name: string): string =>
+      `/subscriptions/${sub}/resourceGroups/kv/providers/Microsoft.KeyVault/vaults/${name}`;
+
+    it('finds a resource by name whatever its case, and keeps vault names unique across subscriptions', async () => {
+      const type = 'Microsoft.KeyVault/vaults';
+      await store.resources.put(resource(vault(SUB, 'Team-Vault'), { type }));
+      const found = await store.resources.list({ type, name: 'team-VAULT' }, { limit: 1 });
+      expect(found.items.map((r) => r.name)).toEqual(['Team-Vault']);
+      expect((await store.resources.list({ type, name: 'team' }, { limit: 1 })).items).toEqual([]);
+
+      // Another subscription, another case: the unique index refuses it, and nothing is written.
+      const other = vault(randomUUID(), 'TEAM-vault');
+      await expectAppError(
+        store.resources.put(resource(other, { type }), { ifMatch: null }),
+        'Conflict',
+        409,
+      );
+      expect(await store.resources.get(other)).toBeUndefined();
+      // Only vaults: another type may use the name.
+      const identity = `/subscriptions/${SUB}/resourceGroups/kv/providers/Microsoft.ManagedIdentity/userAssignedIdentities/team-vault`;
+      const ok = store.resources.put(
+        resource(identity, { type: 'Microsoft.ManagedIdentity/userAssignedIdentities' }),
+      );
+      await expect(ok).resolves.toMatchObject({ created: true });
+    });
+  });
+
   describe('etags', () => {
     it('gives every write a fresh etag and writes under If-Match only while it holds', async () => {
       const id = vmId('etag-rg', 'vm');

@@ -1,5 +1,5 @@
 // Key vaults (Microsoft.KeyVault/vaults) on the ARM surface: RBAC-only vaults with their data-plane URI.
-import { AppError, methodNotAllowed } from '../../core/errors.js';
+import { AppError, isAppError, methodNotAllowed } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
 import { deleteResourceTree } from '../../core/resources/identity-lifecycle.js';
@@ -209,7 +209,7 @@ async function putVault(
         createdAt: existing?.createdAt ?? now,
         updatedAt: now,
       };
-      const { created } = await tx.resources.put(vault, { ifMatch: existing?.etag ?? null });
+      const { created } = await putNewVault(tx, vault, existing?.etag ?? null);
       return { status: created ? 201 : 200, body: render(services, vault) };
     }),
   );
@@ -219,21 +219,36 @@ async function putVault(
  * Vault names are global (they are DNS names under the data plane's suffix): a new vault may not
  * take a name any vault has, in any subscription, whatever its case: 409 `VaultAlreadyExists` in
  * ARM's words (recorded in an ARM deployment error, Azure/ARO-HCP e2e logs, and in Microsoft's
- * dev center docs).
+ * dev center docs). One indexed seek; the store's unique index on the name settles a race
+ * between replicas, which {@link putNewVault} reports the same way.
  */
 async function requireFreeName(store: Store, name: string): Promise<void> {
-  let cursor: string | undefined;
-  do {
-    const page = await store.resources.list({ type: VAULTS }, { limit: 500, cursor });
-    if (page.items.some((vault) => vault.name.toLowerCase() === name.toLowerCase())) {
-      throw new AppError(
-        'Conflict',
-        `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.`,
-        { status: 409, wire: { arm: 'VaultAlreadyExists' } },
-      );
+  const taken = await store.resources.list({ type: VAULTS, name }, { limit: 1 });
+  if (taken.items.length > 0) throw vaultNameTaken(name);
+}
+
+function vaultNameTaken(name: string): AppError {
+  return new AppError(
+    'Conflict',
+    `The vault name '${name}' is already in use. Vault names are globally unique so it is possible that the name is already taken.`,
+    { status: 409, wire: { arm: 'VaultAlreadyExists' } },
+  );
+}
+
+/** Writes a vault; a new one whose name another writer took meanwhile is `VaultAlreadyExists`. */
+async function putNewVault(
+  store: Store,
+  vault: Resource,
+  etag: string | null,
+): Promise<{ created: boolean }> {
+  try {
+    return await store.resources.put(vault, { ifMatch: etag });
+  } catch (error) {
+    if (etag === null && isAppError(error) && error.code === 'Conflict') {
+      throw vaultNameTaken(vault.name);
     }
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
+    throw error;
+  }
 }
 
 async function patchVault(

@@ -1,7 +1,8 @@
 // ARM resources (subscriptions and resource groups included) in SQL, keyed case-insensitively.
 
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../../core/errors.js';
+import { sql } from 'kysely';
+import { AppError, conflict } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
 import type {
   Page,
@@ -10,6 +11,7 @@ import type {
   ResourceQuery,
   ResourceStore,
 } from '../../core/ports.js';
+import { isUniqueViolation } from '../dialect.js';
 import { decodeCursor, toPage } from '../paging.js';
 import type { ResourcesTable } from '../schema.js';
 import { affected, type Executor, fromJson, keyOf, toJson } from './shared.js';
@@ -81,7 +83,14 @@ export class SqlResourceStore implements ResourceStore {
         .insertInto('resources')
         .values({ ...values, id_key: idKey, created_at: r.createdAt })
         .onConflict((oc) => oc.column('id_key').doNothing())
-        .executeTakeFirst();
+        .executeTakeFirst()
+        .catch((error: unknown) => {
+          // Another unique index than the id's: a vault name taken, whatever its case.
+          if (isUniqueViolation(error)) {
+            throw conflict(`A ${r.type} named '${r.name}' already exists.`, { cause: error });
+          }
+          throw error;
+        });
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return { created: true, etag };
       if (ifMatch === null) throw preconditionFailed(r.id, null);
     }
@@ -115,6 +124,8 @@ export class SqlResourceStore implements ResourceStore {
     if (q.resourceGroup !== undefined)
       query = query.where('resource_group_key', '=', keyOf(q.resourceGroup));
     if (q.type !== undefined) query = query.where('type_key', '=', keyOf(q.type));
+    if (q.name !== undefined)
+      query = query.where(sql<string>`lower(name)`, '=', q.name.toLowerCase());
     if (page.cursor !== undefined) {
       const [after] = decodeCursor(page.cursor, ['string']) as [string];
       query = query.where('id_key', '>', after);
