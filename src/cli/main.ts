@@ -9,6 +9,7 @@ import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
 import { runHostCreate } from './host.js';
 import { registerKeyVaultCommands } from './keyvault.js';
 import { registerLoginCommands } from './login.js';
+import { registerMigrateCommand } from './migrate/scan.js';
 import { runServer } from './server-start.js';
 import { runSigningKeyList, runSigningKeyRotate } from './signing-key.js';
 import { runUp } from './up.js';
@@ -74,6 +75,7 @@ function buildProgram(): Command {
 
   registerAgentNetworkCommand(program);
   registerExtensionCommand(program);
+  registerMigrateCommand(program);
 
   const config = program.command('config').description('inspect the configuration');
   addConfigFlags(
