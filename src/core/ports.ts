@@ -53,6 +53,8 @@ export interface PrincipalStore {
   create(principal: Principal): Promise<void>;
   get(objectId: string): Promise<Principal | undefined>;
   getByAppId(appId: string): Promise<Principal | undefined>;
+  /** The principals among `objectIds` that exist, in no particular order. */
+  getMany(objectIds: readonly string[]): Promise<readonly Principal[]>;
   /** Finds the principal whose alternative names contain `armId` (compared case-insensitively). */
   getByAlternativeName(armId: string): Promise<Principal | undefined>;
   /** Returns the updated principal, or undefined if there is none. */
@@ -152,6 +154,11 @@ export interface AttachmentStore {
   attach(attachment: IdentityAttachment): Promise<void>;
   detach(resourceId: string, principalId: string): Promise<boolean>;
   listForResource(resourceId: string): Promise<readonly IdentityAttachment[]>;
+  /**
+   * The attachments of every resource in `resourceIds` (ids compared case-insensitively), each
+   * resource's in {@link AttachmentStore.listForResource} order: one read for a page of VMs.
+   */
+  listForResources(resourceIds: readonly string[]): Promise<readonly IdentityAttachment[]>;
   listForPrincipal(principalId: string): Promise<readonly IdentityAttachment[]>;
 }
 

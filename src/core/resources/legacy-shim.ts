@@ -52,12 +52,41 @@ async function instancePort(store: Store, instanceId: string): Promise<number | 
   // An instance's id is `{scaleSetId}/virtualMachines/{instanceId}`.
   const scaleSetId = instanceId.split('/').slice(0, -2).join('/');
   const scaleSet = await store.resources.get(scaleSetId);
-  if (scaleSet === undefined || !isType(scaleSet, SCALE_SET_RESOURCE_TYPE)) return undefined;
+  return scaleSet === undefined ? undefined : scaleSetLegacyPort(scaleSet);
+}
+
+/** The legacy port a scale set's profile gives its instances (see {@link legacyShimPort}). */
+export function scaleSetLegacyPort(scaleSet: Resource): number | undefined {
+  if (!isType(scaleSet, SCALE_SET_RESOURCE_TYPE)) return undefined;
   for (const entry of profileExtensions(scaleSet)) {
     const port = portOf(isObject(entry) ? entry.properties : undefined);
     if (port !== undefined) return port;
   }
   return undefined;
+}
+
+/**
+ * The legacy port of every VM that has one, by lower-cased VM id: one scan of all VM extension
+ * resources in id order, each VM's first valid one winning as in {@link legacyShimPort}. For a
+ * full agent sync, which reads every VM anyway.
+ */
+export async function allVmLegacyPorts(store: Store): Promise<Map<string, number>> {
+  const ports = new Map<string, number>();
+  let cursor: string | undefined;
+  do {
+    const page = await store.resources.list(
+      { type: VM_EXTENSION_RESOURCE_TYPE },
+      { limit: BATCH, cursor },
+    );
+    for (const extension of page.items) {
+      const port = portOf(extension.properties);
+      // `{vmId}/extensions/{name}`
+      const vmKey = extension.id.split('/').slice(0, -2).join('/').toLowerCase();
+      if (port !== undefined && !ports.has(vmKey)) ports.set(vmKey, port);
+    }
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return ports;
 }
 
 /**

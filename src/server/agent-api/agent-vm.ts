@@ -1,5 +1,5 @@
 // AgentVm records: a VM or scale-set instance resource as the agent on its host needs it (placement, profile, identities).
-import type { Resource } from '../../core/model.js';
+import type { IdentityAttachment, Resource } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
 import {
   hostOf,
@@ -7,10 +7,14 @@ import {
   SCALE_SET_RESOURCE_TYPE,
   VM_RESOURCE_TYPE,
 } from '../../core/resources/change-feed.js';
-import { legacyShimPort } from '../../core/resources/legacy-shim.js';
+import {
+  allVmLegacyPorts,
+  legacyShimPort,
+  scaleSetLegacyPort,
+} from '../../core/resources/legacy-shim.js';
 import type { AgentIdentity, AgentVm } from '../../wire/agent-api.js';
 import { scaleSetState } from '../arm/scale-set-body.js';
-import { readVmIdentity } from '../arm/vm-identity.js';
+import { type CurrentIdentity, currentIdentityOf, readVmIdentity } from '../arm/vm-identity.js';
 
 /** What kind of compute resource `resource` is for the agent, or undefined for any other type. */
 export function computeKind(resource: Resource): AgentVm['kind'] | undefined {
@@ -49,7 +53,11 @@ export async function readAgentIdentities(
   store: Store,
   holderId: string,
 ): Promise<AgentIdentity[]> {
-  const current = await readVmIdentity(store, holderId);
+  return agentIdentitiesOf(holderId, await readVmIdentity(store, holderId));
+}
+
+/** {@link readAgentIdentities} from an identity already read. */
+function agentIdentitiesOf(holderId: string, current: CurrentIdentity): AgentIdentity[] {
   const identities: AgentIdentity[] = [];
   if (current.system !== undefined) {
     identities.push({
@@ -72,13 +80,10 @@ export async function readAgentIdentities(
   return identities;
 }
 
-/**
- * Builds {@link AgentVm} records for one answer. Reads done for one VM that others share (a scale
- * set and its identities) are made once per reader, so build one reader per answer.
- */
-export function createAgentVmReader(store: Store): (resource: Resource) => Promise<AgentVm> {
+/** The scale sets' facts an answer needs, each read once per answer. */
+function scaleSetFactsCache(store: Store): (scaleSetId: string) => Promise<ScaleSetFacts> {
   const scaleSets = new Map<string, Promise<ScaleSetFacts>>();
-  const factsOf = (scaleSetId: string): Promise<ScaleSetFacts> => {
+  return (scaleSetId) => {
     const key = scaleSetId.toLowerCase();
     let facts = scaleSets.get(key);
     if (facts === undefined) {
@@ -87,31 +92,98 @@ export function createAgentVmReader(store: Store): (resource: Resource) => Promi
     }
     return facts;
   };
+}
 
+/**
+ * Builds {@link AgentVm} records for one answer. Reads done for one VM that others share (a scale
+ * set and its identities) are made once per reader, so build one reader per answer.
+ */
+export function createAgentVmReader(store: Store): (resource: Resource) => Promise<AgentVm> {
+  const factsOf = scaleSetFactsCache(store);
   return async (resource) => {
-    const instance = computeKind(resource) === 'scaleSetInstance';
-    const scaleSet = instance ? await factsOf(scaleSetIdOf(resource.id)) : undefined;
-    const identities = scaleSet?.identities ?? (await readAgentIdentities(store, resource.id));
-    const port = await legacyShimPort(store, resource.id);
-    const { properties } = resource;
-    return {
-      id: resource.id,
-      vmId: stringAt(properties, ['vmId']),
-      kind: instance ? 'scaleSetInstance' : 'vm',
-      name: resource.name,
-      subscriptionId: resource.subscriptionId,
-      resourceGroup: resource.resourceGroup ?? '',
-      location: resource.location ?? '',
-      tags: { ...resource.tags },
-      scaleSetName: scaleSet?.name ?? '',
-      // An instance placed without a profile of its own shows its scale set's.
-      vmSize: stringAt(properties, ['hardwareProfile', 'vmSize']) || (scaleSet?.vmSize ?? ''),
-      osType:
-        stringAt(properties, ['storageProfile', 'osDisk', 'osType']) || (scaleSet?.osType ?? ''),
-      addresses: addressesOf(resource),
-      identities,
-      ...(port === undefined ? {} : { legacyShimPort: port }),
-    };
+    if (computeKind(resource) === 'scaleSetInstance') {
+      return agentVmOf(resource, [], await factsOf(scaleSetIdOf(resource.id)), undefined);
+    }
+    const identities = await readAgentIdentities(store, resource.id);
+    return agentVmOf(resource, identities, undefined, await legacyShimPort(store, resource.id));
+  };
+}
+
+/** VMs whose attachments and principals are read together by {@link readAgentVmsInBulk}. */
+const BULK_PAGE = 500;
+
+/**
+ * The records of every VM and instance in `resources`, in order, read in bulk for a full sync:
+ * per page of VMs one read of their attachments and one of those identities' principals; one
+ * scan of the VM extensions for legacy ports; each scale set once. Thousands of VMs take a few
+ * dozen statements instead of several per VM (a round trip each on PostgreSQL).
+ */
+export async function readAgentVmsInBulk(
+  store: Store,
+  resources: readonly Resource[],
+): Promise<AgentVm[]> {
+  const factsOf = scaleSetFactsCache(store);
+  const ports = await allVmLegacyPorts(store);
+  const out: AgentVm[] = [];
+  for (let i = 0; i < resources.length; i += BULK_PAGE) {
+    const page = resources.slice(i, i + BULK_PAGE);
+    const vmIds = page.filter((r) => computeKind(r) === 'vm').map((r) => r.id);
+    const attachments = await store.attachments.listForResources(vmIds);
+    const principals = new Map(
+      (await store.principals.getMany(attachments.map((a) => a.principalId))).map((p) => [
+        p.objectId,
+        p,
+      ]),
+    );
+    const byVm = new Map<string, IdentityAttachment[]>();
+    for (const attachment of attachments) {
+      const key = attachment.resourceId.toLowerCase();
+      byVm.set(key, [...(byVm.get(key) ?? []), attachment]);
+    }
+    for (const resource of page) {
+      if (computeKind(resource) === 'scaleSetInstance') {
+        out.push(agentVmOf(resource, [], await factsOf(scaleSetIdOf(resource.id)), undefined));
+        continue;
+      }
+      const key = resource.id.toLowerCase();
+      const current = currentIdentityOf(byVm.get(key) ?? [], principals);
+      out.push(
+        agentVmOf(resource, agentIdentitiesOf(resource.id, current), undefined, ports.get(key)),
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * One record: a VM's own identities and legacy port, or, for an instance (`scaleSet` given),
+ * its scale set's.
+ */
+function agentVmOf(
+  resource: Resource,
+  ownIdentities: AgentIdentity[],
+  scaleSet: ScaleSetFacts | undefined,
+  ownPort: number | undefined,
+): AgentVm {
+  const { properties } = resource;
+  const port = scaleSet === undefined ? ownPort : scaleSet.legacyPort;
+  return {
+    id: resource.id,
+    vmId: stringAt(properties, ['vmId']),
+    kind: scaleSet === undefined ? 'vm' : 'scaleSetInstance',
+    name: resource.name,
+    subscriptionId: resource.subscriptionId,
+    resourceGroup: resource.resourceGroup ?? '',
+    location: resource.location ?? '',
+    tags: { ...resource.tags },
+    scaleSetName: scaleSet?.name ?? '',
+    // An instance placed without a profile of its own shows its scale set's.
+    vmSize: stringAt(properties, ['hardwareProfile', 'vmSize']) || (scaleSet?.vmSize ?? ''),
+    osType:
+      stringAt(properties, ['storageProfile', 'osDisk', 'osType']) || (scaleSet?.osType ?? ''),
+    addresses: addressesOf(resource),
+    identities: scaleSet?.identities ?? ownIdentities,
+    ...(port === undefined ? {} : { legacyShimPort: port }),
   };
 }
 
@@ -121,6 +193,8 @@ interface ScaleSetFacts {
   readonly vmSize: string;
   readonly osType: string;
   readonly identities: AgentIdentity[];
+  /** The legacy extension port its profile gives its instances. */
+  readonly legacyPort: number | undefined;
 }
 
 async function readScaleSetFacts(store: Store, scaleSetId: string): Promise<ScaleSetFacts> {
@@ -134,6 +208,7 @@ async function readScaleSetFacts(store: Store, scaleSetId: string): Promise<Scal
     vmSize: found === undefined ? '' : (scaleSetState(found).sku.name ?? ''),
     osType: stringAt(properties, ['virtualMachineProfile', 'storageProfile', 'osDisk', 'osType']),
     identities: await readAgentIdentities(store, found?.id ?? scaleSetId),
+    legacyPort: found === undefined ? undefined : scaleSetLegacyPort(found),
   };
 }
 

@@ -8,18 +8,12 @@ import {
 } from '../../core/resources/change-feed.js';
 import { invalidParameter } from '../../core/errors.js';
 import { VM_SYNC_MAX_WAIT_SECONDS, type AgentVm, type VmSync } from '../../wire/agent-api.js';
-import { createAgentVmReader, isPlacedOn } from './agent-vm.js';
+import { createAgentVmReader, isPlacedOn, readAgentVmsInBulk } from './agent-vm.js';
 import type { ChangeSignal } from './change-signal.js';
 
 /** Most feed entries one incremental answer covers; the agent asks again from its position. */
 export const SYNC_BATCH = 1000;
 const SCAN_PAGE = 500;
-/**
- * VMs read at once for a full answer. Unbounded, thousands of reads queue on the store's
- * connection (SQLite has one; its mutex wakes every waiter on each release), and a full sync of
- * 6,000 VMs took 13 s instead of 2; a few in flight keep a PostgreSQL pool busy.
- */
-const FULL_SYNC_CONCURRENCY = 8;
 
 /** The query of `GET /vms`, checked. */
 export interface VmSyncQuery {
@@ -75,7 +69,7 @@ export async function readVmSync(store: Store, hostId: string, after: number): P
   const { oldest, latest } = await store.changes.bounds();
   const read = createAgentVmReader(store);
   if (after === 0 || after < oldest - 1 || after > latest) {
-    const vms = await mapBounded(await placedOn(store, hostId), FULL_SYNC_CONCURRENCY, read);
+    const vms = await readAgentVmsInBulk(store, await placedOn(store, hostId));
     // At start with an empty feed, an empty answer tells the agent nothing it does not know.
     const quiet = after === 0 && latest === 0 && vms.length === 0;
     return { sync: { position: latest, full: true, vms, removed: [] }, quiet };
@@ -123,25 +117,6 @@ export async function waitForVmSync(
  * subscriptions page by page: O(VMs in the installation) per full sync, which happens when an
  * agent starts or has fallen behind the retained feed; incremental syncs read only the feed.
  */
-/** `items.map(work)` in order, with at most `limit` calls of `work` in flight. */
-async function mapBounded<T, U>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<U>,
-): Promise<U[]> {
-  const out = new Array<U>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next;
-      next += 1;
-      out[i] = await work(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 async function placedOn(store: Store, hostId: string): Promise<Resource[]> {
   const placed: Resource[] = [];
   for (const type of [VM_RESOURCE_TYPE, SCALE_SET_INSTANCE_TYPE]) {

@@ -49,11 +49,28 @@ export const NO_CURRENT_IDENTITY: CurrentIdentity = {
  */
 export async function readVmIdentity(store: Store, vmId: string): Promise<CurrentIdentity> {
   const attachments = await store.attachments.listForResource(vmId);
+  const principals = new Map<string, Principal>();
+  for (const attachment of attachments) {
+    const principal = await store.principals.get(attachment.principalId);
+    if (principal !== undefined) principals.set(principal.objectId, principal);
+  }
+  return currentIdentityOf(attachments, principals);
+}
+
+/**
+ * {@link CurrentIdentity} from a resource's attachments and their principals by object id, read
+ * beforehand (one by one, or for a page of VMs at once); attachments whose principal is gone are
+ * passed over.
+ */
+export function currentIdentityOf(
+  attachments: readonly IdentityAttachment[],
+  principals: ReadonlyMap<string, Principal>,
+): CurrentIdentity {
   const ordered = [...attachments].sort(byCreation);
   let system: Principal | undefined;
   const userAssigned = new Map<string, { id: string; principal: Principal }>();
   for (const attachment of ordered) {
-    const principal = await store.principals.get(attachment.principalId);
+    const principal = principals.get(attachment.principalId);
     if (principal === undefined) continue;
     if (attachment.kind === 'SystemAssigned') system = principal;
     else {

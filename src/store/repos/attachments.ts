@@ -3,7 +3,7 @@
 import type { AttachmentKind, IdentityAttachment } from '../../core/model.js';
 import type { AttachmentStore } from '../../core/ports.js';
 import type { IdentityAttachmentsTable } from '../schema.js';
-import { affected, type Executor, keyOf } from './shared.js';
+import { affected, chunked, type Executor, keyOf } from './shared.js';
 
 const toAttachment = (row: IdentityAttachmentsTable): IdentityAttachment => ({
   resourceId: row.resource_id,
@@ -49,6 +49,23 @@ export class SqlAttachmentStore implements AttachmentStore {
       .orderBy('principal_id')
       .execute();
     return rows.map(toAttachment);
+  }
+
+  async listForResources(resourceIds: readonly string[]): Promise<readonly IdentityAttachment[]> {
+    const keys = [...new Set(resourceIds.map(keyOf))];
+    const found: IdentityAttachment[] = [];
+    for (const chunk of chunked(keys)) {
+      const rows = await this.db
+        .selectFrom('identity_attachments')
+        .selectAll()
+        .where('resource_key', 'in', chunk)
+        .orderBy('resource_key')
+        .orderBy('created_at')
+        .orderBy('principal_id')
+        .execute();
+      found.push(...rows.map(toAttachment));
+    }
+    return found;
   }
 
   async listForPrincipal(principalId: string): Promise<readonly IdentityAttachment[]> {

@@ -6,6 +6,7 @@ import { decodeCursor, toPage } from '../paging.js';
 import type { PrincipalsTable } from '../schema.js';
 import {
   affected,
+  chunked,
   type Executor,
   fromFlag,
   fromJson,
@@ -61,6 +62,19 @@ export class SqlPrincipalStore implements PrincipalStore {
       .where('object_id', '=', objectId)
       .executeTakeFirst();
     return row && toPrincipal(row);
+  }
+
+  async getMany(objectIds: readonly string[]): Promise<readonly Principal[]> {
+    const found: Principal[] = [];
+    for (const chunk of chunked([...new Set(objectIds)])) {
+      const rows = await this.db
+        .selectFrom('principals')
+        .selectAll()
+        .where('object_id', 'in', chunk)
+        .execute();
+      found.push(...rows.map(toPrincipal));
+    }
+    return found;
   }
 
   async getByAppId(appId: string): Promise<Principal | undefined> {

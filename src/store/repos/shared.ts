@@ -39,3 +39,16 @@ export async function insertOrConflict(
 export function affected(result: { numDeletedRows?: bigint; numUpdatedRows?: bigint }): number {
   return Number(result.numDeletedRows ?? result.numUpdatedRows ?? 0n);
 }
+
+/**
+ * Most values one `in (...)` list carries: far below SQLite's and PostgreSQL's bound-parameter
+ * limits, and large enough that a page of VMs is one statement.
+ */
+export const IN_LIST_CHUNK = 500;
+
+/** `items` in consecutive slices of at most `size`. */
+export function chunked<T>(items: readonly T[], size: number = IN_LIST_CHUNK): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
