@@ -242,6 +242,49 @@ describe.each(storeTargets())('store contract (resources and roles) on $name', (
       expect(await store.attachments.listForPrincipal(p.objectId)).toEqual([]);
     });
 
+    it('reads the attachments of many VMs at once, and their principals, case-insensitively', async () => {
+      const [p1, p2, p3] = [principal(), principal(), principal()];
+      for (const p of [p1, p2, p3]) await store.principals.create(p);
+      const [a, b, c] = [
+        vmId('rg-bulk', 'bulk-a'),
+        vmId('rg-bulk', 'bulk-b'),
+        vmId('rg-bulk', 'bulk-c'),
+      ];
+      for (const vm of [a, b, c]) await store.resources.put(resource(vm));
+      const attach = (vm: string, p: typeof p1, at: number) =>
+        store.attachments.attach({
+          resourceId: vm,
+          principalId: p.objectId,
+          kind: 'UserAssigned',
+          identityResourceId: `/uai/${p.objectId}`,
+          createdAt: at,
+        });
+      await attach(a, p2, T0 + 2);
+      await attach(a, p1, T0 + 1);
+      await attach(b, p3, T0);
+      await attach(c, p1, T0);
+      const many = await store.attachments.listForResources([
+        a.toUpperCase(),
+        b,
+        b,
+        vmId('rg-bulk', 'none'),
+      ]);
+      expect(many.map((x) => [x.resourceId, x.principalId])).toEqual([
+        [a, p1.objectId],
+        [a, p2.objectId],
+        [b, p3.objectId],
+      ]);
+      expect(await store.attachments.listForResources([])).toEqual([]);
+      const found = await store.principals.getMany([
+        p1.objectId,
+        p3.objectId,
+        p1.objectId,
+        randomUUID(),
+      ]);
+      expect(found.map((p) => p.objectId).sort()).toEqual([p1.objectId, p3.objectId].sort());
+      expect(await store.principals.getMany([])).toEqual([]);
+    });
+
     it('refuses to attach to a VM that does not exist', async () => {
       const p = principal();
       await store.principals.create(p);
