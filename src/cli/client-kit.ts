@@ -151,18 +151,9 @@ export async function subscriptionOf(
   return id;
 }
 
-/** Adds `--server`, `--ca`, `--subscription`, `--output` and `--query` to a command. */
-export function addClientFlags(command: Command): Command {
+/** Adds `-o/--output` and `--query`: all a command that needs no server takes. */
+export function addOutputFlags(command: Command): Command {
   return command
-    .option(
-      '--server <url>',
-      "the server's URL (default: from `tessera login`, else from the configuration)",
-    )
-    .option(
-      '--ca <file>',
-      'PEM CA certificates to trust for an https server (default <dataDir>/tls/ca.pem when present)',
-    )
-    .option('--subscription <id>', 'the subscription (default: the first the caller sees)')
     .addOption(
       new Option('-o, --output <format>', 'output format')
         .choices([...OUTPUT_FORMATS])
@@ -172,6 +163,20 @@ export function addClientFlags(command: Command): Command {
       '--query <jmespath>',
       'JMESPath query string, applied before --output (see jmespath.org)',
     );
+}
+
+/** Adds `--server`, `--ca`, `--subscription`, `--output` and `--query` to a command. */
+export function addClientFlags(command: Command): Command {
+  return addOutputFlags(command)
+    .option(
+      '--server <url>',
+      "the server's URL (default: from `tessera login`, else from the configuration)",
+    )
+    .option(
+      '--ca <file>',
+      'PEM CA certificates to trust for an https server (default <dataDir>/tls/ca.pem when present)',
+    )
+    .option('--subscription <id>', 'the subscription (default: the first the caller sees)');
 }
 
 /** Adds an example to a command's `--help`. */

@@ -4,15 +4,23 @@ import { isAppError } from '../core/errors.js';
 import { runAgent } from './agent.js';
 import { registerAgentNetworkCommand } from './agent-network.js';
 import { runConfigShow } from './config-show.js';
+import { registerDemoStoryCommand } from './demo-story.js';
 import { registerExtensionCommand } from './extension.js';
 import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
+import { registerGroupCommands } from './group.js';
 import { runHostCreate } from './host.js';
+import { registerIdentityCommands } from './identity.js';
 import { registerKeyVaultCommands } from './keyvault.js';
 import { registerLoginCommands } from './login.js';
 import { registerMigrateCommand } from './migrate/scan.js';
+import { registerRoleCommands } from './role.js';
 import { runServer } from './server-start.js';
 import { runSigningKeyList, runSigningKeyRotate } from './signing-key.js';
+import { registerTokenCommand } from './token.js';
 import { runUp } from './up.js';
+import { addResetFlag } from './up-reset.js';
+import { registerVmCommands } from './vm.js';
+import { registerVmssCommands } from './vmss.js';
 
 function addConfigFlags(command: Command): Command {
   return command
@@ -38,16 +46,20 @@ function addImdsFlags(command: Command): Command {
 function buildProgram(): Command {
   const program = new Command('tessera')
     .description('Self-hosted managed identities for virtual machines, wire-compatible with Azure.')
-    .showHelpAfterError()
+    // A usage mistake is one line (`error: …`), as every other error; `--help` shows the usage.
     .exitOverride();
 
-  addImdsFlags(
-    addConfigFlags(
-      program
-        .command('up')
-        .description('run everything in one process on an embedded database (for a laptop or CI)'),
+  addResetFlag(
+    addImdsFlags(
+      addConfigFlags(
+        program
+          .command('up')
+          .description(
+            'run everything in one process on an embedded database (for a laptop or CI)',
+          ),
+      ),
     ),
-  ).action(async (options: ConfigFlagOptions) => {
+  ).action(async (options: ConfigFlagOptions & { reset?: boolean }) => {
     await runUp(options);
   });
 
@@ -117,6 +129,13 @@ function buildProgram(): Command {
 
   registerLoginCommands(program, addConfigFlags);
   registerKeyVaultCommands(program, addConfigFlags);
+  registerDemoStoryCommand(program, addConfigFlags);
+  registerGroupCommands(program, addConfigFlags);
+  registerIdentityCommands(program, addConfigFlags);
+  registerRoleCommands(program, addConfigFlags);
+  registerVmCommands(program, addConfigFlags);
+  registerVmssCommands(program, addConfigFlags);
+  registerTokenCommand(program);
 
   return program;
 }

@@ -10,6 +10,7 @@ import { untilSignal } from './signals.js';
 import { DEMO_GROUP, DEMO_HOST, DEMO_VM, ensureDemo } from './demo.js';
 import { DEMO_SECRET } from './demo-vault.js';
 import { openServerStore } from './server-start.js';
+import { resetForUp } from './up-reset.js';
 import { startAgentRuntime } from '../agent/runtime.js';
 
 /** `<dataDir>/up.json`: where everything is, for scripts (docs/reference/up-json.md). */
@@ -39,11 +40,15 @@ function vaultLines(
 
 /**
  * Loads the configuration, prepares the data directory and master key, opens and migrates the
- * store, then runs until SIGINT or SIGTERM and closes cleanly. A bad configuration exits with
- * status 2 and one line on stderr.
+ * store, then runs until SIGINT or SIGTERM and closes cleanly. With `reset`, first empties the data
+ * directory and Tessera's PostgreSQL tables ({@link resetForUp}). A bad configuration, or a
+ * refused reset, exits with status 2 and one line on stderr.
  */
-export async function runUp(options: ConfigFlagOptions): Promise<void> {
+export async function runUp(
+  options: ConfigFlagOptions & { readonly reset?: boolean },
+): Promise<void> {
   const config = loadConfigOrExit(loadOptionsFrom(options));
+  if (options.reset === true) process.stderr.write(await resetForUp(config, options.config));
   await ensureDataDir(config.dataDir);
   // A file left by a run that did not stop cleanly must not look like a running one.
   const upFile = join(config.dataDir, UP_FILE);

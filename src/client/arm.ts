@@ -1,5 +1,6 @@
 // A small ARM client: subscriptions, resource groups, key vaults and role assignments, as the CLI needs them.
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { ClientError, errorFromAnswer } from './errors.js';
 import type { HttpSend } from './http.js';
 import type { TokenProvider } from './credentials.js';
@@ -16,6 +17,14 @@ const API = {
 
 /** A JSON object as ARM returns it. */
 export type ArmObject = Record<string, unknown>;
+
+/** A successful ARM answer. */
+export interface ArmAnswer {
+  readonly status: number;
+  readonly body: ArmObject;
+  /** Its headers (`warning` carries ARM's deprecation notices). */
+  readonly headers: IncomingHttpHeaders;
+}
 
 /** The ARM calls the CLI makes; each fails with a {@link ClientError} carrying ARM's code. */
 export interface ArmClient {
@@ -34,11 +43,7 @@ export interface ArmClient {
    * Any ARM call: `path` is the resource path with its `api-version` query. Returns the status
    * and the JSON body (`{}` for an empty one, as a 204 or a DELETE's 200 gives).
    */
-  request(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: ArmObject }>;
+  request(method: string, path: string, body?: unknown): Promise<ArmAnswer>;
   /** `GET` of a collection at `path` (with its query), every page, following `nextLink`. */
   list(path: string): Promise<ArmObject[]>;
   /**
@@ -67,11 +72,7 @@ export function createArmClient(options: {
   const { serverUrl, send, tokens } = options;
 
   /** Calls `path` (with its query); returns the status and JSON body of a 2xx answer. */
-  const call = async (
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: ArmObject }> => {
+  const call = async (method: string, path: string, body?: unknown): Promise<ArmAnswer> => {
     const token = await tokens.getToken(ARM_SCOPE);
     const answer = await send({
       method,
@@ -95,7 +96,7 @@ export function createArmClient(options: {
         status: answer.status,
       });
     }
-    return { status: answer.status, body: parsed };
+    return { status: answer.status, body: parsed, headers: answer.headers };
   };
 
   const groupPath = (sub: string, group: string): string =>

@@ -1,0 +1,166 @@
+// `tessera group`: resource groups through ARM, with `az group`'s names, flags and output.
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import type { ArmObject } from '../client/arm.js';
+import { ClientError } from '../client/errors.js';
+import { AZ_API_VERSIONS, groupPath, parseTags, withApiVersion, withTableView } from './arm-ids.js';
+import {
+  addClientFlags,
+  type ClientFlagOptions,
+  type Connection,
+  connect,
+  print,
+  reporting,
+  subscriptionOf,
+  usage,
+  withExample,
+} from './client-kit.js';
+
+/** Options of the `tessera group` commands. */
+export interface GroupOptions extends ClientFlagOptions {
+  readonly name?: string;
+  readonly resourceGroup?: string;
+  readonly location?: string;
+  readonly tags?: string[];
+  readonly yes?: boolean;
+}
+
+/** `az group list -o table`'s columns. */
+const GROUP_TABLE = '[].{Name:name, Location:location, Status:properties.provisioningState}';
+
+/** A resource group as `az` prints it: `managedBy` and `tags` always present, null when unset. */
+export const azGroup = (group: ArmObject): ArmObject => ({
+  id: group.id,
+  location: group.location,
+  managedBy: group.managedBy ?? null,
+  name: group.name,
+  properties: group.properties,
+  tags: group.tags ?? null,
+  type: group.type,
+});
+
+/** The group `-n` (or, as `az` allows, `-g`) names; a usage error without either. */
+function groupName(options: GroupOptions, command: Command): string {
+  const name = options.name ?? options.resourceGroup;
+  if (name === undefined) {
+    return usage(command, "required option '-n, --name <name>' not specified");
+  }
+  return name;
+}
+
+/** The group's ARM path with its api-version, in the caller's subscription. */
+async function groupUrl(
+  options: GroupOptions,
+  command: Command,
+): Promise<{ url: string; conn: Connection }> {
+  const name = groupName(options, command);
+  const conn = await connect(options, command);
+  const sub = await subscriptionOf(conn.arm, options);
+  return { url: withApiVersion(groupPath(sub, name), AZ_API_VERSIONS.resourceGroups), conn };
+}
+
+/**
+ * `az`'s confirmation: none with `--yes`; a y/n question on a terminal; without a terminal a
+ * usage error, since nobody could answer. A "no" fails with `OperationCancelled`.
+ */
+async function confirm(options: GroupOptions, command: Command): Promise<void> {
+  if (options.yes === true) return;
+  if (!process.stdin.isTTY) {
+    return usage(command, 'unable to prompt for confirmation as no tty available: pass --yes');
+  }
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await prompt.question(
+      'Are you sure you want to perform this operation? (y/n): ',
+    );
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      throw new ClientError('OperationCancelled', 'Operation cancelled.');
+    }
+  } finally {
+    prompt.close();
+  }
+}
+
+/** Registers `tessera group`; `addConfigFlags` gives each command the configuration flags. */
+export function registerGroupCommands(
+  program: Command,
+  addConfigFlags: (command: Command) => Command,
+): void {
+  const group = program.command('group').description('resource groups (ARM), as `az group`');
+  const flags = (command: Command, ...example: string[]): Command =>
+    withExample(addClientFlags(addConfigFlags(command)), ...example);
+  const named = (name: string, description: string): Command =>
+    group
+      .command(name)
+      .description(description)
+      .option('-n, --name <name>', "the resource group's name")
+      .option('-g, --resource-group <name>', 'the same as --name, as `az` accepts');
+
+  flags(
+    named('create', 'create a resource group, or update its tags')
+      .requiredOption('-l, --location <location>', 'its location, e.g. westeurope')
+      .option('--tags <tags...>', 'space-separated tags: key[=value] ("" clears them)'),
+    'tessera group create -n my-rg -l westeurope --tags team=payments env=dev',
+  ).action((options: GroupOptions, command: Command) =>
+    reporting(async () => {
+      const { url, conn } = await groupUrl(options, command);
+      const tags = parseTags(options.tags);
+      const body = { location: options.location, ...(tags === undefined ? {} : { tags }) };
+      print(azGroup((await conn.arm.request('PUT', url, body)).body), options);
+    }),
+  );
+
+  flags(
+    group.command('list').description("list the subscription's resource groups"),
+    'tessera group list --query "[?location==\'westeurope\'].name" -o tsv',
+  ).action((options: GroupOptions, command: Command) =>
+    reporting(async () => {
+      const { arm } = await connect(options, command);
+      const sub = await subscriptionOf(arm, options);
+      const path = `/subscriptions/${encodeURIComponent(sub)}/resourcegroups`;
+      const groups = await arm.list(withApiVersion(path, AZ_API_VERSIONS.resourceGroups));
+      print(groups.map(azGroup), withTableView(options, GROUP_TABLE));
+    }),
+  );
+
+  flags(named('show', 'show a resource group'), 'tessera group show -n my-rg').action(
+    (options: GroupOptions, command: Command) =>
+      reporting(async () => {
+        const { url, conn } = await groupUrl(options, command);
+        print(azGroup((await conn.arm.request('GET', url)).body), options);
+      }),
+  );
+
+  flags(
+    named('delete', 'delete a resource group and everything in it').option(
+      '-y, --yes',
+      'do not ask for confirmation (required when stdin is not a terminal)',
+    ),
+    'tessera group delete -n my-rg --yes',
+  ).action((options: GroupOptions, command: Command) =>
+    reporting(async () => {
+      groupName(options, command);
+      await confirm(options, command);
+      const { url, conn } = await groupUrl(options, command);
+      await conn.arm.request('DELETE', url);
+    }),
+  );
+
+  flags(
+    named('exists', 'print true if the resource group exists, else false'),
+    'tessera group exists -n my-rg',
+  ).action((options: GroupOptions, command: Command) =>
+    reporting(async () => {
+      const { url, conn } = await groupUrl(options, command);
+      let exists = true;
+      try {
+        await conn.arm.request('HEAD', url);
+      } catch (error) {
+        // A HEAD's 404 has no body to read a code from: its status says enough.
+        if (!(error instanceof ClientError && error.status === 404)) throw error;
+        exists = false;
+      }
+      print(exists, options);
+    }),
+  );
+}
