@@ -1,0 +1,192 @@
+// The `tessera` command tree: every command, its flags and help, each handed to its module.
+import { Command, Option } from 'commander';
+import { runAgent } from './agent.js';
+import { registerAgentNetworkCommand } from './agent-network.js';
+import { runConfigShow } from './config-show.js';
+import { registerDemoStoryCommand } from './demo-story.js';
+import { withExample } from './client-kit.js';
+import { registerExtensionCommand } from './extension.js';
+import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
+import { registerGroupCommands } from './group.js';
+import { runHostCreate } from './host.js';
+import { registerIdentityCommands } from './identity.js';
+import { registerKeyVaultCommands } from './keyvault.js';
+import { registerLoginCommands } from './login.js';
+import { registerMigrateCommand } from './migrate/scan.js';
+import { registerRoleCommands } from './role.js';
+import { runServer } from './server-start.js';
+import { runSigningKeyList, runSigningKeyRotate } from './signing-key.js';
+import { registerTokenCommand } from './token.js';
+import { runUp } from './up.js';
+import { addResetFlag } from './up-reset.js';
+import { registerVmCommands } from './vm.js';
+import { registerVmssCommands } from './vmss.js';
+
+function addConfigFlags(command: Command): Command {
+  return command
+    .option('-c, --config <file>', 'configuration file (.json, .yaml, .yml)')
+    .option('--data-dir <dir>', 'data directory (default ./.tessera)')
+    .option(
+      '--set <key=value>',
+      'set any configuration key by its dotted path (repeatable), e.g. --set server.port=9000',
+      parseSetFlag,
+    );
+}
+
+/** `--imds-rate-limit on|off` for the commands that serve IMDS. */
+function addImdsFlags(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--imds-rate-limit <mode>',
+      "IMDS throttling per VM (Azure's limits); off for benchmarks and load tests",
+    ).choices(['on', 'off']),
+  );
+}
+
+/**
+ * `--help` examples of the commands whose modules do not add their own, by command path. Every
+ * runnable command has one (src/cli/program.test.ts checks).
+ */
+const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
+  up: ['npm start -- --data-dir ./.tessera', 'tessera up --reset --imds-rate-limit off'],
+  server: [
+    'tessera server --config /etc/tessera/server.yaml',
+    'TESSERA_STORE_DRIVER=postgres TESSERA_STORE_POSTGRES_URL=postgres://tessera@db/tessera tessera server',
+  ],
+  agent: [
+    'tessera agent --set agent.serverUrl=https://tessera.example:8443 --set agent.joinToken="$JOIN_TOKEN"',
+  ],
+  'agent network up': ['tessera agent network up --bridge tessera0 --anti-spoofing'],
+  'agent network down': ['tessera agent network down --bridge tessera0'],
+  'agent network allow': ['tessera agent network allow --port vm-a0 --address 10.0.0.4'],
+  'agent network revoke': ['tessera agent network revoke --port vm-a0'],
+  extension: ['tessera extension', 'tessera extension --port 50343'],
+  'config show': ['tessera config show --config tessera.yaml --set server.port=9000'],
+  'signing-key list': ['tessera signing-key list --data-dir /var/lib/tessera'],
+  'signing-key rotate': ['tessera signing-key rotate', 'tessera signing-key rotate --immediate'],
+  'host create': ['tessera host create -n rack-1 --data-dir /var/lib/tessera'],
+  logout: ['tessera logout'],
+  'keyvault create': ['tessera keyvault create -n team-vault -g demo-rg'],
+  'keyvault secret set': [
+    'tessera keyvault secret set --vault-name team-vault -n db-password --value "$PASSWORD"',
+    'tessera keyvault secret set --vault-name team-vault -n tls-key --file key.pem',
+  ],
+  'keyvault secret show': [
+    'tessera keyvault secret show --vault-name team-vault -n db-password --query value -o tsv',
+  ],
+  'keyvault secret list': ['tessera keyvault secret list --vault-name team-vault -o table'],
+  'keyvault secret delete': ['tessera keyvault secret delete --vault-name team-vault -n api-key'],
+  demo: ['npm start   # in one terminal', 'npm run tessera -- demo   # in another'],
+};
+
+/** The command's path below the program (`keyvault secret set`). */
+export function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+function addExamples(command: Command): void {
+  const example = EXAMPLES[commandPath(command)];
+  if (example !== undefined) withExample(command, ...example);
+  command.commands.forEach(addExamples);
+}
+
+/** Builds the whole `tessera` program (it parses nothing). */
+export function buildProgram(): Command {
+  const program = new Command('tessera')
+    .description('Self-hosted managed identities for virtual machines, wire-compatible with Azure.')
+    // A usage mistake is one line (`error: …`), as every other error; `--help` shows the usage.
+    .exitOverride();
+
+  addResetFlag(
+    addImdsFlags(
+      addConfigFlags(
+        program
+          .command('up')
+          .description(
+            'run everything in one process on an embedded database (for a laptop or CI)',
+          ),
+      ),
+    ),
+  ).action(async (options: ConfigFlagOptions & { reset?: boolean }) => {
+    await runUp(options);
+  });
+
+  addConfigFlags(
+    program
+      .command('server')
+      .description(
+        'run the server: directory and token issuer, ARM, Key Vault and the agent API (hosts run `tessera agent`)',
+      ),
+  ).action(async (options: ConfigFlagOptions) => {
+    await runServer(options);
+  });
+
+  addImdsFlags(
+    addConfigFlags(
+      program
+        .command('agent')
+        .description(
+          'run the host agent: IMDS for the VMs on this host (needs agent.serverUrl, and agent.joinToken once)',
+        ),
+    ),
+  ).action(async (options: ConfigFlagOptions) => {
+    await runAgent(options);
+  });
+
+  registerAgentNetworkCommand(program);
+  registerExtensionCommand(program);
+  registerMigrateCommand(program);
+
+  const config = program.command('config').description('inspect the configuration');
+  addConfigFlags(
+    config
+      .command('show')
+      .description('print the configuration in effect, secrets hidden, as JSON'),
+  ).action((options: ConfigFlagOptions) => {
+    runConfigShow(options);
+  });
+
+  const signingKey = program
+    .command('signing-key')
+    .description('token-signing keys (operator commands, run where the server runs)');
+  addConfigFlags(signingKey.command('list').description('list the published signing keys')).action(
+    async (options: ConfigFlagOptions) => {
+      await runSigningKeyList(options);
+    },
+  );
+  addConfigFlags(
+    signingKey
+      .command('rotate')
+      .description('publish a new key now; it signs after the publish lead')
+      .option('--immediate', 'sign with the new key at once and unpublish all others (compromise)'),
+  ).action(async (options: ConfigFlagOptions & { immediate?: boolean }) => {
+    await runSigningKeyRotate(options);
+  });
+
+  const host = program
+    .command('host')
+    .description('agent hosts (operator commands, run where the server runs)');
+  addConfigFlags(
+    host
+      .command('create')
+      .description('create a host (or renew its join token) and print its one-time join token')
+      .requiredOption('-n, --name <name>', "the host's name: 1-63 letters, digits, '-', '_', '.'"),
+  ).action(async (options: ConfigFlagOptions & { name: string }) => {
+    await runHostCreate(options);
+  });
+
+  registerLoginCommands(program, addConfigFlags);
+  registerKeyVaultCommands(program, addConfigFlags);
+  registerDemoStoryCommand(program, addConfigFlags);
+  registerGroupCommands(program, addConfigFlags);
+  registerIdentityCommands(program, addConfigFlags);
+  registerRoleCommands(program, addConfigFlags);
+  registerVmCommands(program, addConfigFlags);
+  registerVmssCommands(program, addConfigFlags);
+  registerTokenCommand(program);
+
+  addExamples(program);
+  return program;
+}
