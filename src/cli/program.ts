@@ -82,7 +82,7 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
 /** The command's path below the program (`keyvault secret set`). */
 export function commandPath(command: Command): string {
   const names: string[] = [];
-  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  for (let c: Command = command; c.parent !== null; c = c.parent) names.unshift(c.name());
   return names.join(' ');
 }
 
