@@ -35,13 +35,14 @@ type LookupCallback = (
 
 /**
  * TEST ONLY: makes this process resolve `suffix` and every name under it (a vault's
- * `{name}.vault.localhost`) to 127.0.0.1, as a hosts entry or a private DNS zone would on a
- * user's machine, so that the SDK connects to Tessera under the name the vault's URI gives (and
- * checks the certificate and the challenge against that name). Other names go to the real
+ * `{name}.vault.localhost`) to the IPv4 `address` (127.0.0.1 unless given), as a hosts entry or a
+ * private DNS zone would on a user's machine, so that the SDK connects to Tessera (or a front of
+ * it) under the name the vault's URI gives (and checks the certificate and the challenge against
+ * that name). Other names go to the real
  * `dns.lookup`. Node's `net` (under `https`, under the SDKs' HTTP client) looks hosts up through
  * `dns.lookup` when it connects, so this must run before the first request, not before imports.
  */
-export function resolveToLoopback(suffix: string): void {
+export function resolveToLoopback(suffix: string, address = '127.0.0.1'): void {
   const real = dns.lookup;
   const ours = (hostname: string): boolean => {
     const name = hostname.toLowerCase().replace(/\.$/, '');
@@ -57,8 +58,8 @@ export function resolveToLoopback(suffix: string): void {
     // `net` asks for every address (`all`) when it may try IPv4 and IPv6 in turn.
     const all = typeof options === 'object' && options !== null && 'all' in options && options.all;
     process.nextTick(() => {
-      if (all === true) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-      else callback(null, '127.0.0.1', 4);
+      if (all === true) callback(null, [{ address, family: 4 }]);
+      else callback(null, address, 4);
     });
   };
   dns.lookup = lookup as typeof dns.lookup;

@@ -14,7 +14,8 @@ import {
   killClients,
   runClient,
 } from './harness.js';
-import { httpRequest, startTesseraProcesses, type TesseraProcesses } from './processes.js';
+import { imdsToken } from './imds-probe.js';
+import { closeStarted, startTesseraProcesses, type TesseraProcesses } from './processes.js';
 import { installedVersion } from './versions.js';
 
 const IDENTITY = `@azure/identity ${installedVersion('@azure/identity')}`;
@@ -181,25 +182,17 @@ describe('compatibility: the official clients against real tessera server, agent
     }
 
     // The agent learns of the VMs from the server: wait until IMDS serves every identity.
-    const tokenPath = `/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent(ARM_RESOURCE)}`;
-    const deadline = Date.now() + 15_000;
-    for (const [from, selector] of [
-      [VM1_ADDRESS, ''],
-      [VM1_ADDRESS, `&client_id=${identities.uaiA.clientId ?? ''}`],
-      [VM2_ADDRESS, `&client_id=${identities.uaiB.clientId ?? ''}`],
-      [VM2_ADDRESS, `&client_id=${identities.uaiC.clientId ?? ''}`],
+    for (const [from, clientId] of [
+      [VM1_ADDRESS, undefined],
+      [VM1_ADDRESS, identities.uaiA.clientId],
+      [VM2_ADDRESS, identities.uaiB.clientId],
+      [VM2_ADDRESS, identities.uaiC.clientId],
     ] as const) {
-      for (;;) {
-        const answer = await httpRequest(`${t.imdsUrl}${tokenPath}${selector}`, {
-          from,
-          headers: { Metadata: 'true' },
-        });
-        if (answer.status === 200) break;
-        if (Date.now() > deadline) {
-          throw new Error(`IMDS never served ${from}${selector}: ${answer.text}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await imdsToken(t.imdsUrl, {
+        from,
+        resource: ARM_RESOURCE,
+        ...(clientId === undefined ? {} : { selector: { client_id: clientId } }),
+      });
     }
 
     extensionUrl = await t.startExtension();
@@ -246,8 +239,8 @@ describe('compatibility: the official clients against real tessera server, agent
 
   afterAll(async () => {
     killClients();
-    await tessera?.close();
-  });
+    await closeStarted();
+  }, 30_000);
 
   /** The seed's IMDS curl command (PROTOCOL.md 1), `extra` appended to the query. */
   const imdsCommand = (extra = '', flags = ' -H Metadata:true'): string =>

@@ -3,9 +3,9 @@
 // ManagedIdentityCredential through the agent's IMDS; prints what each call returned as JSON.
 //
 // Inputs (client-kit.ts): TESSERA_COMPAT_VAULT_URL (the vault's `properties.vaultUri`),
-// TESSERA_COMPAT_DNS_SUFFIX (resolved to 127.0.0.1 here, test only), TESSERA_COMPAT_ROLE (which
-// calls to make: `officer`, `user`, `reader` or `none`) and, unless the VM's system-assigned
-// identity is meant, TESSERA_COMPAT_MI_CLIENT_ID. AZURE_POD_IDENTITY_AUTHORITY_HOST points
+// TESSERA_COMPAT_DNS_SUFFIX (resolved to TESSERA_COMPAT_VAULT_ADDRESS here, test only),
+// TESSERA_COMPAT_ROLE (which calls to make: `officer`, `user`, `reader` or `none`) and, unless
+// the VM's system-assigned identity is meant, TESSERA_COMPAT_MI_CLIENT_ID. AZURE_POD_IDENTITY_AUTHORITY_HOST points
 // @azure/identity at the agent's IMDS; NODE_EXTRA_CA_CERTS trusts Tessera's local CA.
 //
 // `officer` leaves one secret, `app-config` = `shared-value`, for the other roles to read.
@@ -19,7 +19,7 @@ const SHARED = 'app-config';
 const NAME = 'db-password';
 
 // Test only: `{vault}.vault.localhost` must reach Tessera, as private DNS would make it.
-resolveToLoopback(input('DNS_SUFFIX'));
+resolveToLoopback(input('DNS_SUFFIX'), input('VAULT_ADDRESS'));
 
 const clientId = process.env.TESSERA_COMPAT_MI_CLIENT_ID;
 const credential = new ManagedIdentityCredential(clientId === undefined ? {} : { clientId });

@@ -1,23 +1,25 @@
 // Compatibility: the real @azure/identity ManagedIdentityCredential and DefaultAzureCredential,
-// in child processes, get tokens from a Tessera agent's IMDS (AZURE_POD_IDENTITY_AUTHORITY_HOST)
-// for a VM with a system-assigned and two user-assigned identities; the tokens verify against
-// the server's JWKS and name the right identity.
+// in child processes, get tokens from a `tessera agent` process's IMDS
+// (AZURE_POD_IDENTITY_AUTHORITY_HOST, through a recording proxy) for a VM with a system-assigned
+// and two user-assigned identities; the tokens verify against the `tessera server` process's JWKS
+// and name the right identity.
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ClientOutput, FOREIGN_IDENTITY_ENV, killClients, runClient } from './harness.js';
+import { imdsToken } from './imds-probe.js';
 import {
-  type ClientOutput,
-  type CompatAgent,
-  type CompatTessera,
-  FOREIGN_IDENTITY_ENV,
-  killClients,
-  recordRequests,
+  closeStarted,
+  startTesseraAgent,
+  startTesseraServer,
+  type TesseraAgent,
+  type TesseraServer,
+} from './processes.js';
+import {
   type ReceivedRequest,
-  type RequestRecorder,
-  runClient,
-  startCompatAgent,
-  startCompatTessera,
-  until,
-} from './harness.js';
+  type RecordingProxy,
+  startRecordingProxy,
+} from './recording-proxy.js';
+import { closeAll } from './tessera-cli.js';
 
 const CLIENT_SCRIPT = new URL('./managed-identity-client.ts', import.meta.url);
 const GROUP = 'mi-rg';
@@ -94,6 +96,18 @@ const CASES: readonly {
   },
 ];
 
+/** The agent's `tessera_agent_imds_requests_total`, `{route} {status}` to the count. */
+async function imdsRequestCounts(metricsUrl: string): Promise<Map<string, number>> {
+  const metrics = await (await fetch(metricsUrl)).text();
+  return new Map(
+    [
+      ...metrics.matchAll(
+        /^tessera_agent_imds_requests_total\{route="(\w+)",status="(\d+)"\} (\d+)$/gm,
+      ),
+    ].map(([, route, status, n]) => [`${route!} ${status!}`, Number(n)]),
+  );
+}
+
 /** `name=value` of the identity selector of a token request, or `default` without one. */
 function selectorOf(query: URLSearchParams): string {
   for (const name of ['client_id', 'object_id', 'msi_res_id', 'mi_res_id']) {
@@ -104,26 +118,29 @@ function selectorOf(query: URLSearchParams): string {
 }
 
 describe('compatibility: @azure/identity managed identities through the agent IMDS', () => {
-  let tessera: CompatTessera | undefined;
-  let compatAgent: CompatAgent | undefined;
-  let recorder: RequestRecorder | undefined;
+  let tessera: TesseraServer | undefined;
+  let agent: TesseraAgent | undefined;
+  let proxy: RecordingProxy | undefined;
   let vmId: string;
+  /** The v1 discovery document's issuer: what every token's `iss` must be. */
+  let issuer: string;
+  /** The agent's IMDS request counts before the children ran. */
+  let countsBefore: Map<string, number>;
   const identities = {} as Record<IdentityName, Identity>;
   const outputs = {} as Record<'mi' | 'dac', ClientOutput<Results>>;
 
   beforeAll(async () => {
-    const compat = await startCompatTessera();
-    tessera = compat;
-    const { subscriptionPath, store } = compat;
-    const arm: CompatTessera['arm'] = (method, path, body) => compat.arm(method, path, body);
+    const t = await startTesseraServer();
+    tessera = t;
+    const { subscriptionPath, arm } = t;
     const groupPath = `${subscriptionPath}/resourceGroups/${GROUP}`;
     expect(
       (await arm('PUT', `${groupPath}?api-version=2021-04-01`, { location: 'westeurope' })).status,
     ).toBe(201);
 
     // A host, and its agent joining with the host's one-time token.
-    compatAgent = await startCompatAgent(compat, 'compat-host');
-    const { runtime, hostId } = compatAgent;
+    agent = await startTesseraAgent(t, 'compat-host');
+    const { imdsUrl, hostId } = agent;
 
     for (const name of ['uai1', 'uai2'] as const) {
       const uai = await arm(
@@ -153,23 +170,35 @@ describe('compatibility: @azure/identity managed identities through the agent IM
     expect(vm.status).toBe(201);
     const vmBody = vm.body as { id: string; identity: { principalId: string } };
     vmId = vmBody.id;
-    const systemPrincipal = await store.principals.get(vmBody.identity.principalId);
-    if (systemPrincipal === undefined) throw new Error('no principal for the system identity');
+
+    // The agent learns of the VM from the server: wait until IMDS serves its three identities.
+    // ARM does not show a system-assigned identity's client id; IMDS's token body does.
+    const ask = (selector?: Record<string, string>) =>
+      imdsToken(imdsUrl, {
+        from: '127.0.0.1',
+        resource: MANAGEMENT,
+        ...(selector === undefined ? {} : { selector }),
+      });
+    const [system] = await Promise.all([
+      ask(),
+      ask({ client_id: identities.uai1.clientId }),
+      ask({ client_id: identities.uai2.clientId }),
+    ]);
     identities.system = {
       id: vmId,
-      principalId: systemPrincipal.objectId,
-      clientId: systemPrincipal.appId,
+      principalId: vmBody.identity.principalId,
+      clientId: system.client_id,
     };
 
-    const agent = runtime.agent;
-    await until('the VM and its three identities on the agent', () =>
-      agent.backend.vmFor('127.0.0.1')?.identities.length === 3 ? true : undefined,
-    );
-
-    const { imdsUrl } = runtime;
-    recorder = recordRequests(Number(new URL(imdsUrl).port));
+    issuer = (
+      (await (await fetch(`${t.url}/${t.tenantId}/.well-known/openid-configuration`)).json()) as {
+        issuer: string;
+      }
+    ).issuer;
+    countsBefore = await imdsRequestCounts(agent.metricsUrl);
+    proxy = await startRecordingProxy({ target: imdsUrl, localAddress: '127.0.0.1' });
     const env = (credentials: string): Record<string, string> => ({
-      AZURE_POD_IDENTITY_AUTHORITY_HOST: imdsUrl,
+      AZURE_POD_IDENTITY_AUTHORITY_HOST: proxy!.url,
       TESSERA_COMPAT_CREDENTIALS: credentials,
       TESSERA_COMPAT_UAI1_CLIENT_ID: identities.uai1.clientId,
       TESSERA_COMPAT_UAI1_OBJECT_ID: identities.uai1.principalId,
@@ -180,19 +209,14 @@ describe('compatibility: @azure/identity managed identities through the agent IM
       runClient<Results>(CLIENT_SCRIPT, env('managed-identity'), { omitEnv: FOREIGN_IDENTITY_ENV }),
       runClient<Results>(CLIENT_SCRIPT, env('default'), { omitEnv: FOREIGN_IDENTITY_ENV }),
     ]);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     killClients();
-    recorder?.stop();
-    try {
-      await compatAgent?.close();
-    } finally {
-      await tessera?.close();
-    }
-  });
+    await closeAll(proxy?.close, closeStarted);
+  }, 30_000);
 
-  const received = (): readonly ReceivedRequest[] => recorder?.received ?? [];
+  const received = (): readonly ReceivedRequest[] => proxy?.received ?? [];
 
   it('every credential gets its tokens', () => {
     for (const output of [outputs.mi, outputs.dac]) {
@@ -235,13 +259,13 @@ describe('compatibility: @azure/identity managed identities through the agent IM
       expect(request.remoteAddress).toBe('127.0.0.1');
       expect(request.status).toBe(200);
     }
-    // The agent counted the same: every token request answered 200, nothing else.
-    const metrics = await (await fetch(`${compatAgent!.runtime.metricsUrl!}/metrics`)).text();
-    const counted = [
-      ...metrics.matchAll(
-        /^tessera_agent_imds_requests_total\{route="(\w+)",status="(\d+)"\} (\d+)$/gm,
-      ),
-    ].map(([, route, status, n]) => `${route!} ${status!} ${n!}`);
+    // The agent counted the same while the children ran: every token request answered 200,
+    // nothing else.
+    const countsAfter = await imdsRequestCounts(agent!.metricsUrl);
+    const counted = [...countsAfter]
+      .map(([series, n]) => [series, n - (countsBefore.get(series) ?? 0)] as const)
+      .filter(([, n]) => n !== 0)
+      .map(([series, n]) => `${series} ${String(n)}`);
     expect(counted).toEqual([`token 200 ${String(expected.length)}`]);
   });
 
@@ -257,13 +281,9 @@ describe('compatibility: @azure/identity managed identities through the agent IM
         const pair = outputs[child].results[step];
         expect(pair).toBeDefined();
         const got = resource === MANAGEMENT ? pair!.management : pair!.vault;
-        const { server } = tessera!;
-        const tenantId = server.tenant.id;
-        const jwks = createRemoteJWKSet(new URL(`${server.url}/${tenantId}/discovery/keys`));
-        const { payload } = await jwtVerify(got.token, jwks, {
-          audience: resource,
-          issuer: server.services.issuerFor(tenantId),
-        });
+        const { url, tenantId } = tessera!;
+        const jwks = createRemoteJWKSet(new URL(`${url}/${tenantId}/discovery/keys`));
+        const { payload } = await jwtVerify(got.token, jwks, { audience: resource, issuer });
         const identity = identities[name];
         expect(payload).toMatchObject({
           oid: identity.principalId,

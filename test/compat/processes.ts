@@ -1,90 +1,42 @@
-// Tessera as a user runs it, for the end-to-end compatibility suite: `tessera server`, `tessera
-// host create`, `tessera agent` and `tessera extension` as child processes on ports of the OS.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+// Tessera as a user runs it, for the compatibility suites: `tessera server`, `tessera host
+// create`, `tessera agent` and `tessera extension` as child processes on ports of the OS.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { decodeJwt } from 'jose';
+import {
+  closeAll,
+  field,
+  runTessera,
+  spawnTessera,
+  stopTessera,
+  type TesseraProcess,
+  untilReady,
+} from './tessera-cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(ROOT, 'src/cli/main.ts');
-/** How long a process gets to print its ready line (tsx compiles on a cold start). */
-const READY_TIMEOUT_MS = 45_000;
-/** How long a process gets to exit after SIGTERM before it is killed. */
-const STOP_TIMEOUT_MS = 5_000;
+/** The management audience the administrator's token is for (CLIENTS.md section 4). */
+const MANAGEMENT_SCOPE = 'https://management.azure.com/.default';
 
-/** A `tessera` child process and what it printed so far. */
-interface TesseraProcess {
-  readonly child: ChildProcess;
-  readonly name: string;
-  stdout: string;
-  stderr: string;
+/** What was started and is not closed yet, oldest first, for {@link closeStarted}. */
+const open = new Set<() => Promise<void>>();
+
+/** `close`, registered in {@link open} until it has run. */
+function tracked(close: () => Promise<void>): () => Promise<void> {
+  const once = async (): Promise<void> => {
+    open.delete(once);
+    await close();
+  };
+  open.add(once);
+  return once;
 }
 
-/** The environment without the test run's own TESSERA_* settings, which the config would read. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('TESSERA_')),
-  );
-}
-
-/** Starts `tessera <args>` (through tsx, as `npm run tessera` does). */
-function spawnTessera(name: string, args: readonly string[]): TesseraProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: ROOT,
-    env: cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const proc: TesseraProcess = { child, name, stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (proc.stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (proc.stderr += chunk));
-  return proc;
-}
-
-/** Resolves with what `proc` printed once its stdout matches `ready`; fails if it exits first. */
-async function untilReady(proc: TesseraProcess, ready: RegExp): Promise<string> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!ready.test(proc.stdout)) {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-      throw new Error(`${proc.name} exited before it was ready:\n${proc.stdout}${proc.stderr}`);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${proc.name} not ready after ${READY_TIMEOUT_MS} ms:\n${proc.stderr}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return proc.stdout;
-}
-
-/** Runs `tessera <args>` to its end; fails unless it exits 0. */
-async function runTessera(name: string, args: readonly string[]): Promise<string> {
-  const proc = spawnTessera(name, args);
-  const [code] = (await once(proc.child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`${name} exited ${String(code)}: ${proc.stderr}`);
-  return proc.stdout;
-}
-
-/** SIGTERM, then SIGKILL if it has not exited after {@link STOP_TIMEOUT_MS}; waits for the exit. */
-async function stop(proc: TesseraProcess): Promise<void> {
-  const { child } = proc;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The first group of `pattern` in `text`; fails naming `what` when it is not there. */
-function field(text: string, pattern: RegExp, what: string): string {
-  const value = pattern.exec(text)?.[1];
-  if (value === undefined) throw new Error(`no ${what} in:\n${text}`);
-  return value;
+/**
+ * Stops every server, agent and extension this test file started and has not closed, newest
+ * first, and removes their data directories, even those a timed-out `beforeAll` was still
+ * starting (for `afterAll`).
+ */
+export function closeStarted(): Promise<void> {
+  return closeAll(...[...open].reverse());
 }
 
 /** An ARM answer read with plain `fetch`. */
@@ -93,108 +45,66 @@ export interface ArmReply {
   readonly body: unknown;
 }
 
-/** One HTTP answer, body as text. */
-export interface HttpAnswer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly text: string;
-}
-
-/** Options of {@link httpRequest}. */
-export interface HttpRequestOptions {
-  readonly method?: string;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
-  /** The source address: the VM a request to IMDS comes from (127.0.0.1 by default). */
-  readonly from?: string;
-}
-
-/** One plain-HTTP request on its own connection, from a chosen loopback address. */
-export function httpRequest(url: string, options: HttpRequestOptions = {}): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: options.method ?? 'GET',
-        headers: options.headers ?? {},
-        agent: false,
-        ...(options.from === undefined ? {} : { localAddress: options.from }),
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
-
-/** `tessera server` and one `tessera agent` joined to it, each a process of its own. */
-export interface TesseraProcesses {
+/** A running `tessera server` on a fresh SQLite data directory, with its administrator. */
+export interface TesseraServer {
   /** The server's plain-HTTP URL (login, ARM for `fetch`, the agent API). */
   readonly url: string;
   /** The server's HTTPS URL, from its local CA (the SDKs' bearer policy wants HTTPS). */
   readonly httpsUrl: string;
   /** The local CA's PEM file: what a client's `NODE_EXTRA_CA_CERTS` names. */
   readonly caFile: string;
+  /** The certificate and key of the HTTPS listener (`<dataDir>/tls`), for a TLS front. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string };
+  /** The data directory, for operator commands run where the server runs. */
+  readonly dataDir: string;
   readonly tenantId: string;
   readonly subscriptionId: string;
   /** `/subscriptions/{id}`. */
   readonly subscriptionPath: string;
   /** The administrator's application (client) id, from `<dataDir>/admin.json`. */
   readonly adminClientId: string;
-  /** The host the agent joined as: what a VM names in `properties.tessera.hostId`. */
-  readonly hostId: string;
-  /** The agent's IMDS, `http://127.0.0.1:{port}`. */
-  readonly imdsUrl: string;
-  /** Calls ARM over HTTP as the administrator; `path` includes the query. */
-  arm(method: string, path: string, body?: unknown): Promise<ArmReply>;
+  /** The administrator's object id, the `oid` of its token. */
+  readonly adminObjectId: string;
   /**
-   * Starts `tessera extension --imds-url {imdsUrl} --host 127.0.0.1 --port 0` (with
-   * `--local-address`, the VM it speaks for) and resolves with its `http://127.0.0.1:{port}`.
-   * It stops with the rest.
+   * What a client script needs to reach Tessera as the administrator: `NODE_EXTRA_CA_CERTS` and
+   * `TESSERA_COMPAT_{URL,TENANT_ID,CLIENT_ID,SECRET_FILE,SUBSCRIPTION_ID}` (see client-kit.ts).
    */
-  startExtension(localAddress?: string): Promise<string>;
-  /** Stops every process (SIGTERM, then SIGKILL), waits for each to exit, removes the data. */
-  close(): Promise<void>;
+  readonly clientEnv: Readonly<Record<string, string>>;
+  /**
+   * Calls ARM with plain `fetch` (over HTTP, which no SDK accepts) as the administrator, for
+   * setting up and checking what the SDK under test does not cover. `path` includes the query.
+   */
+  readonly arm: (method: string, path: string, body?: unknown) => Promise<ArmReply>;
+  /** Stops the server (SIGTERM, then SIGKILL), waits for its exit, removes its data directory. */
+  readonly close: () => Promise<void>;
 }
 
 /**
  * Starts `tessera server` on a fresh SQLite data directory with ports of the OS, reads its
- * banner and `admin.json`, makes host `hostName` with `tessera host create` on the same data
- * directory, and starts `tessera agent` with that host's join token (IMDS rate limit off: the
- * suite's clients ask in parallel). Whatever was started is stopped and removed when a later
- * step fails.
+ * banner and `admin.json`, and gets the administrator a management token from the token
+ * endpoint. The process and directory are removed again when a later step fails.
  */
-export async function startTesseraProcesses(hostName: string): Promise<TesseraProcesses> {
-  const processes: TesseraProcess[] = [];
-  const dirs: string[] = [];
-  const close = async (): Promise<void> => {
-    // The agent and extensions first, then the server they talk to.
-    for (const proc of processes.splice(0).reverse()) await stop(proc);
-    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-  };
+export async function startTesseraServer(): Promise<TesseraServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tessera-compat-server-'));
+  let server: TesseraProcess | undefined;
+  const close = tracked(() =>
+    closeAll(
+      async () => {
+        if (server !== undefined) await stopTessera(server);
+      },
+      () => rm(dataDir, { recursive: true, force: true }),
+    ),
+  );
   try {
-    const serverDir = await mkdtemp(join(tmpdir(), 'tessera-e2e-server-'));
-    dirs.push(serverDir);
-    const agentDir = await mkdtemp(join(tmpdir(), 'tessera-e2e-agent-'));
-    dirs.push(agentDir);
-
-    const server = spawnTessera('tessera server', [
+    server = spawnTessera('tessera server', [
       'server',
       '--data-dir',
-      serverDir,
+      dataDir,
       '--set',
       'server.port=0',
       '--set',
       'server.httpsPort=0',
     ]);
-    processes.push(server);
     const banner = await untilReady(server, /^tessera server: ready at \S+/m);
     const url = field(banner, /^tessera server: ready at (\S+)/m, 'server URL');
     const tenantId = field(banner, /^\s+tenant:\s+(\S+)$/m, 'tenant');
@@ -210,47 +120,26 @@ export async function startTesseraProcesses(hostName: string): Promise<TesseraPr
     };
     const secret = (await readFile(admin.secretFile, 'utf8')).trim();
     const adminToken = await clientCredentialsToken(url, admin.tenantId, admin.clientId, secret);
-
-    const host = JSON.parse(
-      await runTessera('tessera host create', [
-        'host',
-        'create',
-        '-n',
-        hostName,
-        '--data-dir',
-        serverDir,
-      ]),
-    ) as { id: string; joinToken: string };
-
-    const agent = spawnTessera('tessera agent', [
-      'agent',
-      '--data-dir',
-      agentDir,
-      '--set',
-      `agent.serverUrl=${url}`,
-      '--set',
-      `agent.joinToken=${host.joinToken}`,
-      '--set',
-      'agent.imds.port=0',
-      '--set',
-      'agent.metrics.port=0',
-      '--imds-rate-limit',
-      'off',
-    ]);
-    processes.push(agent);
-    const agentBanner = await untilReady(agent, /^tessera agent: ready/m);
-    const imdsUrl = field(agentBanner, /^\s+IMDS:\s+(\S+)$/m, 'IMDS URL');
-
+    const tlsDir = dirname(caFile);
     return {
       url,
       httpsUrl,
       caFile,
+      tls: { certFile: join(tlsDir, 'server.pem'), keyFile: join(tlsDir, 'server.key') },
+      dataDir,
       tenantId,
       subscriptionId,
       subscriptionPath: `/subscriptions/${subscriptionId}`,
       adminClientId: admin.clientId,
-      hostId: host.id,
-      imdsUrl,
+      adminObjectId: String(decodeJwt(adminToken).oid),
+      clientEnv: {
+        NODE_EXTRA_CA_CERTS: caFile,
+        TESSERA_COMPAT_URL: httpsUrl,
+        TESSERA_COMPAT_TENANT_ID: tenantId,
+        TESSERA_COMPAT_CLIENT_ID: admin.clientId,
+        TESSERA_COMPAT_SECRET_FILE: admin.secretFile,
+        TESSERA_COMPAT_SUBSCRIPTION_ID: subscriptionId,
+      },
       arm: async (method, path, body) => {
         const response = await fetch(`${url}${path}`, {
           method,
@@ -263,6 +152,110 @@ export async function startTesseraProcesses(hostName: string): Promise<TesseraPr
         const text = await response.text();
         return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
       },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * Assigns role definition `roleId` (a GUID) to `principalId` at `scope` through ARM as the
+ * administrator, under a new assignment name; resolves with ARM's answer (201, or for a
+ * principal the directory does not hold, 400 `PrincipalNotFound`).
+ */
+export function assignRole(
+  server: TesseraServer,
+  assignment: { readonly scope: string; readonly roleId: string; readonly principalId: string },
+): Promise<ArmReply> {
+  const { scope, roleId, principalId } = assignment;
+  return server.arm(
+    'PUT',
+    `${scope}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}?api-version=2022-04-01`,
+    {
+      properties: {
+        roleDefinitionId: `${server.subscriptionPath}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`,
+        principalId,
+      },
+    },
+  );
+}
+
+/** A running `tessera agent` joined to a {@link TesseraServer} as one host. */
+export interface TesseraAgent {
+  /** The host the agent joined as: what a VM names in `properties.tessera.hostId`. */
+  readonly hostId: string;
+  /** The agent's IMDS, `http://127.0.0.1:{port}`. */
+  readonly imdsUrl: string;
+  /** The agent's Prometheus endpoint, `http://127.0.0.1:{port}/metrics`. */
+  readonly metricsUrl: string;
+  /**
+   * Starts `tessera extension --imds-url {imdsUrl} --host 127.0.0.1 --port 0` (with
+   * `--local-address`, the VM it speaks for) and resolves with its `http://127.0.0.1:{port}`.
+   * It stops with the agent.
+   */
+  readonly startExtension: (localAddress?: string) => Promise<string>;
+  /** Stops the agent and its extensions, waits for each to exit, removes the data directory. */
+  readonly close: () => Promise<void>;
+}
+
+/** Options of {@link startTesseraAgent}. */
+export interface StartAgentOptions {
+  /**
+   * How the host and its join token are made: `tessera host create` on the server's data
+   * directory (`cli`), or `PUT /agent/v1/hosts/{name}` as the administrator (`api`, default:
+   * no extra process).
+   */
+  readonly join?: 'cli' | 'api';
+}
+
+/**
+ * Makes host `hostName` and starts `tessera agent` in a fresh data directory with that host's
+ * join token, IMDS and metrics on ports of the OS (IMDS rate limit off: the suites' clients ask
+ * in parallel). Its IMDS serves a VM once the VM names the host and the agent has seen the
+ * change (see `imdsToken` of imds-probe.ts). Whatever was started is removed when a later step fails.
+ */
+export async function startTesseraAgent(
+  server: TesseraServer,
+  hostName: string,
+  options: StartAgentOptions = {},
+): Promise<TesseraAgent> {
+  const host = await createHost(server, hostName, options.join ?? 'api');
+  const dataDir = await mkdtemp(join(tmpdir(), 'tessera-compat-agent-'));
+  const processes: TesseraProcess[] = [];
+  const close = tracked(() =>
+    closeAll(
+      ...processes
+        .splice(0)
+        .reverse()
+        .map((proc) => () => stopTessera(proc)),
+      () => rm(dataDir, { recursive: true, force: true }),
+    ),
+  );
+  try {
+    const agent = spawnTessera('tessera agent', [
+      'agent',
+      '--data-dir',
+      dataDir,
+      '--set',
+      `agent.serverUrl=${server.url}`,
+      '--set',
+      `agent.joinToken=${host.joinToken}`,
+      '--set',
+      'agent.imds.port=0',
+      '--set',
+      'agent.metrics.port=0',
+      '--imds-rate-limit',
+      'off',
+    ]);
+    processes.push(agent);
+    const banner = await untilReady(agent, /^tessera agent: ready/m);
+    const imdsUrl = field(banner, /^\s+IMDS:\s+(\S+)$/m, 'IMDS URL');
+    return {
+      hostId: host.id,
+      imdsUrl,
+      metricsUrl: field(banner, /^\s+metrics:\s+(\S+)$/m, 'metrics URL'),
       startExtension: async (localAddress) => {
         const extension = spawnTessera('tessera extension', [
           'extension',
@@ -286,6 +279,57 @@ export async function startTesseraProcesses(hostName: string): Promise<TesseraPr
   }
 }
 
+/** Host `name` and its one-time join token, made by the CLI or the agent API. */
+async function createHost(
+  server: TesseraServer,
+  name: string,
+  join: 'cli' | 'api',
+): Promise<{ id: string; joinToken: string }> {
+  if (join === 'cli') {
+    const printed = await runTessera('tessera host create', [
+      'host',
+      'create',
+      '-n',
+      name,
+      '--data-dir',
+      server.dataDir,
+    ]);
+    return JSON.parse(printed) as { id: string; joinToken: string };
+  }
+  const created = await server.arm('PUT', `/agent/v1/hosts/${name}`);
+  if (created.status !== 201) {
+    throw new Error(`host ${name}: ${String(created.status)} ${JSON.stringify(created.body)}`);
+  }
+  return created.body as { id: string; joinToken: string };
+}
+
+/** `tessera server` and one `tessera agent` joined to it, each a process of its own. */
+export type TesseraProcesses = Omit<TesseraServer, 'close'> &
+  Omit<TesseraAgent, 'close'> & {
+    /** Stops every process (agent and extensions first), waits for each, removes the data. */
+    readonly close: () => Promise<void>;
+  };
+
+/**
+ * Starts `tessera server`, makes host `hostName` with `tessera host create` on its data
+ * directory and starts `tessera agent` as that host. Whatever was started is stopped and removed
+ * when a later step fails.
+ */
+export async function startTesseraProcesses(hostName: string): Promise<TesseraProcesses> {
+  const server = await startTesseraServer();
+  try {
+    const agent = await startTesseraAgent(server, hostName, { join: 'cli' });
+    return {
+      ...server,
+      ...agent,
+      close: () => closeAll(agent.close, server.close),
+    };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+}
+
 /** A management token from the server's v2.0 token endpoint (client credentials grant). */
 async function clientCredentialsToken(
   url: string,
@@ -300,7 +344,7 @@ async function clientCredentialsToken(
       grant_type: 'client_credentials',
       client_id: clientId,
       client_secret: secret,
-      scope: 'https://management.azure.com/.default',
+      scope: MANAGEMENT_SCOPE,
     }).toString(),
   });
   const body = (await response.json()) as { access_token?: string };
