@@ -1,7 +1,6 @@
 // Unit tests of the ARM id helpers and `az` result shapes the group, identity and role commands share.
 import { describe, expect, it } from 'vitest';
 import {
-  addResourceGroup,
   flattenProperties,
   identityPath,
   parseArmId,
@@ -9,8 +8,8 @@ import {
   roleDefinitionGuid,
   scopePath,
   withApiVersion,
-  withTableView,
 } from './arm-ids.js';
+import { addResourceGroup, withTableView } from './az-result.js';
 
 const SUB = '0b1f6471-1bf0-4dda-aec3-cb9272f09590';
 const GUID = '4633458b-17de-408a-b874-0445c86b69e6';

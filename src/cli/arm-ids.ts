@@ -94,27 +94,6 @@ export function flattenProperties(
 }
 
 /**
- * `az`'s global transform: every object with an `id` of the form
- * `/subscriptions/{s}/resourceGroups/{g}/{ns}/{type}/{name}…` and no `resourceGroup` key gets
- * `resourceGroup: g`, at any depth; a resource group's own id gets none. Returns `value`.
- */
-export function addResourceGroup<T>(value: T): T {
-  if (Array.isArray(value)) {
-    for (const item of value) addResourceGroup(item);
-  } else if (isRecord(value)) {
-    const record: Record<string, unknown> = value;
-    const known = Object.keys(record).some((key) => key.toLowerCase() === 'resourcegroup');
-    const parts = typeof record.id === 'string' ? record.id.split('/') : [];
-    // As az's `_parse_id`: the keyword in this exact case, and a resource below the group.
-    if (!known && parts[3] === 'resourceGroups' && parts.length > 8) {
-      record.resourceGroup = parts[4];
-    }
-    for (const item of Object.values(record)) addResourceGroup(item);
-  }
-  return value;
-}
-
-/**
  * `--tags` as `az` reads it: `k=v` pairs, `k` alone for an empty value, `""` for none.
  * Undefined when the flag was not given. Splits at the first `=`.
  */
@@ -130,18 +109,4 @@ export function parseTags(
     else tags[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return tags;
-}
-
-/**
- * The options with `az`'s table view of a command's result (a JMESPath projection, which also
- * fixes the column order) as the query, when the output is a table and no `--query` was given:
- * `az` applies its table transformers only then.
- */
-export function withTableView<T extends { readonly output: string; readonly query?: string }>(
-  options: T,
-  view: string,
-): T {
-  return options.output === 'table' && options.query === undefined
-    ? { ...options, query: view }
-    : options;
 }

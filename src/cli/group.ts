@@ -1,9 +1,9 @@
 // `tessera group`: resource groups through ARM, with `az group`'s names, flags and output.
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ArmObject } from '../client/arm.js';
 import { ClientError } from '../client/errors.js';
-import { AZ_API_VERSIONS, groupPath, parseTags, withApiVersion, withTableView } from './arm-ids.js';
+import { AZ_API_VERSIONS, groupPath, parseTags, withApiVersion } from './arm-ids.js';
+import { confirmed, withTableView } from './az-result.js';
 import {
   addClientFlags,
   type ClientFlagOptions,
@@ -57,28 +57,6 @@ async function groupUrl(
   const conn = await connect(options, command);
   const sub = await subscriptionOf(conn.arm, options);
   return { url: withApiVersion(groupPath(sub, name), AZ_API_VERSIONS.resourceGroups), conn };
-}
-
-/**
- * `az`'s confirmation: none with `--yes`; a y/n question on a terminal; without a terminal a
- * usage error, since nobody could answer. A "no" fails with `OperationCancelled`.
- */
-async function confirm(options: GroupOptions, command: Command): Promise<void> {
-  if (options.yes === true) return;
-  if (!process.stdin.isTTY) {
-    return usage(command, 'unable to prompt for confirmation as no tty available: pass --yes');
-  }
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await prompt.question(
-      'Are you sure you want to perform this operation? (y/n): ',
-    );
-    if (!/^y(es)?$/i.test(answer.trim())) {
-      throw new ClientError('OperationCancelled', 'Operation cancelled.');
-    }
-  } finally {
-    prompt.close();
-  }
 }
 
 /** Registers `tessera group`; `addConfigFlags` gives each command the configuration flags. */
@@ -140,7 +118,9 @@ export function registerGroupCommands(
   ).action((options: GroupOptions, command: Command) =>
     reporting(async () => {
       groupName(options, command);
-      await confirm(options, command);
+      if (!(await confirmed(options.yes, command))) {
+        throw new ClientError('OperationCancelled', 'Operation cancelled.');
+      }
       const { url, conn } = await groupUrl(options, command);
       await conn.arm.request('DELETE', url);
     }),

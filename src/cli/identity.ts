@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import type { ArmClient, ArmObject } from '../client/arm.js';
 import {
-  addResourceGroup,
   AZ_API_VERSIONS,
   flattenProperties,
   groupPath,
@@ -22,6 +21,7 @@ import {
   usage,
   withExample,
 } from './client-kit.js';
+import { addResourceGroup } from './az-result.js';
 
 /** Options of the `tessera identity` commands. */
 export interface IdentityOptions extends ClientFlagOptions {

@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { ARM_SCOPE, type ArmClient, type ArmObject } from '../client/arm.js';
 import { ClientError } from '../client/errors.js';
 import {
-  addResourceGroup,
   AZ_API_VERSIONS,
   flattenProperties,
   IDENTITY_TYPE,
@@ -12,7 +11,6 @@ import {
   roleDefinitionGuid,
   scopePath,
   withApiVersion,
-  withTableView,
 } from './arm-ids.js';
 import {
   addClientFlags,
@@ -25,6 +23,7 @@ import {
   usage,
   withExample,
 } from './client-kit.js';
+import { addResourceGroup, withTableView } from './az-result.js';
 
 /** Options of the `tessera role` commands. */
 export interface RoleOptions extends ClientFlagOptions {

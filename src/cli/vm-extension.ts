@@ -10,7 +10,8 @@ import {
   usage,
   withExample,
 } from './client-kit.js';
-import { COMPUTE_API, printResult, resourcePath } from './vm-identity.js';
+import { COMPUTE_API, resourcePath } from './vm-identity.js';
+import { printResult } from './az-result.js';
 
 const VM_TYPE = 'Microsoft.Compute/virtualMachines';
 

@@ -7,7 +7,6 @@ import {
   identityInfo,
   parseIdentities,
   removePatch,
-  withResourceGroups,
 } from './vm-identity.js';
 
 const SUB = '11111111-1111-1111-1111-111111111111';
@@ -89,22 +88,6 @@ describe('identity bodies', () => {
     expect(identityInfo({ type: 'SystemAssigned', principalId: 'p', tenantId: 't' })).toEqual({
       systemAssignedIdentity: 'p',
       userAssignedIdentities: {},
-    });
-  });
-});
-
-describe('withResourceGroups', () => {
-  it('adds resourceGroup from the id at every depth, as az does', () => {
-    const id = `/subscriptions/${SUB}/resourceGroups/My-RG/providers/Microsoft.Compute/virtualMachines/v`;
-    expect(
-      withResourceGroups([{ id, nested: { id: `${id}/extensions/e` } }, { name: 'x' }]),
-    ).toEqual([
-      { id, resourceGroup: 'My-RG', nested: { id: `${id}/extensions/e`, resourceGroup: 'My-RG' } },
-      { name: 'x' },
-    ]);
-    expect(withResourceGroups({ id, resourceGroup: 'kept' })).toEqual({
-      id,
-      resourceGroup: 'kept',
     });
   });
 });

@@ -1,17 +1,16 @@
 // What `tessera vm` and `tessera vmss` share: az's identity flags and identity commands, resource targets and result shaping.
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ArmClient, ArmObject } from '../client/arm.js';
 import { ClientError } from '../client/errors.js';
 import {
   type ClientFlagOptions,
   connect,
-  print,
   reporting,
   subscriptionOf,
   usage,
   withExample,
 } from './client-kit.js';
+import { printResult } from './az-result.js';
 
 /** The Compute api-version the commands send: what `az` 2.6x sends for VMs and scale sets. */
 export const COMPUTE_API = '2024-07-01';
@@ -152,39 +151,6 @@ export function identityInfo(identity: unknown): ArmObject {
   };
 }
 
-/**
- * `value` with `resourceGroup` added to every object that has an ARM `id` in a group and no
- * such member yet, at every depth: `az` does this to every result.
- */
-export function withResourceGroups(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withResourceGroups);
-  if (!isRecord(value)) return value;
-  const entries = Object.entries(value).map(([key, member]): [string, unknown] => [
-    key,
-    withResourceGroups(member),
-  ]);
-  const result: ArmObject = Object.fromEntries(entries);
-  const group =
-    typeof value.id === 'string' ? /\/resourceGroups\/([^/]+)/i.exec(value.id)?.[1] : undefined;
-  const has = Object.keys(value).some((key) => key.toLowerCase() === 'resourcegroup');
-  if (group !== undefined && !has) result.resourceGroup = decodeURIComponent(group);
-  return result;
-}
-
-/**
- * Prints a result as `az` does: `resourceGroup` added, and, for `-o table` without `--query`,
- * the command's own columns (`tableQuery`, a JMESPath projection) as az's table transformers.
- */
-export function printResult(
-  value: unknown,
-  options: Pick<ClientFlagOptions, 'output' | 'query'>,
-  tableQuery?: string,
-): void {
-  const query =
-    options.output === 'table' && options.query === undefined ? tableQuery : options.query;
-  print(withResourceGroups(value), { output: options.output, ...(query ? { query } : {}) });
-}
-
 /** The flags that name one resource: `-g`/`-n`, or `--ids`. */
 export interface TargetOptions extends ClientFlagOptions {
   readonly resourceGroup?: string;
@@ -236,28 +202,46 @@ export async function targetsOf(
   return [{ sub, group: resourceGroup, name, path: resourcePath(sub, resourceGroup, type, name) }];
 }
 
+/** `show` of compute resources of `type`: each one the flags name, one object or a list. */
+export async function showCompute(
+  options: TargetOptions,
+  command: Command,
+  type: string,
+  tableView: string,
+): Promise<void> {
+  const { arm } = await connect(options, command);
+  const targets = await targetsOf(arm, options, command, type);
+  const found = await Promise.all(
+    targets.map(
+      async (t) => (await arm.request('GET', `${t.path}?api-version=${COMPUTE_API}`)).body,
+    ),
+  );
+  const [only] = found;
+  printResult(found.length === 1 ? only : found, options, tableView);
+}
+
+/** `list` of compute resources of `type`: those of `-g`, or of the whole subscription. */
+export async function listCompute(
+  options: ClientFlagOptions & { readonly resourceGroup?: string },
+  command: Command,
+  type: string,
+  tableView: string,
+): Promise<void> {
+  const { arm } = await connect(options, command);
+  const sub = encodeURIComponent(await subscriptionOf(arm, options));
+  const group = options.resourceGroup;
+  const scope =
+    group === undefined
+      ? `/subscriptions/${sub}`
+      : `/subscriptions/${sub}/resourceGroups/${encodeURIComponent(group)}`;
+  const found = await arm.list(`${scope}/providers/${type}?api-version=${COMPUTE_API}`);
+  printResult(found, options, `[].${tableView}`);
+}
+
 /** A resource's path: `/subscriptions/{sub}/resourceGroups/{group}/providers/{type}/{name}`. */
 export function resourcePath(sub: string, group: string, type: string, name: string): string {
   const segment = encodeURIComponent;
   return `/subscriptions/${segment(sub)}/resourceGroups/${segment(group)}/providers/${type}/${segment(name)}`;
-}
-
-/**
- * `az`'s confirmation before a delete: passes with `--yes`, asks on a terminal, and is a usage
- * error otherwise (az fails the same way without a terminal). False when the answer is no.
- */
-export async function confirmed(yes: boolean | undefined, command: Command): Promise<boolean> {
-  if (yes === true) return true;
-  if (!process.stdin.isTTY) {
-    return usage(command, 'this deletes the resource: pass --yes to confirm (no terminal to ask)');
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question('Are you sure you want to perform this operation? (y/n): ');
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
 }
 
 /** Options of the `identity assign|remove|show` commands. */

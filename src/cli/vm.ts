@@ -12,16 +12,17 @@ import {
 import { registerVmExtensionCommands } from './vm-extension.js';
 import {
   COMPUTE_API,
-  confirmed,
   identityBody,
   identityInfo,
+  listCompute,
   parseIdentities,
-  printResult,
   registerIdentityCommands,
   resourcePath,
+  showCompute,
   type TargetOptions,
   targetsOf,
 } from './vm-identity.js';
+import { confirmed, printResult } from './az-result.js';
 
 /** The ARM type of a VM. */
 export const VM_TYPE = 'Microsoft.Compute/virtualMachines';
@@ -144,17 +145,7 @@ export function registerVmCommands(
     named(vm.command('show').description('show a VM')),
     'tessera vm show -g demo-rg -n web --query identity.principalId -o tsv',
   ).action((options: TargetOptions, command: Command) =>
-    reporting(async () => {
-      const { arm } = await connect(options, command);
-      const targets = await targetsOf(arm, options, command, VM_TYPE);
-      const found = await Promise.all(
-        targets.map(
-          async (t) => (await arm.request('GET', `${t.path}?api-version=${COMPUTE_API}`)).body,
-        ),
-      );
-      const [only] = found;
-      printResult(found.length === 1 ? only : found, options, VM_COLUMNS);
-    }),
+    reporting(() => showCompute(options, command, VM_TYPE, VM_COLUMNS)),
   );
 
   withExample(
@@ -166,17 +157,7 @@ export function registerVmCommands(
     ),
     'tessera vm list -g demo-rg -o table',
   ).action((options: ClientFlagOptions & { resourceGroup?: string }, command: Command) =>
-    reporting(async () => {
-      const { arm } = await connect(options, command);
-      const sub = encodeURIComponent(await subscriptionOf(arm, options));
-      const group = options.resourceGroup;
-      const scope =
-        group === undefined
-          ? `/subscriptions/${sub}`
-          : `/subscriptions/${sub}/resourceGroups/${encodeURIComponent(group)}`;
-      const vms = await arm.list(`${scope}/providers/${VM_TYPE}?api-version=${COMPUTE_API}`);
-      printResult(vms, options, `[].${VM_COLUMNS}`);
-    }),
+    reporting(() => listCompute(options, command, VM_TYPE, VM_COLUMNS)),
   );
 
   withExample(

@@ -13,13 +13,15 @@ import {
   COMPUTE_API,
   identityBody,
   identityInfo,
+  listCompute,
   parseIdentities,
-  printResult,
   registerIdentityCommands,
   resourcePath,
+  showCompute,
   type TargetOptions,
   targetsOf,
 } from './vm-identity.js';
+import { printResult } from './az-result.js';
 
 /** The ARM type of a scale set. */
 export const VMSS_TYPE = 'Microsoft.Compute/virtualMachineScaleSets';
@@ -127,17 +129,7 @@ export function registerVmssCommands(
     named(vmss.command('show').description('show a scale set')),
     'tessera vmss show -g demo-rg -n workers --query sku.capacity',
   ).action((options: TargetOptions, command: Command) =>
-    reporting(async () => {
-      const { arm } = await connect(options, command);
-      const targets = await targetsOf(arm, options, command, VMSS_TYPE);
-      const found = await Promise.all(
-        targets.map(
-          async (t) => (await arm.request('GET', `${t.path}?api-version=${COMPUTE_API}`)).body,
-        ),
-      );
-      const [only] = found;
-      printResult(found.length === 1 ? only : found, options, VMSS_COLUMNS);
-    }),
+    reporting(() => showCompute(options, command, VMSS_TYPE, VMSS_COLUMNS)),
   );
 
   withExample(
@@ -149,17 +141,7 @@ export function registerVmssCommands(
     ),
     'tessera vmss list -g demo-rg -o table',
   ).action((options: ClientFlagOptions & { resourceGroup?: string }, command: Command) =>
-    reporting(async () => {
-      const { arm } = await connect(options, command);
-      const sub = encodeURIComponent(await subscriptionOf(arm, options));
-      const group = options.resourceGroup;
-      const scope =
-        group === undefined
-          ? `/subscriptions/${sub}`
-          : `/subscriptions/${sub}/resourceGroups/${encodeURIComponent(group)}`;
-      const found = await arm.list(`${scope}/providers/${VMSS_TYPE}?api-version=${COMPUTE_API}`);
-      printResult(found, options, `[].${VMSS_COLUMNS}`);
-    }),
+    reporting(() => listCompute(options, command, VMSS_TYPE, VMSS_COLUMNS)),
   );
 
   // As `az vmss delete`: no confirmation.

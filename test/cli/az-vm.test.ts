@@ -373,7 +373,9 @@ describe('tessera vm', { timeout: 300_000 }, () => {
     await tessera('vm', 'create', '-g', GROUP, '-n', 'doomed', '--assign-identity', '-o', 'none');
     const unconfirmed = await tessera('vm', 'delete', '-g', GROUP, '-n', 'doomed');
     expect(unconfirmed.code).toBe(2);
-    expect(unconfirmed.stderr).toMatch(/pass --yes to confirm/);
+    expect(unconfirmed.stderr).toMatch(
+      /^error: unable to prompt for confirmation as no tty available: pass --yes$/m,
+    );
     const deleted = await tessera('vm', 'delete', '-g', GROUP, '-n', 'doomed', '--yes');
     expect([deleted.code, deleted.stdout, deleted.stderr]).toEqual([0, '', '']);
     const gone = await tessera('vm', 'show', '-g', GROUP, '-n', 'doomed');
