@@ -8,7 +8,7 @@ import { withExample } from './client-kit.js';
 import { registerExtensionCommand } from './extension.js';
 import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
 import { registerGroupCommands } from './group.js';
-import { runHostCreate } from './host.js';
+import { type HostCreateOptions, runHostCreate } from './host.js';
 import { registerIdentityCommands } from './identity.js';
 import { registerKeyVaultCommands } from './keyvault.js';
 import { registerLoginCommands } from './login.js';
@@ -64,7 +64,10 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'config show': ['tessera config show --config tessera.yaml --set server.port=9000'],
   'signing-key list': ['tessera signing-key list --data-dir /var/lib/tessera'],
   'signing-key rotate': ['tessera signing-key rotate', 'tessera signing-key rotate --immediate'],
-  'host create': ['tessera host create -n rack-1 --data-dir /var/lib/tessera'],
+  'host create': [
+    'tessera host create -n rack-1 --data-dir /var/lib/tessera',
+    'tessera host create -n rack-2 --server https://tessera.example:8443',
+  ],
   logout: ['tessera logout'],
   'keyvault create': ['tessera keyvault create -n team-vault -g demo-rg'],
   'keyvault secret set': [
@@ -165,16 +168,18 @@ export function buildProgram(): Command {
     await runSigningKeyRotate(options);
   });
 
-  const host = program
-    .command('host')
-    .description('agent hosts (operator commands, run where the server runs)');
+  const host = program.command('host').description('agent hosts');
   addConfigFlags(
     host
       .command('create')
-      .description('create a host (or renew its join token) and print its one-time join token')
-      .requiredOption('-n, --name <name>', "the host's name: 1-63 letters, digits, '-', '_', '.'"),
-  ).action(async (options: ConfigFlagOptions & { name: string }) => {
-    await runHostCreate(options);
+      .description(
+        'create a host (or renew its join token) and print its one-time join token: over HTTPS with --server or after `tessera login`, else in the store where the server runs',
+      )
+      .requiredOption('-n, --name <name>', "the host's name: 1-63 letters, digits, '-', '_', '.'")
+      .option('--server <url>', "the server's URL (PUT /agent/v1/hosts/{name} with an ARM token)")
+      .option('--ca <file>', 'PEM CA certificates to trust for an https server'),
+  ).action(async (options: HostCreateOptions, command: Command) => {
+    await runHostCreate(options, command);
   });
 
   registerLoginCommands(program, addConfigFlags);

@@ -94,6 +94,30 @@ describe('tessera login', { timeout: 120_000 }, () => {
     expect(after.stderr).toMatch(/^tessera: CredentialUnavailable: no credentials: /);
   });
 
+  it('creates a host over HTTPS with the operator token, and reports a bad name in one line', async () => {
+    const flags = [...server.flags.slice(0, 2), '--server', server.httpsUrl];
+    const first = await run(['host', 'create', '-n', 'rack-http', ...flags]);
+    expect(first.code).toBe(0);
+    const created = JSON.parse(first.stdout) as { id: string; name: string; joinToken: string };
+    expect(created.name).toBe('rack-http');
+    expect(created.joinToken.startsWith(`${created.id}.`)).toBe(true);
+    expect(first.stderr).toBe(
+      "created host 'rack-http': the join token is shown only now and works once\n",
+    );
+    const [again, bad] = await Promise.all([
+      run(['host', 'create', '-n', 'rack-http', ...flags]),
+      run(['host', 'create', '-n', '-bad name', ...flags]),
+    ]);
+    expect(again.stderr).toMatch(/^new join token for host 'rack-http': .*no longer works\n$/);
+    expect((JSON.parse(again.stdout) as { joinToken: string }).joinToken).not.toBe(
+      created.joinToken,
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^tessera: InvalidParameter: /),
+    ]);
+  });
+
   it('acts as the administrator of the data directory without a login, and checks --query', async () => {
     const [shown, bad] = await Promise.all([
       run(['account', 'show', ...server.flags, '-o', 'table']),
