@@ -14,6 +14,9 @@ let sub: string;
 
 /** Runs `tessera ...args` against the server as its administrator. */
 const tessera = (...args: string[]): Promise<Result> => run([...args, ...server.flags]);
+/** `tessera vm identity <verb>` on the VM the identity tests use. */
+const onIdent = (verb: string, ...rest: string[]): Promise<Result> =>
+  tessera('vm', 'identity', verb, '-g', GROUP, '-n', 'ident', ...rest);
 
 /** The one line a failed command wrote, checked to be exactly one. */
 function oneLine(result: Result): string {
@@ -176,7 +179,7 @@ describe('tessera vm', { timeout: 300_000 }, () => {
 
   it('assigns, shows and removes identities as az vm identity does', async () => {
     await tessera('vm', 'create', '-g', GROUP, '-n', 'ident', '-o', 'none');
-    const system = await tessera('vm', 'identity', 'assign', '-g', GROUP, '-n', 'ident');
+    const system = await onIdent('assign');
     const assigned = json(system) as {
       systemAssignedIdentity: string;
       userAssignedIdentities: object;
@@ -185,20 +188,10 @@ describe('tessera vm', { timeout: 300_000 }, () => {
     expect(assigned.userAssignedIdentities).toEqual({});
 
     // User-assigned ones join; the system-assigned one stays.
-    const both = json(
-      await tessera(
-        'vm',
-        'identity',
-        'assign',
-        '-g',
-        GROUP,
-        '-n',
-        'ident',
-        '--identities',
-        'app-id',
-        uaiId('other-id'),
-      ),
-    ) as { systemAssignedIdentity: string; userAssignedIdentities: object };
+    const both = json(await onIdent('assign', '--identities', 'app-id', uaiId('other-id'))) as {
+      systemAssignedIdentity: string;
+      userAssignedIdentities: object;
+    };
     expect(both.systemAssignedIdentity).toBe(assigned.systemAssignedIdentity);
     expect(Object.keys(both.userAssignedIdentities).sort()).toEqual([
       uaiId('app-id'),
@@ -206,73 +199,34 @@ describe('tessera vm', { timeout: 300_000 }, () => {
     ]);
 
     const [shown, principal] = await Promise.all([
-      tessera('vm', 'identity', 'show', '-g', GROUP, '-n', 'ident'),
-      tessera('vm', 'identity', 'show', '-g', GROUP, '-n', 'ident', '--query', 'principalId'),
+      onIdent('show'),
+      onIdent('show', '--query', 'principalId'),
     ]);
     expect(json(shown)).toMatchObject({ type: 'SystemAssigned, UserAssigned' });
     expect(JSON.parse(principal.stdout)).toBe(assigned.systemAssignedIdentity);
 
     // remove prints ARM's identity object, as az does.
-    const removed = json(
-      await tessera(
-        'vm',
-        'identity',
-        'remove',
-        '-g',
-        GROUP,
-        '-n',
-        'ident',
-        '--identities',
-        'app-id',
-      ),
-    ) as { type: string; userAssignedIdentities: object };
+    const removed = json(await onIdent('remove', '--identities', 'app-id')) as {
+      type: string;
+      userAssignedIdentities: object;
+    };
     expect(removed.type).toBe('SystemAssigned, UserAssigned');
     expect(Object.keys(removed.userAssignedIdentities)).toEqual([uaiId('other-id')]);
 
-    const notThere = await tessera(
-      'vm',
-      'identity',
-      'remove',
-      '-g',
-      GROUP,
-      '-n',
-      'ident',
-      '--identities',
-      'app-id',
-    );
+    const notThere = await onIdent('remove', '--identities', 'app-id');
     expect(notThere.code).toBe(1);
     expect(oneLine(notThere)).toBe(
       `tessera: InvalidArgument: '${uaiId('app-id').toLowerCase()}' are not associated with 'ident'`,
     );
 
-    const withoutSystem = json(
-      await tessera(
-        'vm',
-        'identity',
-        'remove',
-        '-g',
-        GROUP,
-        '-n',
-        'ident',
-        '--identities',
-        '[system]',
-      ),
-    ) as { type: string };
+    const withoutSystem = json(await onIdent('remove', '--identities', '[system]')) as {
+      type: string;
+    };
     expect(withoutSystem.type).toBe('UserAssigned');
-    const last = await tessera(
-      'vm',
-      'identity',
-      'remove',
-      '-g',
-      GROUP,
-      '-n',
-      'ident',
-      '--identities',
-      'other-id',
-    );
+    const last = await onIdent('remove', '--identities', 'other-id');
     // No identity left: ARM leaves `identity` out, so az prints nothing.
     expect([last.code, last.stdout, last.stderr]).toEqual([0, '', '']);
-    const none = await tessera('vm', 'identity', 'show', '-g', GROUP, '-n', 'ident');
+    const none = await onIdent('show');
     expect([none.code, none.stdout]).toEqual([0, '']);
   });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, start, stop, until, upArgs } from './cli-harness.js';
+import { run, start, startServer, stop, until, upArgs } from './cli-harness.js';
 
 /** Runs the IMDS curl line `tessera up` printed, as printed, and returns the token's claims. */
 async function imdsToken(stdout: string): Promise<Record<string, unknown>> {
@@ -215,17 +215,7 @@ describe('tessera up', { timeout: 120_000 }, () => {
 
   it('runs the server alone, which an agent on another port then joins', async () => {
     const dataDir = join(dir, 'server-only');
-    const server = start([
-      'server',
-      '--data-dir',
-      dataDir,
-      '--set',
-      'server.port=0',
-      '--set',
-      'server.httpsPort=0',
-    ]);
-    await until(server, 'ready at');
-    const url = /ready at (\S+)/.exec(server.output.stdout)?.[1] ?? '';
+    const { child: server, url } = await startServer(dataDir);
     const tenant = /tenant:\s+(\S+)/.exec(server.output.stdout)?.[1] ?? '';
     const discovery = await fetch(`${url}/${tenant}/v2.0/.well-known/openid-configuration`);
     expect(discovery.status).toBe(200);
