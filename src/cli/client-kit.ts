@@ -183,3 +183,16 @@ export function addClientFlags(command: Command): Command {
 export function withExample(command: Command, ...lines: string[]): Command {
   return command.addHelpText('after', `\nExample:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
 }
+
+/**
+ * How a client command is declared: the configuration flags, then the client flags, then its
+ * `--help` example lines when given. Each command module makes one from `addConfigFlags`.
+ */
+export function clientFlags(
+  addConfigFlags: (command: Command) => Command,
+): (command: Command, ...example: string[]) => Command {
+  return (command, ...example) => {
+    const flagged = addClientFlags(addConfigFlags(command));
+    return example.length === 0 ? flagged : withExample(flagged, ...example);
+  };
+}

@@ -5,7 +5,7 @@ import { ClientError } from '../client/errors.js';
 import { AZ_API_VERSIONS, groupPath, parseTags, withApiVersion } from './arm-ids.js';
 import { confirmed, withTableView } from './az-result.js';
 import {
-  addClientFlags,
+  clientFlags,
   type ClientFlagOptions,
   type Connection,
   connect,
@@ -13,7 +13,6 @@ import {
   reporting,
   subscriptionOf,
   usage,
-  withExample,
 } from './client-kit.js';
 
 /** Options of the `tessera group` commands. */
@@ -65,8 +64,7 @@ export function registerGroupCommands(
   addConfigFlags: (command: Command) => Command,
 ): void {
   const group = program.command('group').description('resource groups (ARM), as `az group`');
-  const flags = (command: Command, ...example: string[]): Command =>
-    withExample(addClientFlags(addConfigFlags(command)), ...example);
+  const flags = clientFlags(addConfigFlags);
   const named = (name: string, description: string): Command =>
     group
       .command(name)

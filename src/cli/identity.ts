@@ -12,14 +12,13 @@ import {
   withApiVersion,
 } from './arm-ids.js';
 import {
-  addClientFlags,
+  clientFlags,
   type ClientFlagOptions,
   connect,
   print,
   reporting,
   subscriptionOf,
   usage,
-  withExample,
 } from './client-kit.js';
 import { addResourceGroup } from './az-result.js';
 
@@ -89,8 +88,7 @@ export function registerIdentityCommands(
   const identity = program
     .command('identity')
     .description('user-assigned managed identities (ARM), as `az identity`');
-  const flags = (command: Command, ...example: string[]): Command =>
-    withExample(addClientFlags(addConfigFlags(command)), ...example);
+  const flags = clientFlags(addConfigFlags);
   const byIdOrName = (name: string, description: string): Command =>
     identity
       .command(name)

@@ -6,7 +6,7 @@ import { ClientError } from '../client/errors.js';
 import { createVaultClient, type VaultClient } from '../client/keyvault.js';
 import { BUILT_IN_ROLE_IDS } from '../core/rbac/builtin-roles.js';
 import {
-  addClientFlags,
+  clientFlags,
   type ClientFlagOptions,
   connect,
   print,
@@ -95,7 +95,7 @@ export function registerKeyVaultCommands(
     .description(
       "key vaults and their secrets, with the operator's token (AZURE_CLIENT_* or <dataDir>/admin.json)",
     );
-  const flags = (command: Command): Command => addClientFlags(addConfigFlags(command));
+  const flags = clientFlags(addConfigFlags);
 
   flags(
     keyvault

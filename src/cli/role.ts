@@ -13,7 +13,7 @@ import {
   withApiVersion,
 } from './arm-ids.js';
 import {
-  addClientFlags,
+  clientFlags,
   type ClientFlagOptions,
   type Connection,
   connect,
@@ -21,7 +21,6 @@ import {
   reporting,
   subscriptionOf,
   usage,
-  withExample,
 } from './client-kit.js';
 import { addResourceGroup, withTableView } from './az-result.js';
 
@@ -226,8 +225,7 @@ export function registerRoleCommands(
   const role = program
     .command('role')
     .description('role definitions and assignments (Azure RBAC), as `az role`');
-  const flags = (command: Command, ...example: string[]): Command =>
-    withExample(addClientFlags(addConfigFlags(command)), ...example);
+  const flags = clientFlags(addConfigFlags);
   const definition = role.command('definition').description('role definitions');
   const assignment = role.command('assignment').description('role assignments');
   const assigneeFlags = (command: Command): Command =>

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { ArmObject } from '../client/arm.js';
 import {
-  addClientFlags,
+  clientFlags,
   type ClientFlagOptions,
   connect,
   reporting,
@@ -109,7 +109,7 @@ export function registerVmCommands(
     .description(
       "virtual machines, their identities and extensions, with the operator's token (like `az vm`)",
     );
-  const flags = (command: Command): Command => addClientFlags(addConfigFlags(command));
+  const flags = clientFlags(addConfigFlags);
   const named = (command: Command): Command =>
     flags(
       command

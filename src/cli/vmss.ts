@@ -2,7 +2,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { ArmObject } from '../client/arm.js';
 import {
-  addClientFlags,
+  clientFlags,
   type ClientFlagOptions,
   connect,
   reporting,
@@ -96,7 +96,7 @@ export function registerVmssCommands(
   const vmss = program
     .command('vmss')
     .description("virtual machine scale sets and their identities, with the operator's token");
-  const flags = (command: Command): Command => addClientFlags(addConfigFlags(command));
+  const flags = clientFlags(addConfigFlags);
   const named = (command: Command): Command =>
     flags(
       command
