@@ -1,5 +1,6 @@
 // The `tessera` command tree: every command, its flags and help, each handed to its module.
 import { Command, Option } from 'commander';
+import { registerAdCommands } from './ad-sp.js';
 import { runAgent } from './agent.js';
 import { registerAgentNetworkCommand } from './agent-network.js';
 import { runConfigShow } from './config-show.js';
@@ -69,6 +70,10 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'tessera host create -n rack-2 --server https://tessera.example:8443',
   ],
   logout: ['tessera logout'],
+  'ad sp create-for-rbac': [
+    'tessera ad sp create-for-rbac -n ci-deployer --role Contributor --scopes /subscriptions/$SUB/resourceGroups/demo-rg',
+    'tessera ad sp create-for-rbac -n portal-viewer --role Reader --scopes / --query password -o tsv',
+  ],
   'keyvault create': ['tessera keyvault create -n team-vault -g demo-rg'],
   'keyvault secret set': [
     'tessera keyvault secret set --vault-name team-vault -n db-password --value "$PASSWORD"',
@@ -183,6 +188,7 @@ export function buildProgram(): Command {
   });
 
   registerLoginCommands(program, addConfigFlags);
+  registerAdCommands(program, addConfigFlags);
   registerKeyVaultCommands(program, addConfigFlags);
   registerDemoStoryCommand(program, addConfigFlags);
   registerGroupCommands(program, addConfigFlags);

@@ -131,4 +131,87 @@ describe('tessera login', { timeout: 120_000 }, () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe("tessera: argument --query: invalid jmespath_type value: '[?'\n");
   });
+
+  it('creates an application for RBAC whose secret signs in with its role and nothing more', async () => {
+    const sub = (
+      await run(['account', 'show', ...server.flags, '--query', 'id', '-o', 'tsv'])
+    ).stdout.trim();
+    const assignments = async (): Promise<number> =>
+      (
+        JSON.parse(
+          (await run(['role', 'assignment', 'list', '--all', ...server.flags])).stdout,
+        ) as unknown[]
+      ).length;
+    const before = await assignments();
+    const store = ['--data-dir', server.dataDir];
+    const [noName, noRole, badRole, badScope] = await Promise.all([
+      run(['ad', 'sp', 'create-for-rbac', '--role', 'Reader', '--scopes', '/', ...store]),
+      run(['ad', 'sp', 'create-for-rbac', '-n', 'x', '--scopes', '/', ...store]),
+      run(['ad', 'sp', 'create-for-rbac', '-n', 'x', '--role', 'Nope', '--scopes', '/', ...store]),
+      run([
+        'ad',
+        'sp',
+        'create-for-rbac',
+        '-n',
+        'x',
+        '--role',
+        'Reader',
+        '--scopes',
+        `/subscriptions/${sub}`,
+        `/subscriptions/${sub}/resourceGroups/no-such-rg`,
+        ...store,
+      ]),
+    ]);
+    expect([noName.code, noRole.code, badRole.code, badScope.code]).toEqual([2, 2, 1, 1]);
+    expect(noName.stderr).toBe(
+      'error: --name is required: the display name of the new application.\n',
+    );
+    expect(badRole.stderr).toBe("tessera: RoleNotFound: Role 'Nope' doesn't exist.\n");
+    expect(badScope.stderr).toMatch(/^tessera: ScopeNotFound: .*no-such-rg' does not exist\.\n$/);
+    // Nothing half-made: the good scope of the failed call got no assignment.
+    expect(await assignments()).toBe(before);
+
+    const made = await run([
+      'ad',
+      'sp',
+      'create-for-rbac',
+      '-n',
+      'ci-reader',
+      '--role',
+      'reader',
+      '--scopes',
+      `/subscriptions/${sub}`,
+      ...store,
+    ]);
+    expect(made.code).toBe(0);
+    expect(made.stderr).toMatch(/^The output includes credentials that you must protect\./);
+    const app = JSON.parse(made.stdout) as Record<string, string>;
+    expect(Object.keys(app)).toEqual(['appId', 'displayName', 'password', 'tenant']);
+    expect(app).toMatchObject({ displayName: 'ci-reader', tenant: admin.tenantId });
+    expect(await assignments()).toBe(before + 1);
+
+    // Its secret signs in; it reads, and ARM refuses it a write.
+    const cli = ['--data-dir', join(dir, 'reader')];
+    const login = await run([
+      'login',
+      '--service-principal',
+      '-u',
+      app.appId!,
+      '-p',
+      app.password!,
+      '--tenant',
+      app.tenant!,
+      '--server',
+      server.url,
+      ...cli,
+    ]);
+    expect(login.code).toBe(0);
+    const [list, write] = await Promise.all([
+      run(['group', 'list', ...cli]),
+      run(['group', 'create', '-n', 'not-allowed', '-l', 'westus', ...cli]),
+    ]);
+    expect(list.code).toBe(0);
+    expect(write.code).toBe(1);
+    expect(write.stderr).toMatch(/^tessera: AuthorizationFailed: The client '.*' with object id /);
+  });
 });
