@@ -1,5 +1,6 @@
 // ESLint flat config: typescript-eslint type-checked rules plus the layer boundaries of STYLE.md.
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 const layer = (from, forbidden) => ({
@@ -38,6 +39,24 @@ export default tseslint.config(
           message: 'Use string-literal unions or as-const objects.',
         },
         { selector: 'TSModuleDeclaration[kind="namespace"]', message: 'No namespaces.' },
+      ],
+    },
+  },
+  {
+    // The portal runs in the browser: React's hook rules, and nothing from the server's layers.
+    files: ['portal/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat['recommended-latest'],
+  },
+  {
+    files: ['portal/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/src/*', 'node:*'], message: 'The portal talks to the server over HTTP only.' },
+          ],
+        },
       ],
     },
   },

@@ -14,6 +14,7 @@ import { armPlugin, type ArmPluginOptions } from './arm/plugin.js';
 import { addFormParser } from './form-body.js';
 import { buildKeyVaultApp, isVaultHost, type KeyVaultServices } from './keyvault/plugin.js';
 import { loginPlugin, type LoginServices } from './login/plugin.js';
+import { portalPlugin, type PortalOptions } from './portal/plugin.js';
 
 /** The ARM surface's paths (`//subscriptions` too, see below). */
 const ARM_PATH = /^\/+(subscriptions|providers)([/?]|$)/i;
@@ -32,6 +33,8 @@ export interface ServerDeps {
   readonly agent?: AgentApiPluginOptions | undefined;
   /** The Key Vault data plane, for requests whose Host is `{vault}.{dnsSuffix}`; absent: none. */
   readonly keyVault?: KeyVaultServices | undefined;
+  /** The browser portal at `/portal/`; absent: none. */
+  readonly portal?: PortalOptions | undefined;
   /** TLS material; plain HTTP when absent. */
   readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
 }
@@ -99,5 +102,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (deps.agent !== undefined) {
     await app.register(agentApiPlugin, { ...deps.agent, prefix: AGENT_API_PREFIX });
   }
+  if (deps.portal !== undefined) await app.register(portalPlugin, deps.portal);
   return app;
 }

@@ -209,6 +209,7 @@ export async function startServer(options: {
         },
         agent: { services: agentServices, authorizationUri: `${publicUrl}/${tenant.id}` },
         keyVault,
+        portal: { tenantId: tenant.id },
         https: listener.https,
       });
       apps.push(app);
