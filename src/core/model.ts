@@ -165,6 +165,12 @@ export interface Host {
   readonly registeredAt: EpochMs | null;
   readonly lastSeenAt: EpochMs | null;
   readonly createdAt: EpochMs;
+  /**
+   * When the host certificate last issued (registration or renewal) expires. Null until the host
+   * registers, and for hosts last certified before this was recorded; the store always sets it
+   * when reading, a new host may leave it out.
+   */
+  readonly certificateNotAfter?: EpochMs | null;
 }
 
 /** One version of a Key Vault secret. `value` is secret and encrypted at rest. */

@@ -237,11 +237,24 @@ export interface HostStore {
   update(
     id: string,
     patch: Partial<
-      Pick<Host, 'joinTokenHash' | 'certificateThumbprint' | 'registeredAt' | 'lastSeenAt'>
+      Pick<
+        Host,
+        | 'joinTokenHash'
+        | 'certificateThumbprint'
+        | 'certificateNotAfter'
+        | 'registeredAt'
+        | 'lastSeenAt'
+      >
     >,
   ): Promise<boolean>;
   delete(id: string): Promise<boolean>;
+  /** Every host, by name. */
   list(): Promise<readonly Host[]>;
+  /**
+   * How many VMs and scale-set instances name each host in `properties.tessera.hostId`, in one
+   * aggregate read of the resources (host ids as stored; hosts with none are absent).
+   */
+  countVms(): Promise<ReadonlyMap<string, number>>;
 }
 
 export interface SecretVersionUpdate {
@@ -291,8 +304,11 @@ export interface VaultSecretStore {
 
 export interface AuditQuery {
   readonly principalId?: string;
+  /** Events at or after this time. */
   readonly since?: EpochMs;
   readonly outcome?: AuditEvent['outcome'];
+  /** Events of exactly this kind (`token`, …), compared as stored. */
+  readonly kind?: string;
 }
 
 export interface AuditLog {

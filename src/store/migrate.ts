@@ -9,6 +9,7 @@ import { singleDefaultTenantMigration } from './migrations/0003-single-default-t
 import { roleAssignmentsPrincipalScopeMigration } from './migrations/0004-role-assignments-principal-scope.js';
 import { etagsAndChangeFeedMigration } from './migrations/0005-etags-and-change-feed.js';
 import { vaultNamesAndPurgeMigration } from './migrations/0006-vault-names-and-purge.js';
+import { hostCertificateExpiryAndAuditKindMigration } from './migrations/0007-host-certificate-expiry-and-audit-kind.js';
 import type { Database } from './schema.js';
 
 /** The migrations, in order. Names sort in the order they run; never rename one that shipped. */
@@ -20,6 +21,7 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
     '0004-role-assignments-principal-scope': roleAssignmentsPrincipalScopeMigration,
     '0005-etags-and-change-feed': etagsAndChangeFeedMigration(dialect),
     '0006-vault-names-and-purge': vaultNamesAndPurgeMigration,
+    '0007-host-certificate-expiry-and-audit-kind': hostCertificateExpiryAndAuditKindMigration,
   };
 }
 

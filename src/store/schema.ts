@@ -139,6 +139,8 @@ export interface HostsTable {
   registered_at: number | null;
   last_seen_at: number | null;
   created_at: number;
+  /** Added by migration 0007: null for hosts not (re)certified since. */
+  certificate_not_after: number | null;
 }
 
 export interface VaultSecretsTable {

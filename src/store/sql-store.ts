@@ -50,7 +50,7 @@ function bind(parts: SqlStoreParts, executor: Kysely<Database>, inTransaction: b
     signingKeys: new SqlSigningKeyStore(executor, cipher),
     certificateAuthorities: new SqlCertificateAuthorityStore(executor, cipher),
     assertionReplay: new SqlAssertionReplayStore(executor),
-    hosts: new SqlHostStore(executor),
+    hosts: new SqlHostStore(executor, dialect),
     vaultSecrets: new SqlVaultSecretStore(executor, cipher),
     audit: new SqlAuditLog(executor),
     // Inside a transaction the caller's transaction is the commit; outside, issues share one.

@@ -5,6 +5,7 @@ import {
   authenticationRequired,
   invalidParameter,
   isAppError,
+  notFound,
 } from '../../core/errors.js';
 import type { CertificateAuthorityService } from '../../core/directory/certificate-authority.js';
 import { hashClientSecret, verifyClientSecret } from '../../core/directory/client-secret.js';
@@ -129,6 +130,7 @@ export async function registerHost(
     await tx.hosts.update(host.id, {
       joinTokenHash: null,
       certificateThumbprint: issued.thumbprint,
+      certificateNotAfter: issued.notAfter,
       registeredAt: now,
       lastSeenAt: now,
     });
@@ -147,7 +149,11 @@ export async function renewHost(
 ): Promise<RegisterResponse> {
   const csr = await readP256Csr(stringMember(bodyObject(body), 'csr', 16 * 1024));
   const issued = await issueHostCertificate(services, host.id, csr);
-  if (!(await services.store.hosts.update(host.id, { certificateThumbprint: issued.thumbprint }))) {
+  const recorded = await services.store.hosts.update(host.id, {
+    certificateThumbprint: issued.thumbprint,
+    certificateNotAfter: issued.notAfter,
+  });
+  if (!recorded) {
     throw authenticationRequired('The host is no longer registered.');
   }
   return registerResponse(services, host, issued);
@@ -191,6 +197,61 @@ async function registerResponse(
     certificateNotAfter: issued.notAfter,
     caCertificates: anchors.map(certificatePem),
   };
+}
+
+/**
+ * A host as `GET /hosts` shows it to operators: times as ISO-8601 (null when not yet), and how
+ * many VMs and scale-set instances are placed on it. Never the join token's hash nor the
+ * certificate's thumbprint.
+ */
+export interface HostView {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly registeredAt: string | null;
+  readonly lastSeenAt: string | null;
+  readonly certificateNotAfter: string | null;
+  readonly vmCount: number;
+}
+
+const isoOrNull = (at: number | null | undefined): string | null =>
+  at === null || at === undefined ? null : new Date(at).toISOString();
+
+function hostView(host: Host, vmCounts: ReadonlyMap<string, number>): HostView {
+  return {
+    id: host.id,
+    name: host.name,
+    createdAt: new Date(host.createdAt).toISOString(),
+    registeredAt: isoOrNull(host.registeredAt),
+    lastSeenAt: isoOrNull(host.lastSeenAt),
+    certificateNotAfter: isoOrNull(host.certificateNotAfter),
+    vmCount: vmCounts.get(host.id) ?? 0,
+  };
+}
+
+/** `GET /hosts`: every host, sorted by name (code-unit order), with one aggregate VM count read. */
+export async function listHosts(services: Pick<HostServices, 'store'>): Promise<HostView[]> {
+  const [hosts, counts] = await Promise.all([
+    services.store.hosts.list(),
+    services.store.hosts.countVms(),
+  ]);
+  return [...hosts]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((host) => hostView(host, counts));
+}
+
+/**
+ * `GET /hosts/{name}`: one host. Fails with `InvalidParameter` (400) for a malformed name and
+ * `NotFound` (404) when there is no such host.
+ */
+export async function getHost(
+  services: Pick<HostServices, 'store'>,
+  name: string,
+): Promise<HostView> {
+  checkHostName(name);
+  const host = await services.store.hosts.getByName(name);
+  if (host === undefined) throw notFound(`The host '${name}' does not exist.`);
+  return hostView(host, await services.store.hosts.countVms());
 }
 
 function joinTokenRefused(): AppError {

@@ -15,7 +15,7 @@ import { fromFrameworkError } from '../http-errors.js';
 import { type AttestationSigner, createAttestationSigner } from './attest.js';
 import { type ChangeSignal, createChangeSignal } from './change-signal.js';
 import { createHostAuthenticator, type HostAuthenticator } from './host-auth.js';
-import { issueJoinToken, registerHost, renewHost } from './hosts.js';
+import { getHost, issueJoinToken, listHosts, registerHost, renewHost } from './hosts.js';
 import { issueIdentityCertificate } from './identity-certificates.js';
 import { recordRefusals } from './refusals.js';
 import { issueAgentToken } from './token.js';
@@ -23,6 +23,8 @@ import { parseVmSyncQuery, waitForVmSync } from './vm-sync.js';
 
 /** The RBAC action an operator needs at `/` to create hosts and their join tokens (Owner's `*` has it). */
 export const HOSTS_WRITE_ACTION = 'Tessera.Agent/hosts/write';
+/** The RBAC action an operator needs at `/` to list and read hosts (Reader's read-all has it). */
+export const HOSTS_READ_ACTION = 'Tessera.Agent/hosts/read';
 
 /** What the agent API is built from; one set per process, shared by its listeners. */
 export interface AgentApiServices {
@@ -105,7 +107,8 @@ export function agentApiPlugin(
     if (!isAppError(mapped)) request.log.error({ err: error }, 'agent API request failed');
     const rendered = renderArmError(mapped, { correlationId: randomUUID() });
     const challenge =
-      rendered.status === 401 && request.url.startsWith(`${AGENT_API_PREFIX}/hosts/`)
+      rendered.status === 401 &&
+      /^\/hosts(?:[/?]|$)/.test(request.url.slice(AGENT_API_PREFIX.length))
         ? { 'www-authenticate': bearerChallenge({ authorizationUri: options.authorizationUri }) }
         : {};
     void reply
@@ -124,18 +127,33 @@ export function agentApiPlugin(
       .send(JSON.stringify(body));
   };
 
-  app.put('/hosts/:name', async (request: NameRequest, reply) => {
+  /** Authenticates an operator's ARM bearer token and checks `action` at `/` (403 otherwise). */
+  const authorizeOperator = async (request: FastifyRequest, action: string): Promise<void> => {
     const caller = await authenticateBearer(request.headers.authorization, services.verifier);
     const { allowed } = await services.rbac.check({
       principalId: caller.objectId,
-      action: HOSTS_WRITE_ACTION,
+      action,
       scope: '/',
     });
     if (!allowed) {
       throw forbidden(
-        `The client '${caller.appId ?? caller.objectId}' with object id '${caller.objectId}' does not have authorization to perform action '${HOSTS_WRITE_ACTION}' over scope '/'.`,
+        `The client '${caller.appId ?? caller.objectId}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '/'.`,
       );
     }
+  };
+
+  app.get('/hosts', async (request, reply) => {
+    await authorizeOperator(request, HOSTS_READ_ACTION);
+    send(reply, 200, { value: await listHosts(services) });
+  });
+
+  app.get('/hosts/:name', async (request: NameRequest, reply) => {
+    await authorizeOperator(request, HOSTS_READ_ACTION);
+    send(reply, 200, await getHost(services, request.params.name));
+  });
+
+  app.put('/hosts/:name', async (request: NameRequest, reply) => {
+    await authorizeOperator(request, HOSTS_WRITE_ACTION);
     const { created, host } = await issueJoinToken(services, request.params.name);
     send(reply, created ? 201 : 200, host);
   });

@@ -6,6 +6,7 @@ import { armTraceHeaders, unknownNamespaceError } from '../../wire/arm/index.js'
 import { renderArmError } from '../../wire/errors/index.js';
 import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
 import { fromFrameworkError } from '../http-errors.js';
+import { matchAuditEvents } from './audit-events.js';
 import type { ArmHandler, ArmServices, RouteMatcher } from './context.js';
 import { matchKeyVaults } from './key-vaults.js';
 import { matchResourceGroups } from './resource-groups.js';
@@ -37,6 +38,7 @@ const ROUTES: readonly RouteMatcher[] = [
   matchScaleSets,
   matchRoleAuthorization,
   matchKeyVaults,
+  matchAuditEvents,
 ];
 
 function route(segments: readonly string[]): ArmHandler | undefined {

@@ -27,6 +27,7 @@ import {
   isKeyword,
   type RouteMatcher,
 } from './context.js';
+import { listPermissions } from './permissions.js';
 import {
   filterOf,
   getRoleDefinition,
@@ -375,8 +376,9 @@ export async function listRoleAssignments(
 }
 
 /**
- * `{scope}/providers/Microsoft.Authorization/{roleAssignments|roleDefinitions}[/{name}]` for any
- * scope, the tenant root included (keywords in any case).
+ * `{scope}/providers/Microsoft.Authorization/{roleAssignments|roleDefinitions}[/{name}]` and
+ * `{scope}/providers/Microsoft.Authorization/permissions` for any scope, the tenant root included
+ * (keywords in any case).
  */
 export const matchRoleAuthorization: RouteMatcher = (segments) => {
   const decoded = decodeSegments(segments);
@@ -404,6 +406,8 @@ export const matchRoleAuthorization: RouteMatcher = (segments) => {
         name === undefined
           ? (s, r) => listRoleDefinitions(s, r, scope)
           : (s, r) => getRoleDefinition(s, r, scope, name);
+    } else if (kind === 'permissions' && name === undefined) {
+      handler = (s, r) => listPermissions(s, r, scope);
     }
     if (handler !== undefined) return handler;
   }

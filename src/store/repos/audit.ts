@@ -59,6 +59,7 @@ export class SqlAuditLog implements AuditLog {
     if (q.principalId !== undefined) query = query.where('principal_id', '=', q.principalId);
     if (q.since !== undefined) query = query.where('at', '>=', q.since);
     if (q.outcome !== undefined) query = query.where('outcome', '=', q.outcome);
+    if (q.kind !== undefined) query = query.where('kind', '=', q.kind);
     if (page.cursor !== undefined) {
       const [before] = decodeCursor(page.cursor, ['number']) as [number];
       query = query.where('seq', '<', before);

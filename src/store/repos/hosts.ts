@@ -1,9 +1,17 @@
 // Agent hosts in SQL.
 
+import { sql } from 'kysely';
 import type { Host } from '../../core/model.js';
 import type { HostStore } from '../../core/ports.js';
+import type { SqlDialect } from '../dialect.js';
 import type { HostsTable } from '../schema.js';
 import { affected, type Executor, insertOrConflict } from './shared.js';
+
+/** The resource types that are VMs placed on a host (`type_key`, lower case). */
+const VM_TYPE_KEYS = [
+  'microsoft.compute/virtualmachines',
+  'microsoft.compute/virtualmachinescalesets/virtualmachines',
+] as const;
 
 const toHost = (row: HostsTable): Host => ({
   id: row.id,
@@ -13,10 +21,14 @@ const toHost = (row: HostsTable): Host => ({
   registeredAt: row.registered_at,
   lastSeenAt: row.last_seen_at,
   createdAt: row.created_at,
+  certificateNotAfter: row.certificate_not_after,
 });
 
 export class SqlHostStore implements HostStore {
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   async create(h: Host): Promise<void> {
     await insertOrConflict(
@@ -31,6 +43,7 @@ export class SqlHostStore implements HostStore {
             registered_at: h.registeredAt,
             last_seen_at: h.lastSeenAt,
             created_at: h.createdAt,
+            certificate_not_after: h.certificateNotAfter ?? null,
           })
           .execute(),
       `A host named '${h.name}' already exists.`,
@@ -58,7 +71,14 @@ export class SqlHostStore implements HostStore {
   async update(
     id: string,
     patch: Partial<
-      Pick<Host, 'joinTokenHash' | 'certificateThumbprint' | 'registeredAt' | 'lastSeenAt'>
+      Pick<
+        Host,
+        | 'joinTokenHash'
+        | 'certificateThumbprint'
+        | 'certificateNotAfter'
+        | 'registeredAt'
+        | 'lastSeenAt'
+      >
     >,
   ): Promise<boolean> {
     const set = {
@@ -66,6 +86,9 @@ export class SqlHostStore implements HostStore {
       ...(patch.certificateThumbprint === undefined
         ? {}
         : { certificate_thumbprint: patch.certificateThumbprint }),
+      ...(patch.certificateNotAfter === undefined
+        ? {}
+        : { certificate_not_after: patch.certificateNotAfter }),
       ...(patch.registeredAt === undefined ? {} : { registered_at: patch.registeredAt }),
       ...(patch.lastSeenAt === undefined ? {} : { last_seen_at: patch.lastSeenAt }),
     };
@@ -86,5 +109,25 @@ export class SqlHostStore implements HostStore {
   async list(): Promise<readonly Host[]> {
     const rows = await this.db.selectFrom('hosts').selectAll().orderBy('name').execute();
     return rows.map(toHost);
+  }
+
+  async countVms(): Promise<ReadonlyMap<string, number>> {
+    // The same test as the agent's sync (`hostOf`): a string at `properties.tessera.hostId`.
+    const hostId =
+      this.dialect === 'postgres'
+        ? sql<string>`cast(properties as jsonb) -> 'tessera' ->> 'hostId'`
+        : sql<string>`json_extract(properties, '$.tessera.hostId')`;
+    const isString =
+      this.dialect === 'postgres'
+        ? sql<boolean>`jsonb_typeof(cast(properties as jsonb) -> 'tessera' -> 'hostId') = 'string'`
+        : sql<boolean>`json_type(properties, '$.tessera.hostId') = 'text'`;
+    const rows = await this.db
+      .selectFrom('resources')
+      .select([hostId.as('host_id'), (eb) => eb.fn.countAll<number | string>().as('vms')])
+      .where('type_key', 'in', VM_TYPE_KEYS)
+      .where(isString)
+      .groupBy(hostId)
+      .execute();
+    return new Map(rows.map((row) => [row.host_id, Number(row.vms)]));
   }
 }
