@@ -1,0 +1,27 @@
+// Formatting times for people: a fixed readable form, and "x ago".
+
+/** `2026-11-24 03:28:24 UTC`. */
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** `12 s ago`, `5 min ago`, `3 h ago`, `2 d ago`, with the exact time after it. */
+export function relative(iso: string, now: number): string {
+  const ms = now - Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  const s = Math.max(0, Math.round(ms / 1000));
+  const text =
+    s < 60
+      ? `${s} s`
+      : s < 3600
+        ? `${Math.floor(s / 60)} min`
+        : s < 86400
+          ? `${Math.floor(s / 3600)} h`
+          : `${Math.floor(s / 86400)} d`;
+  return `${text} ago (${formatTime(iso)})`;
+}
+
+/** `HH:MM:SS` in UTC. */
+export const clock = (iso: string): string => new Date(iso).toISOString().slice(11, 19);

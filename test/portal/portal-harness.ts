@@ -1,0 +1,162 @@
+// What the portal suite shares: Chromium's flags, the `up.json` it reads, steps in the browser.
+import { execFile } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { ROOT } from '../cli/cli-harness.js';
+
+export const ARTIFACTS = join(ROOT, 'test-artifacts', 'portal');
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** The few browser globals the page functions below use (the suite compiles without DOM types). */
+export interface BrowserGlobals {
+  readonly sessionStorage: {
+    readonly length: number;
+    getItem(key: string): string | null;
+    setItem(key: string, value: string): void;
+  };
+  readonly localStorage: { readonly length: number };
+  readonly document: { readonly activeElement: { readonly textContent: string | null } | null };
+}
+
+/** The newest modification time of any file under `dir` (0 when there is none). */
+async function newest(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const times = await Promise.all(
+    entries
+      .filter((e) => e.isFile())
+      .map(async (e) => (await stat(join(e.parentPath, e.name))).mtimeMs),
+  );
+  return Math.max(0, ...times);
+}
+
+/** Runs `npm run build:portal` unless `dist/portal` is newer than everything under `portal/`. */
+export async function buildPortalIfStale(): Promise<void> {
+  const built = await stat(join(ROOT, 'dist', 'portal', 'index.html')).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
+  if (built > (await newest(join(ROOT, 'portal')))) return;
+  await promisify(execFile)('npm', ['run', 'build:portal'], { cwd: ROOT });
+}
+
+export const WIDE = { width: 1280, height: 900 };
+export const NARROW = { width: 375, height: 800 };
+
+export interface UpFile {
+  readonly server: string;
+  readonly serverHttp: string;
+  readonly tenantId: string;
+  readonly imds: string;
+  readonly subscriptionId: string;
+  readonly adminCredentials: string;
+}
+
+/** The administrator's login, from `admin.json` and the secret file it names. */
+export interface Admin {
+  readonly clientId: string;
+  readonly secret: string;
+}
+
+/** A fresh browser context (its own sessionStorage) on the portal, at `viewport`. */
+export async function open(
+  browser: Browser,
+  upFile: UpFile,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: WIDE });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  await page.goto(`${upFile.server}/portal/`);
+  return { context, page };
+}
+
+export async function signIn(page: Page, clientId: string, secret: string): Promise<void> {
+  await page.getByLabel('Client ID').fill(clientId);
+  await page.getByLabel('Client secret').fill(secret);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => page.getByText(clientId).count()).toBeGreaterThan(0);
+}
+
+export async function go(page: Page, link: string, heading: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link }).click();
+  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** The page's status line once it says something other than "…ing". */
+export async function statusText(page: Page): Promise<string> {
+  const status = page.getByRole('status').filter({ hasNotText: '…' }).filter({ hasText: /./ });
+  const alert = page.getByRole('alert').filter({ hasText: /./ });
+  await status.or(alert).first().waitFor();
+  if ((await alert.count()) > 0) return `error: ${await alert.first().innerText()}`;
+  return status.first().innerText();
+}
+
+/** Puts the retired managed identity VM extension on demo-vm, as the administrator (over ARM). */
+export async function addLegacyExtension(upFile: UpFile, admin: Admin): Promise<void> {
+  const token = (await (
+    await fetch(`${upFile.serverHttp}/${upFile.tenantId}/oauth2/v2.0/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: admin.clientId,
+        client_secret: admin.secret,
+        scope: 'https://management.azure.com/.default',
+      }),
+    })
+  ).json()) as { access_token: string };
+  const vm = `/subscriptions/${upFile.subscriptionId}/resourceGroups/demo-rg/providers/Microsoft.Compute/virtualMachines/demo-vm`;
+  const response = await fetch(
+    `${upFile.serverHttp}${vm}/extensions/ManagedIdentityExtensionForLinux?api-version=2024-07-01`,
+    {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${token.access_token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        location: 'westeurope',
+        properties: {
+          publisher: 'Microsoft.ManagedIdentity',
+          type: 'ManagedIdentityExtensionForLinux',
+          typeHandlerVersion: '1.0',
+          settings: { port: 50342 },
+        },
+      }),
+    },
+  );
+  expect(response.status, await response.text()).toBe(201);
+}
+
+/** Asks IMDS for a token for `clientId` as demo-vm does, until the agent has synced the attach. */
+export async function imdsToken(upFile: UpFile, clientId: string): Promise<number> {
+  const query = new URLSearchParams({
+    'api-version': '2018-02-01',
+    resource: 'https://management.azure.com/',
+    client_id: clientId,
+  });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const response = await fetch(
+      `${upFile.imds}/metadata/identity/oauth2/token?${query.toString()}`,
+      {
+        headers: { Metadata: 'true' },
+      },
+    );
+    await response.text();
+    if (response.ok || Date.now() > deadline) return response.status;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
