@@ -79,6 +79,10 @@ export async function ensureDemo(input: {
     if (!response.ok) throw new Error(`demo: token request failed (${response.status})`);
     return ((await response.json()) as { access_token: string }).access_token;
   };
+  // Both tokens at once: each costs the server a slow hash of the secret. The vault one is awaited
+  // only by the vault step; a failure before then must not surface as an unhandled rejection.
+  const vaultToken = tokenFor(`https://${input.dnsSuffix}/.default`);
+  void vaultToken.catch(() => undefined);
   const token = await tokenFor('https://management.azure.com/.default');
   const call = async (
     method: string,
@@ -131,7 +135,7 @@ export async function ensureDemo(input: {
     dnsSuffix: input.dnsSuffix,
     groupId: group,
     arm: (path, apiVersion, body) => call('PUT', path, apiVersion, body),
-    vaultToken: () => tokenFor(`https://${input.dnsSuffix}/.default`),
+    vaultToken: () => vaultToken,
     administratorObjectId: input.administratorObjectId,
     vmPrincipalId: vm.identity?.principalId ?? '',
   });
