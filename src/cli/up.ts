@@ -88,6 +88,7 @@ export async function runUp(
     `  tenant:          ${tenant}`,
     `  administrator:   client id ${admin.principal.appId}, secret in ${secretFile}${admin.secretFile === undefined ? '' : ' (new)'}`,
     `  OIDC discovery:  ${server.url}/${tenant}/v2.0/.well-known/openid-configuration`,
+    `  portal:          ${server.httpsUrl ?? server.url}/portal/ (sign in with the administrator's client id and secret)`,
     ...(server.httpsUrl === undefined
       ? []
       : [
@@ -110,6 +111,7 @@ export async function runUp(
     server: server.httpsUrl ?? server.url,
     serverHttp: server.url,
     imds: agent.imdsUrl,
+    portal: `${server.httpsUrl ?? server.url}/portal/`,
     ca: server.caFile ?? null,
     adminCredentials: join(config.dataDir, ADMIN_LOGIN_FILE),
     tenantId: tenant,

@@ -157,6 +157,8 @@ describe('tessera up', { timeout: 120_000 }, () => {
     // up.json tells scripts where everything is; its user-assigned identity answers on IMDS.
     const up = JSON.parse(await readFile(join(dataDir, 'up.json'), 'utf8')) as {
       server: string;
+      serverHttp: string;
+      portal: string;
       imds: string;
       ca: string;
       adminCredentials: string;
@@ -164,6 +166,12 @@ describe('tessera up', { timeout: 120_000 }, () => {
       demo: Record<string, string>;
     };
     expect(up.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    // The portal is served by the same server, and printed with the other surfaces.
+    expect(up.portal).toBe(`${up.server}/portal/`);
+    expect(first.output.stdout).toContain(`  portal:          ${up.portal} (sign in with`);
+    const portalPage = await fetch(`${up.serverHttp}/portal/`);
+    expect(portalPage.status).toBe(200);
+    expect(await portalPage.text()).toContain('<title>Tessera portal</title>');
     expect((await stat(up.ca)).isFile()).toBe(true);
     const login = JSON.parse(await readFile(up.adminCredentials, 'utf8')) as Record<string, string>;
     expect(login).toMatchObject({
