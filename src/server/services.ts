@@ -4,6 +4,7 @@ import {
   createCertificateAuthorityService,
 } from '../core/directory/certificate-authority.js';
 import { createDirectory, type Directory } from '../core/directory/directory.js';
+import { knownTenants } from '../core/directory/known-tenants.js';
 import { createSigningKeyService, type SigningKeyService } from '../core/keys/signing-keys.js';
 import type { Clock, Store } from '../core/ports.js';
 import { createTokenService, type TokenService } from '../core/tokens/token-service.js';
@@ -74,9 +75,12 @@ export function createServerServices(
       maxTokenLifetimeMs: lifetimeMs + 5 * 60_000,
     },
   });
+  // One tenant lookup for the login surface and the issuer: each token read the tenant twice.
+  const tenants = knownTenants(store.tenants);
   const tokens = createTokenService({
     store,
     clock,
+    tenants,
     signingKey: () => signingKeys.signingKey(),
     issuerFor,
     assertionAudiencesFor: (tenantId) =>
@@ -91,8 +95,7 @@ export function createServerServices(
     jwks: async () => ({
       keys: (await signingKeys.jwks()).keys.map((key) => ({ ...key, x5c: [...key.x5c] })),
     }),
-    tenantExists: async (tenantId) =>
-      (await store.tenants.get(tenantId.toLowerCase())) !== undefined,
+    tenantExists: async (tenantId) => (await tenants(tenantId.toLowerCase())) !== undefined,
     issuerFor,
     discoveryMaxAgeSeconds: 3600,
   };
