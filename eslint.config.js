@@ -54,7 +54,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/src/*', 'node:*'], message: 'The portal talks to the server over HTTP only.' },
+            {
+              group: ['**/src/*', 'node:*'],
+              message: 'The portal talks to the server over HTTP only.',
+            },
           ],
         },
       ],

@@ -36,7 +36,7 @@ describe.each(storeTargets())('store contract (directory) on $name', (target) =>
         '0004-role-assignments-principal-scope',
         '0005-etags-and-change-feed',
         '0006-vault-names-and-purge',
-      '0007-host-certificate-expiry-and-audit-kind',
+        '0007-host-certificate-expiry-and-audit-kind',
       ]);
       const again = await openStore({ database: t.options, masterKey: TEST_MASTER_KEY });
       expect(again.applied).toEqual([]);
