@@ -1,9 +1,18 @@
 // `tessera vm`, `vm identity` and `vm extension` as an operator runs them, against one real `tessera server`.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Result, run, type ServerUnderTest, startServer, stop } from './cli-harness.js';
+import {
+  json,
+  oneLine,
+  type Result,
+  run,
+  type ServerUnderTest,
+  startServer,
+  stop,
+} from './cli-harness.js';
+import { adminArm } from '../fixtures/admin.js';
 
 const GROUP = 'vm-cli';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -18,52 +27,18 @@ const tessera = (...args: string[]): Promise<Result> => run([...args, ...server.
 const onIdent = (verb: string, ...rest: string[]): Promise<Result> =>
   tessera('vm', 'identity', verb, '-g', GROUP, '-n', 'ident', ...rest);
 
-/** The one line a failed command wrote, checked to be exactly one. */
-function oneLine(result: Result): string {
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  return lines[0] ?? '';
-}
-
-/** stdout as JSON, after checking the command succeeded quietly. */
-function json(result: Result): Record<string, unknown> {
-  expect([result.code, result.stderr]).toEqual([0, '']);
-  return JSON.parse(result.stdout) as Record<string, unknown>;
-}
-
 const uaiId = (name: string): string =>
   `/subscriptions/${sub}/resourceGroups/${GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
 
 /** The group and identities the commands use, made through ARM (not through other commands). */
 async function arrange(): Promise<void> {
-  const login = JSON.parse(await readFile(join(server.dataDir, 'admin.json'), 'utf8')) as {
-    tenantId: string;
-    clientId: string;
-    secretFile: string;
-  };
-  const answer = await fetch(`${server.url}/${login.tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: login.clientId,
-      client_secret: (await readFile(login.secretFile, 'utf8')).trim(),
-      scope: 'https://management.azure.com/.default',
-    }),
-  });
-  const { access_token: token } = (await answer.json()) as { access_token: string };
+  const admin = await adminArm(server.url, join(server.dataDir, 'admin.json'));
   const arm = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const response = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status}`);
-    return response.json();
+    const answer = await admin.call(method, path, body);
+    if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status}`);
+    return answer.body;
   };
-  const subscriptions = (await arm('GET', '/subscriptions?api-version=2022-12-01')) as {
-    value: { subscriptionId: string }[];
-  };
-  sub = subscriptions.value[0]?.subscriptionId ?? '';
+  sub = admin.subscriptionId;
   await arm('PUT', `/subscriptions/${sub}/resourceGroups/${GROUP}?api-version=2021-04-01`, {
     location: 'northeurope',
   });

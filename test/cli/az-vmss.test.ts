@@ -3,7 +3,17 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Child, type Result, run, start, stop, until, upArgs } from './cli-harness.js';
+import {
+  type Child,
+  json,
+  oneLine,
+  type Result,
+  run,
+  start,
+  stop,
+  until,
+  upArgs,
+} from './cli-harness.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -26,19 +36,6 @@ const tessera = (...args: string[]): Promise<Result> =>
 /** Runs `tessera token get ...args` against the agent's IMDS, with no server or credentials. */
 const token = (...args: string[]): Promise<Result> =>
   run(['token', 'get', '--imds', imds, ...args]);
-
-/** The one line a failed command wrote, checked to be exactly one. */
-function oneLine(result: Result): string {
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  return lines[0] ?? '';
-}
-
-/** stdout as JSON, after checking the command succeeded quietly. */
-function json(result: Result): Record<string, unknown> {
-  expect([result.code, result.stderr]).toEqual([0, '']);
-  return JSON.parse(result.stdout) as Record<string, unknown>;
-}
 
 /** The claims of a JWT (unchecked: the issuer's own suites check signatures). */
 function claims(jwt: string): Record<string, unknown> {

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = join(ROOT, 'src/cli/main.ts');
@@ -28,6 +29,19 @@ export interface Result {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
+}
+
+/** The one line a failed command wrote, checked to be exactly one. */
+export function oneLine(result: Result): string {
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0] ?? '';
+}
+
+/** stdout as JSON, after checking the command succeeded quietly. */
+export function json(result: Result): Record<string, unknown> {
+  expect([result.code, result.stderr]).toEqual([0, '']);
+  return JSON.parse(result.stdout) as Record<string, unknown>;
 }
 
 /** Starts `tessera ...args`. */

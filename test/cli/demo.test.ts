@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Child, run, start, stop, until, upArgs } from './cli-harness.js';
+import { adminArm } from '../fixtures/admin.js';
 
 const STEPS = [
   /^\[1\/8\] create the user-assigned identity demo-story-[0-9a-f]{6} in demo-rg$/m,
@@ -27,25 +28,13 @@ interface UpFile {
 
 /** The user-assigned identities in demo-rg, asked of ARM as the administrator. */
 async function identityNames(up: UpFile): Promise<string[]> {
-  const login = JSON.parse(await readFile(up.adminCredentials, 'utf8')) as Record<string, string>;
-  const secret = (await readFile(login.secretFile ?? '', 'utf8')).trim();
-  const token = (await (
-    await fetch(`${up.serverHttp}/${up.tenantId}/oauth2/v2.0/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: login.clientId ?? '',
-        client_secret: secret,
-        scope: 'https://management.azure.com/.default',
-      }),
-    })
-  ).json()) as { access_token: string };
-  const list = (await (
-    await fetch(
-      `${up.serverHttp}/subscriptions/${up.subscriptionId}/resourceGroups/demo-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version=2023-01-31`,
-      { headers: { authorization: `Bearer ${token.access_token}` } },
+  const { call } = await adminArm(up.serverHttp, up.adminCredentials);
+  const list = (
+    await call(
+      'GET',
+      `/subscriptions/${up.subscriptionId}/resourceGroups/demo-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version=2023-01-31`,
     )
-  ).json()) as { value: { name: string }[] };
+  ).body as { value: { name: string }[] };
   return list.value.map((identity) => identity.name).sort();
 }
 

@@ -3,14 +3,17 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Child, type Result, run, start, stop, until, upArgs } from './cli-harness.js';
-
-/** The one line a failed command wrote, checked to be exactly one. */
-function oneLine(result: Result): string {
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  return lines[0] ?? '';
-}
+import {
+  type Child,
+  oneLine,
+  type Result,
+  run,
+  start,
+  stop,
+  until,
+  upArgs,
+} from './cli-harness.js';
+import { adminArm } from '../fixtures/admin.js';
 
 let dir: string;
 let dataDir: string;
@@ -36,34 +39,11 @@ beforeAll(async () => {
 const GROUP = 'kv-cli';
 
 async function createGroup(name: string): Promise<void> {
-  const login = JSON.parse(await readFile(join(dataDir, 'admin.json'), 'utf8')) as {
-    tenantId: string;
-    clientId: string;
-    secretFile: string;
-  };
-  const answer = await fetch(`${serverUrl}/${login.tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: login.clientId,
-      client_secret: (await readFile(login.secretFile, 'utf8')).trim(),
-      scope: 'https://management.azure.com/.default',
-    }),
-  });
-  const { access_token: token } = (await answer.json()) as { access_token: string };
-  const subscriptions = (await (
-    await fetch(`${serverUrl}/subscriptions?api-version=2022-12-01`, {
-      headers: { authorization: `Bearer ${token}` },
-    })
-  ).json()) as { value: { subscriptionId: string }[] };
-  const sub = subscriptions.value[0]?.subscriptionId ?? '';
-  const put = await fetch(
-    `${serverUrl}/subscriptions/${sub}/resourceGroups/${name}?api-version=2021-04-01`,
-    {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ location: 'northeurope' }),
-    },
+  const { call, subscriptionId } = await adminArm(serverUrl, join(dataDir, 'admin.json'));
+  const put = await call(
+    'PUT',
+    `/subscriptions/${subscriptionId}/resourceGroups/${name}?api-version=2021-04-01`,
+    { location: 'northeurope' },
   );
   if (put.status !== 201) throw new Error(`group ${name}: ${put.status}`);
 }

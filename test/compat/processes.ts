@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { decodeJwt } from 'jose';
+import { adminTokenFromFile } from '../fixtures/admin.js';
 import {
   closeAll,
   field,
@@ -13,9 +14,6 @@ import {
   type TesseraProcess,
   untilReady,
 } from './tessera-cli.js';
-
-/** The management audience the administrator's token is for (CLIENTS.md section 4). */
-const MANAGEMENT_SCOPE = 'https://management.azure.com/.default';
 
 /** What was started and is not closed yet, oldest first, for {@link closeStarted}. */
 const open = new Set<() => Promise<void>>();
@@ -114,12 +112,10 @@ export async function startTesseraServer(): Promise<TesseraServer> {
     const caFile = field(banner, /^\s+HTTPS:\s+\S+ \(CA (.+)\)$/m, 'CA file');
 
     const admin = JSON.parse(await readFile(adminFile, 'utf8')) as {
-      tenantId: string;
       clientId: string;
       secretFile: string;
     };
-    const secret = (await readFile(admin.secretFile, 'utf8')).trim();
-    const adminToken = await clientCredentialsToken(url, admin.tenantId, admin.clientId, secret);
+    const adminToken = await adminTokenFromFile(url, adminFile);
     const tlsDir = dirname(caFile);
     return {
       url,
@@ -328,28 +324,4 @@ export async function startTesseraProcesses(hostName: string): Promise<TesseraPr
     await server.close();
     throw error;
   }
-}
-
-/** A management token from the server's v2.0 token endpoint (client credentials grant). */
-async function clientCredentialsToken(
-  url: string,
-  tenantId: string,
-  clientId: string,
-  secret: string,
-): Promise<string> {
-  const response = await fetch(`${url}/${tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: clientId,
-      client_secret: secret,
-      scope: MANAGEMENT_SCOPE,
-    }).toString(),
-  });
-  const body = (await response.json()) as { access_token?: string };
-  if (body.access_token === undefined) {
-    throw new Error(`no administrator token (${response.status}): ${JSON.stringify(body)}`);
-  }
-  return body.access_token;
 }

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { ROOT } from '../cli/cli-harness.js';
+import { adminArm } from '../fixtures/admin.js';
 
 export const ARTIFACTS = join(ROOT, 'test-artifacts', 'portal');
 export const CHROMIUM_ARGS = [
@@ -105,39 +106,23 @@ export async function statusText(page: Page): Promise<string> {
 }
 
 /** Puts the retired managed identity VM extension on demo-vm, as the administrator (over ARM). */
-export async function addLegacyExtension(upFile: UpFile, admin: Admin): Promise<void> {
-  const token = (await (
-    await fetch(`${upFile.serverHttp}/${upFile.tenantId}/oauth2/v2.0/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: admin.clientId,
-        client_secret: admin.secret,
-        scope: 'https://management.azure.com/.default',
-      }),
-    })
-  ).json()) as { access_token: string };
+export async function addLegacyExtension(upFile: UpFile): Promise<void> {
+  const { call } = await adminArm(upFile.serverHttp, upFile.adminCredentials);
   const vm = `/subscriptions/${upFile.subscriptionId}/resourceGroups/demo-rg/providers/Microsoft.Compute/virtualMachines/demo-vm`;
-  const response = await fetch(
-    `${upFile.serverHttp}${vm}/extensions/ManagedIdentityExtensionForLinux?api-version=2024-07-01`,
+  const answer = await call(
+    'PUT',
+    `${vm}/extensions/ManagedIdentityExtensionForLinux?api-version=2024-07-01`,
     {
-      method: 'PUT',
-      headers: {
-        authorization: `Bearer ${token.access_token}`,
-        'content-type': 'application/json',
+      location: 'westeurope',
+      properties: {
+        publisher: 'Microsoft.ManagedIdentity',
+        type: 'ManagedIdentityExtensionForLinux',
+        typeHandlerVersion: '1.0',
+        settings: { port: 50342 },
       },
-      body: JSON.stringify({
-        location: 'westeurope',
-        properties: {
-          publisher: 'Microsoft.ManagedIdentity',
-          type: 'ManagedIdentityExtensionForLinux',
-          typeHandlerVersion: '1.0',
-          settings: { port: 50342 },
-        },
-      }),
     },
   );
-  expect(response.status, await response.text()).toBe(201);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
 }
 
 /** Asks IMDS for a token for `clientId` as demo-vm does, until the agent has synced the attach. */

@@ -131,7 +131,7 @@ describe('the portal', { timeout: 90_000 }, () => {
       await expect.poll(() => chart.innerText()).toMatch(/ [1-9]\d* refused\./);
 
       // Every other page, at laptop width; the VM page flags the retired extension.
-      await addLegacyExtension(upFile, admin);
+      await addLegacyExtension(upFile);
       for (const [link, heading, file] of [
         ['Identities', 'Identities', 'identities'],
         ['VMs and scale sets', 'VMs and scale sets', 'machines'],
