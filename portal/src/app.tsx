@@ -57,14 +57,20 @@ export function App(): ReactNode {
   }, []);
   useEffect(() => {
     if (session === undefined) return;
-    const timer = setTimeout(
-      () => {
-        signOut('Your session expired. Sign in again.');
-      },
-      Math.max(0, session.expiresAt - Date.now()),
-    );
+    const end = (): void => {
+      signOut(
+        'Your session ended (an hour after sign-in, or when its token expired). Sign in again.',
+      );
+    };
+    const timer = setTimeout(end, Math.max(0, session.expiresAt - Date.now()));
+    // A laptop that slept past the end may run the timer late: check again when the tab shows.
+    const check = (): void => {
+      if (document.visibilityState === 'visible' && Date.now() >= session.expiresAt) end();
+    };
+    document.addEventListener('visibilitychange', check);
     return () => {
       clearTimeout(timer);
+      document.removeEventListener('visibilitychange', check);
     };
   }, [session, signOut]);
   if (config.data === undefined) {

@@ -26,7 +26,22 @@ export interface BrowserGlobals {
     setItem(key: string, value: string): void;
   };
   readonly localStorage: { readonly length: number };
-  readonly document: { readonly activeElement: { readonly textContent: string | null } | null };
+  readonly document: {
+    readonly activeElement: { readonly textContent: string | null } | null;
+    readonly documentElement: { readonly scrollWidth: number };
+    querySelectorAll(selector: string): Iterable<BrowserElement>;
+  };
+  readonly innerWidth: number;
+  getComputedStyle(element: BrowserElement): { readonly lineHeight: string };
+}
+
+/** The little of a DOM element the checks below read. */
+export interface BrowserElement {
+  readonly textContent: string | null;
+  readonly parentElement: BrowserElement | null;
+  readonly scrollWidth: number;
+  readonly clientWidth: number;
+  getBoundingClientRect(): { readonly height: number };
 }
 
 /** The newest modification time of any file under `dir` (0 when there is none). */
@@ -105,6 +120,54 @@ export async function statusText(page: Page): Promise<string> {
   return status.first().innerText();
 }
 
+/**
+ * Creates VM `name` in demo-rg placed on host `hostId` as given, as the administrator (over ARM):
+ * a VM that names its host by name (`local`) rather than id names a host that does not exist.
+ */
+export async function placeVm(upFile: UpFile, name: string, hostId: string): Promise<void> {
+  const { call } = await adminArm(upFile.serverHttp, upFile.adminCredentials);
+  const vm = `/subscriptions/${upFile.subscriptionId}/resourceGroups/demo-rg/providers/Microsoft.Compute/virtualMachines/${name}`;
+  const answer = await call('PUT', `${vm}?api-version=2024-07-01`, {
+    location: 'westeurope',
+    properties: { tessera: { hostId } },
+  });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+}
+
+/** How many pixels wider than the window the page is (at most 0 when nothing overflows it). */
+export function pageOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const web = globalThis as unknown as BrowserGlobals;
+    return web.document.documentElement.scrollWidth - web.innerWidth;
+  });
+}
+
+/**
+ * The GUIDs shown on the page (`code.guid`), each with how many of its parent's line heights it
+ * is tall: 1 on one line, under 2 on two, 5 or so when it wraps a few characters a line.
+ */
+export function guidHeights(page: Page): Promise<{ text: string; lines: number }[]> {
+  return page.evaluate(() => {
+    const web = globalThis as unknown as BrowserGlobals;
+    return [...web.document.querySelectorAll('code.guid')].map((code) => {
+      const parent = code.parentElement ?? code;
+      const lineHeight = Number.parseFloat(web.getComputedStyle(parent).lineHeight);
+      return {
+        text: code.textContent ?? '',
+        lines: code.getBoundingClientRect().height / lineHeight,
+      };
+    });
+  });
+}
+
+/** Whether the frame around the table called `caption` scrolls sideways (its table is wider). */
+export function frameScrolls(page: Page, caption: RegExp): Promise<boolean> {
+  return page.getByRole('table', { name: caption }).evaluate((table: unknown) => {
+    const frame = (table as BrowserElement).parentElement;
+    return frame !== null && frame.scrollWidth > frame.clientWidth;
+  });
+}
+
 /** Puts the retired managed identity VM extension on demo-vm, as the administrator (over ARM). */
 export async function addLegacyExtension(upFile: UpFile): Promise<void> {
   const { call } = await adminArm(upFile.serverHttp, upFile.adminCredentials);
@@ -125,12 +188,19 @@ export async function addLegacyExtension(upFile: UpFile): Promise<void> {
   expect(answer.status, JSON.stringify(answer.body)).toBe(201);
 }
 
-/** Asks IMDS for a token for `clientId` as demo-vm does, until the agent has synced the attach. */
-export async function imdsToken(upFile: UpFile, clientId: string): Promise<number> {
+/**
+ * Asks IMDS for a token as demo-vm does, for `clientId` (else its system-assigned identity) and
+ * `resource`, until the agent has synced the attach.
+ */
+export async function imdsToken(
+  upFile: UpFile,
+  clientId: string | undefined,
+  resource = 'https://management.azure.com/',
+): Promise<number> {
   const query = new URLSearchParams({
     'api-version': '2018-02-01',
-    resource: 'https://management.azure.com/',
-    client_id: clientId,
+    resource,
+    ...(clientId === undefined ? {} : { client_id: clientId }),
   });
   const deadline = Date.now() + 15_000;
   for (;;) {

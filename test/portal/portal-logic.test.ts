@@ -1,10 +1,12 @@
-// The portal's pure logic: RBAC action matching, time bucketing, identity PATCH bodies, token claims.
+// The portal's pure logic: RBAC matching, time buckets, PATCH bodies, sessions, host labels, GUIDs.
 import { describe, expect, it } from 'vitest';
-import { decodeClaims, sessionOf } from '../../portal/src/api/claims.js';
+import { decodeClaims, SESSION_MAX_MS, sessionOf } from '../../portal/src/api/claims.js';
 import { errorOf } from '../../portal/src/api/http.js';
 import { attachPatch, carries, detachPatch } from '../../portal/src/api/identity-patch.js';
 import { actionMatches, isAllowed } from '../../portal/src/api/permissions.js';
 import { bucketize, mergeEvents } from '../../portal/src/lib/buckets.js';
+import { guidHalves } from '../../portal/src/lib/format.js';
+import { hostLabel, hostLabels, type Inventory } from '../../portal/src/lib/inventory.js';
 
 const UAI_WRITE = 'Microsoft.ManagedIdentity/userAssignedIdentities/write';
 
@@ -137,12 +139,21 @@ describe('sign-in helpers', () => {
     ).toString('base64url');
     const token = `e30.${payload}.sig`;
     expect(decodeClaims(token)).toMatchObject({ appid: 'app', oid: 'obj' });
-    expect(sessionOf(token, 3600, 0)).toEqual({
+    // The token lives to 2033; the portal's session ends an hour after sign-in.
+    const signedIn = 1_999_000_000_000;
+    expect(sessionOf(token, 3600, signedIn)).toEqual({
       token,
-      expiresAt: 2_000_000_000_000,
+      expiresAt: signedIn + SESSION_MAX_MS,
       appId: 'app',
       objectId: 'obj',
     });
+    expect(SESSION_MAX_MS).toBe(3_600_000);
+    // A token that expires within the hour ends the session with it.
+    expect(sessionOf(token, 3600, 2_000_000_000_000 - 600_000).expiresAt).toBe(2_000_000_000_000);
+    // No `exp`: `expires_in` seconds, still at most the hour.
+    const bare = `e30.${Buffer.from('{}').toString('base64url')}.sig`;
+    expect(sessionOf(bare, 300, 1000).expiresAt).toBe(301_000);
+    expect(sessionOf(bare, 86_700, 1000).expiresAt).toBe(1000 + SESSION_MAX_MS);
     expect(decodeClaims('not a token')).toEqual({});
   });
 
@@ -159,5 +170,59 @@ describe('sign-in helpers', () => {
       message: 'bad secret',
     });
     expect(errorOf(502, 'html')).toMatchObject({ code: 'Http502' });
+  });
+});
+
+describe('host labels', () => {
+  const LOCAL = '3f1c2a4e-8d0b-4c55-9e4f-1a2b3c4d5e6f';
+  const inventory = (hosts: Inventory['hosts'], hostsError?: unknown): Inventory => ({
+    groups: [],
+    identities: [],
+    machines: [],
+    roles: [],
+    assignments: [],
+    hosts,
+    ...(hostsError === undefined ? {} : { hostsError }),
+  });
+  const host = (id: string, name: string): Inventory['hosts'][number] => ({
+    id,
+    name,
+    createdAt: null,
+    registeredAt: null,
+    lastSeenAt: null,
+    certificateNotAfter: null,
+    vmCount: 1,
+  });
+
+  it('names a known host and flags an id no host has, even one that is a host name', () => {
+    const inv = inventory([host(LOCAL, 'local')]);
+    expect(hostLabel(inv, LOCAL)).toBe('local');
+    // A VM placed with `"hostId": "local"`: not the host called local.
+    expect(hostLabel(inv, 'local')).toBe('local (no such host)');
+    const labels = hostLabels(inv, [LOCAL, 'local']);
+    expect(new Set(labels.values()).size).toBe(2);
+  });
+
+  it('shows ids as they are when the hosts could not be read', () => {
+    const inv = inventory([], new Error('AuthorizationFailed'));
+    expect(hostLabel(inv, LOCAL)).toBe(LOCAL);
+  });
+
+  it('adds the id to a label two hosts would share', () => {
+    const inv = inventory([host('a', 'twin'), host('b', 'twin')]);
+    expect([...hostLabels(inv, ['a', 'b']).values()]).toEqual(['twin (id a)', 'twin (id b)']);
+  });
+});
+
+describe('GUID halves', () => {
+  it('splits after the middle hyphen, so a GUID takes at most two lines', () => {
+    expect(guidHalves('5ae5e0f1-bb45-47ce-a8d4-b681c6dac602')).toEqual([
+      '5ae5e0f1-bb45-47ce-',
+      'a8d4-b681c6dac602',
+    ]);
+    // The hyphen nearest the middle; never one at either end.
+    expect(guidHalves('no-hyphen-at-the-ends-')).toEqual(['no-hyphen-at-', 'the-ends-']);
+    expect(guidHalves('-')).toEqual(['-', '']);
+    expect(guidHalves('opaque')).toEqual(['opaque', '']);
   });
 });

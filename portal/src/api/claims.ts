@@ -1,9 +1,16 @@
 // Reading a token's claims for display (the server verifies them; the portal only shows them).
 
-/** A signed-in session: the token, when it expires, and who it names. */
+/**
+ * The longest a portal session lasts: an hour after sign-in, though the server's tokens live
+ * longer (`server.tokens.lifetimeSeconds`, 86,700 s by default, as Azure's managed-identity
+ * tokens). A tab left open forgets an administrator's token after an hour, not a day.
+ */
+export const SESSION_MAX_MS = 3_600_000;
+
+/** A signed-in session: the token, when the portal stops using it, and who it names. */
 export interface Session {
   readonly token: string;
-  /** Milliseconds since the epoch. */
+  /** When the session ends (ms since the epoch): the token's expiry or the hour's end, sooner. */
   readonly expiresAt: number;
   readonly appId: string;
   readonly objectId: string;
@@ -25,9 +32,17 @@ export function decodeClaims(token: string): Record<string, unknown> {
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
-/** A session for `token`, its expiry from `exp` (else `expires_in` seconds after `now`). */
+/**
+ * A session for `token` signed in at `now`: it ends at the token's `exp` (else `expires_in`
+ * seconds after `now`) or {@link SESSION_MAX_MS} after `now`, whichever is sooner.
+ */
 export function sessionOf(token: string, expiresIn: number, now: number): Session {
   const claims = decodeClaims(token);
   const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : now + expiresIn * 1000;
-  return { token, expiresAt: exp, appId: text(claims.appid), objectId: text(claims.oid) };
+  return {
+    token,
+    expiresAt: Math.min(exp, now + SESSION_MAX_MS),
+    appId: text(claims.appid),
+    objectId: text(claims.oid),
+  };
 }

@@ -1,8 +1,40 @@
 // The table of the most recent token events: when, outcome, who, for what, from where, why refused.
 import type { ReactNode } from 'react';
+import { nameOf } from '../api/arm.js';
 import type { AuditEvent } from '../api/tessera.js';
 import { formatTime } from '../lib/format.js';
-import { hostName, type Inventory, principalName } from '../lib/inventory.js';
+import { hostLabel, type Inventory, principalName } from '../lib/inventory.js';
+import { Guid } from './guid.js';
+
+/** The machine of `vmId` (an ARM id or a `vmId` GUID, either case), if the inventory has it. */
+function machineName(inv: Inventory | undefined, vmId: string): string | undefined {
+  const id = vmId.toLowerCase();
+  return inv?.machines.find(
+    (m) => m.id.toLowerCase() === id || m.properties?.vmId?.toLowerCase() === id,
+  )?.name;
+}
+
+/** A VM by name; one outside this subscription by its id's last segment, the id in its title. */
+function Vm(props: { readonly inv: Inventory | undefined; readonly id: string | null }): ReactNode {
+  if (props.id === null) return null;
+  const name = machineName(props.inv, props.id);
+  if (name !== undefined) return name;
+  if (!props.id.includes('/')) return <Guid value={props.id} />;
+  return <span title={props.id}>{nameOf(props.id)}</span>;
+}
+
+/** `2026-11-24` and `03:28:24 UTC`, on two lines where the column is narrow. */
+function When(props: { readonly iso: string }): ReactNode {
+  const text = formatTime(props.iso);
+  const at = text.indexOf(' ');
+  if (at === -1) return text;
+  return (
+    <>
+      <span className="nowrap">{text.slice(0, at)}</span>{' '}
+      <span className="nowrap">{text.slice(at + 1)}</span>
+    </>
+  );
+}
 
 export function ActivityTable(props: {
   readonly events: readonly AuditEvent[];
@@ -10,16 +42,14 @@ export function ActivityTable(props: {
   readonly selfId: string;
 }): ReactNode {
   const { inv, selfId } = props;
-  const who = (id: string | null): string =>
-    id === null ? '' : ((inv === undefined ? undefined : principalName(inv, id, selfId)) ?? id);
-  const vm = (id: string | null): string => {
-    if (id === null) return '';
-    const found = inv?.machines.find((m) => m.properties?.vmId === id || m.id === id);
-    return found?.name ?? id;
+  const who = (id: string | null): ReactNode => {
+    if (id === null) return null;
+    const name = inv === undefined ? undefined : principalName(inv, id, selfId);
+    return name ?? <Guid value={id} />;
   };
   return (
     <div className="table-wrap">
-      <table>
+      <table className="events">
         <caption>Most recent token events ({props.events.length})</caption>
         <thead>
           <tr>
@@ -41,20 +71,24 @@ export function ActivityTable(props: {
           ) : null}
           {props.events.map((e) => (
             <tr key={e.id}>
-              <th scope="row" className="nowrap">
-                {formatTime(e.time)}
+              <th scope="row">
+                <When iso={e.time} />
               </th>
               <td>
                 <span className={`badge ${e.outcome}`}>{e.outcome}</span>
               </td>
               <td>{e.kind}</td>
               <td>{who(e.principalId)}</td>
-              <td>{e.resource ?? ''}</td>
-              <td>{vm(e.vmId)}</td>
-              <td>
-                {inv === undefined || e.hostId === null
-                  ? (e.hostId ?? '')
-                  : hostName(inv, e.hostId)}
+              <td className="resource">{e.resource ?? ''}</td>
+              <td className="vm">
+                <Vm inv={inv} id={e.vmId} />
+              </td>
+              <td className="host">
+                {e.hostId === null ? null : inv === undefined ? (
+                  <Guid value={e.hostId} />
+                ) : (
+                  hostLabel(inv, e.hostId)
+                )}
               </td>
               <td className="reason">{e.reason ?? ''}</td>
             </tr>

@@ -2,6 +2,8 @@
 import { type ReactNode, useEffect, useRef } from 'react';
 import type { Subscription } from '../api/arm.js';
 import type { Session } from '../api/auth.js';
+import { clock } from '../lib/format.js';
+import { Guid } from './guid.js';
 
 interface LayoutProps {
   readonly route: string;
@@ -71,8 +73,9 @@ export function Layout(props: LayoutProps): ReactNode {
             </label>
           ) : null}
           <span className="signed-in">
-            Signed in: app <code>{props.session.appId}</code>, object{' '}
-            <code>{props.session.objectId}</code>
+            Signed in: app <Guid value={props.session.appId} />, object{' '}
+            <Guid value={props.session.objectId} />; session ends{' '}
+            {clock(new Date(props.session.expiresAt).toISOString()).slice(0, 5)} UTC
           </span>
           <button type="button" className="plain" onClick={props.onSignOut}>
             Sign out

@@ -1,4 +1,4 @@
-// Formatting times for people: a fixed readable form, and "x ago".
+// Formatting for people: times in a fixed readable form and "x ago", ids split where they may wrap.
 
 /** `2026-11-24 03:28:24 UTC`. */
 export function formatTime(iso: string): string {
@@ -25,3 +25,16 @@ export function relative(iso: string, now: number): string {
 
 /** `HH:MM:SS` in UTC. */
 export const clock = (iso: string): string => new Date(iso).toISOString().slice(11, 19);
+
+/**
+ * Where `value` may break: after the hyphen nearest its middle (a GUID's fourth, so two halves of
+ * 19 and 17 characters), or nowhere when it has no hyphen inside it.
+ */
+export function guidHalves(value: string): readonly [string, string] {
+  const middle = value.length / 2;
+  let at = -1;
+  for (let i = 1; i < value.length - 1; i++) {
+    if (value[i] === '-' && (at === -1 || Math.abs(i - middle) < Math.abs(at - middle))) at = i;
+  }
+  return at === -1 ? [value, ''] : [value.slice(0, at + 1), value.slice(at + 1)];
+}

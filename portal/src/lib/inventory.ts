@@ -71,10 +71,27 @@ export function roleName(inventory: Inventory, roleDefinitionId: string): string
   );
 }
 
-/** The host's name for `hostId`, or the id when unknown. */
-export function hostName(inventory: Inventory, hostId: string | undefined): string {
-  if (hostId === undefined) return '';
-  return inventory.hosts.find((h) => h.id === hostId)?.name ?? hostId;
+/**
+ * How a VM's `properties.tessera.hostId` is shown: the host's name; the id itself when the hosts
+ * could not be read; and `{id} (no such host)` when no host has that id, which is what a VM
+ * placed by a host's name rather than its id (`"hostId": "local"`) looks like. Names are unique
+ * and hold no spaces, so no label of one host can be another's.
+ */
+export function hostLabel(inventory: Inventory, hostId: string): string {
+  const host = inventory.hosts.find((h) => h.id === hostId);
+  if (host !== undefined) return host.name;
+  return inventory.hostsError === undefined ? `${hostId} (no such host)` : hostId;
+}
+
+/** {@link hostLabel} for each of `hostIds`, the id added to any label two hosts would share. */
+export function hostLabels(inventory: Inventory, hostIds: readonly string[]): Map<string, string> {
+  const labels = new Map(hostIds.map((id) => [id, hostLabel(inventory, id)]));
+  const seen = new Map<string, number>();
+  for (const label of labels.values()) seen.set(label, (seen.get(label) ?? 0) + 1);
+  for (const [id, label] of labels) {
+    if ((seen.get(label) ?? 0) > 1) labels.set(id, `${label} (id ${id})`);
+  }
+  return labels;
 }
 
 /** A short readable form of a scope: `subscription`, `demo-rg`, `demo-rg/demo-vm`. */

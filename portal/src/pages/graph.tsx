@@ -5,11 +5,13 @@ import { carries } from '../api/identity-patch.js';
 import { Loading } from '../components/loading.js';
 import { usePortal } from '../lib/context.js';
 import { useLoad } from '../lib/hooks.js';
-import { hostName, type Inventory, loadInventory } from '../lib/inventory.js';
+import { hostLabels, type Inventory, loadInventory } from '../lib/inventory.js';
 
 interface Node {
   readonly key: string;
   readonly label: string;
+  /** A host id no host has (the VM names a host that does not exist): drawn dashed. */
+  readonly missing?: boolean;
 }
 interface Edge {
   readonly from: string;
@@ -17,6 +19,7 @@ interface Edge {
 }
 
 const COLUMN_X = [10, 340, 670] as const;
+const COLUMN_KINDS = ['identity', 'machine', 'host'] as const;
 const NODE_W = 220;
 const NODE_H = 34;
 const GAP = 50;
@@ -40,7 +43,12 @@ function build(
     label: `${m.name}${m.kind === 'vmss' ? ' (scale set)' : ''}`,
   }));
   const hostIds = [...new Set([...placement.values()].flat())];
-  const hosts: Node[] = hostIds.map((h) => ({ key: `host:${h}`, label: hostName(inv, h) }));
+  const labels = hostLabels(inv, hostIds);
+  const hosts: Node[] = hostIds.map((h) => ({
+    key: `host:${h}`,
+    label: labels.get(h) ?? h,
+    missing: inv.hostsError === undefined && !inv.hosts.some((known) => known.id === h),
+  }));
   const edges: Edge[] = [];
   for (const m of inv.machines) {
     if (m.identity?.principalId !== undefined) edges.push({ from: `system:${m.id}`, to: m.id });
@@ -96,6 +104,16 @@ export function Graph(): ReactNode {
   const height = TOP + rows * GAP;
   const names = new Map(columns.flat().map((n) => [n.key, n.label]));
   const targets = (key: string): string[] => edges.filter((e) => e.from === key).map((e) => e.to);
+  /** `host local`: where a machine runs. */
+  const where = (machine: string): string => {
+    const hostsOf = targets(machine).map((h) => names.get(h) ?? h);
+    return hostsOf.length === 0 ? 'no host' : `host ${hostsOf.join(', ')}`;
+  };
+  /** `demo-vm → host local`: a machine and where it runs. */
+  const onward = (machine: string): string =>
+    `${names.get(machine) ?? machine} → ${where(machine)}`;
+  // Machines no identity points at still run somewhere: the list names their hosts too.
+  const bare = (columns[1] ?? []).filter((m) => !edges.some((e) => e.to === m.key));
   return (
     <section aria-labelledby="page-title">
       <h1 id="page-title">Graph</h1>
@@ -132,18 +150,32 @@ export function Graph(): ReactNode {
                 />
               );
             })}
-            {columns.flat().map((n) => {
-              const p = position.get(n.key);
-              if (p === undefined) return null;
-              return (
-                <g key={n.key} transform={`translate(${String(p.x)},${String(p.y)})`}>
-                  <rect width={NODE_W} height={NODE_H} rx={6} className="graph-node" />
-                  <text x={10} y={22}>
-                    {n.label.length > 28 ? `${n.label.slice(0, 27)}…` : n.label}
-                  </text>
-                </g>
-              );
-            })}
+            {columns
+              .flatMap((column, c) =>
+                column.map((n) => ({ n, kind: COLUMN_KINDS[c as 0 | 1 | 2] })),
+              )
+              .map(({ n, kind }) => {
+                const p = position.get(n.key);
+                if (p === undefined) return null;
+                return (
+                  <g
+                    key={n.key}
+                    className={`graph-${kind}`}
+                    transform={`translate(${String(p.x)},${String(p.y)})`}
+                  >
+                    <title>{n.label}</title>
+                    <rect
+                      width={NODE_W}
+                      height={NODE_H}
+                      rx={6}
+                      className={n.missing === true ? 'graph-node missing' : 'graph-node'}
+                    />
+                    <text x={10} y={22}>
+                      {n.label.length > 28 ? `${n.label.slice(0, 27)}…` : n.label}
+                    </text>
+                  </g>
+                );
+              })}
           </svg>
         </div>
         <figcaption id="graph-text">
@@ -154,12 +186,12 @@ export function Graph(): ReactNode {
                 {identity.label} →{' '}
                 {targets(identity.key).length === 0
                   ? 'attached to nothing'
-                  : targets(identity.key)
-                      .map((m) => {
-                        const hostsOf = targets(m).map((h) => names.get(h) ?? h);
-                        return `${names.get(m) ?? m} → ${hostsOf.length === 0 ? 'no host' : `host ${hostsOf.join(', ')}`}`;
-                      })
-                      .join('; ')}
+                  : targets(identity.key).map(onward).join('; ')}
+              </li>
+            ))}
+            {bare.map((m) => (
+              <li key={m.key}>
+                {m.label} (no identity) → {where(m.key)}
               </li>
             ))}
           </ul>

@@ -15,6 +15,7 @@ import { ACTIONS } from '../api/permissions.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { Guarded, PermissionNotes } from '../components/guarded.js';
 import { AttachDialog, CreateIdentityForm } from '../components/identity-forms.js';
+import { Guid } from '../components/guid.js';
 import { Loading } from '../components/loading.js';
 import { Status } from '../components/status.js';
 import { useAction } from '../lib/action.js';
@@ -152,10 +153,10 @@ export function Identities(): ReactNode {
                       <th scope="row">{identity.name}</th>
                       <td>{groupOf(identity.id)}</td>
                       <td>
-                        <code>{identity.properties.principalId}</code>
+                        <Guid value={identity.properties.principalId} />
                       </td>
                       <td>
-                        <code>{identity.properties.clientId}</code>
+                        <Guid value={identity.properties.clientId} />
                       </td>
                       <td>
                         {attached.length === 0 ? <span className="muted">nothing</span> : null}
@@ -232,7 +233,7 @@ export function Identities(): ReactNode {
                       <th scope="row">{m.name}</th>
                       <td>{m.kind === 'vm' ? 'VM' : 'Scale set'}</td>
                       <td>
-                        <code>{m.identity?.principalId}</code>
+                        <Guid value={m.identity?.principalId ?? ''} />
                       </td>
                       <td>
                         <Roles inventory={inv} principalId={m.identity?.principalId ?? ''} />

@@ -8,10 +8,11 @@ import {
   type Machine,
   nameOf,
 } from '../api/arm.js';
+import { Guid } from '../components/guid.js';
 import { Loading } from '../components/loading.js';
 import { usePortal } from '../lib/context.js';
 import { useLoad } from '../lib/hooks.js';
-import { hostName, type Inventory, loadInventory } from '../lib/inventory.js';
+import { hostLabel, type Inventory, loadInventory } from '../lib/inventory.js';
 
 const LEGACY_PUBLISHER = 'microsoft.managedidentity';
 const LEGACY_TYPES = ['managedidentityextensionforlinux', 'managedidentityextensionforwindows'];
@@ -36,7 +37,7 @@ function identitiesOf(m: Machine): ReactNode {
     <ul className="plain-list">
       {system === undefined ? null : (
         <li>
-          system-assigned <code>{system}</code>
+          system-assigned <Guid value={system} />
         </li>
       )}
       {users.map((u) => (
@@ -129,7 +130,7 @@ export function Machines(): ReactNode {
                       {hostList.length === 0 ? (
                         <span className="muted">not placed</span>
                       ) : (
-                        hostList.map((h) => hostName(data.inv, h)).join(', ')
+                        hostList.map((h) => hostLabel(data.inv, h)).join(', ')
                       )}
                     </td>
                     <td>

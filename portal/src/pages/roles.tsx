@@ -5,6 +5,7 @@ import { ACTIONS } from '../api/permissions.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { Guarded, PermissionNotes } from '../components/guarded.js';
 import { GrantForm } from '../components/grant-form.js';
+import { Guid } from '../components/guid.js';
 import { Loading } from '../components/loading.js';
 import { Status } from '../components/status.js';
 import { useAction } from '../lib/action.js';
@@ -77,7 +78,7 @@ function AssignmentList(props: {
                   <th scope="row">{role}</th>
                   <td>
                     {who ?? <span className="muted">unknown principal</span>}{' '}
-                    <code>{a.properties.principalId}</code>
+                    <Guid value={a.properties.principalId} />
                   </td>
                   <td>{scopeLabel(a.properties.scope)}</td>
                   <td>

@@ -2,6 +2,7 @@
 import { type SyntheticEvent, type ReactNode, useState } from 'react';
 import { type PortalConfig, type Session, signIn } from '../api/auth.js';
 import { describeError } from '../api/http.js';
+import { Guid } from '../components/guid.js';
 
 export function SignIn(props: {
   readonly config: PortalConfig;
@@ -32,7 +33,7 @@ export function SignIn(props: {
       <h1>Tessera portal</h1>
       <p>
         Sign in with an application&apos;s credentials in tenant{' '}
-        <code>{props.config.tenantId}</code>. Everything you do here goes through ARM with your
+        <Guid value={props.config.tenantId} />. Everything you do here goes through ARM with your
         token, so your roles apply.
       </p>
       {props.notice === undefined ? null : (
