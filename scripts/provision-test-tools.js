@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Before `npm test`: the system tools some suites drive (network namespaces, nftables, Chromium,
+// openssl), installed with apt-get when this is root on Debian, else named with the command that
+// installs them. Under CI=true a tool that cannot be had fails the run instead of skipping suites.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import process from 'node:process';
+
+/** What each tool is for, and the Debian package that brings it. */
+const TOOLS = [
+  { command: 'ip', pkg: 'iproute2', suite: 'test/netns (network namespaces, veth, bridges)' },
+  { command: 'nft', pkg: 'nftables', suite: 'test/netns (anti-spoofing rules)' },
+  { command: 'openssl', pkg: 'openssl', suite: 'the attested-document checks' },
+  { command: 'chromium', pkg: 'chromium', suite: 'test/portal (the browser tests)' },
+];
+
+const has = (command) =>
+  spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+
+const missing = TOOLS.filter((tool) => !has(tool.command));
+if (missing.length === 0) process.exit(0);
+
+const packages = [...new Set(missing.map((tool) => tool.pkg))];
+const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
+if (canInstall) {
+  process.stderr.write(
+    `npm test: installing ${packages.join(' ')} with apt-get (${missing.map((t) => t.suite).join('; ')})\n`,
+  );
+  try {
+    const quiet = {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    };
+    execFileSync('apt-get', ['update', '-qq'], quiet);
+    execFileSync('apt-get', ['install', '-y', '-qq', ...packages], quiet);
+  } catch (error) {
+    process.stderr.write(
+      `npm test: apt-get failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+  }
+}
+
+const still = TOOLS.filter((tool) => !has(tool.command));
+for (const tool of still) {
+  process.stderr.write(
+    `npm test: WARNING: \`${tool.command}\` is missing, so ${tool.suite} ${process.env.CI === 'true' ? 'cannot run' : 'will be skipped'}; install it with: sudo apt-get install ${tool.pkg}\n`,
+  );
+}
+process.exit(still.length > 0 && process.env.CI === 'true' ? 1 : 0);
