@@ -4,6 +4,7 @@
 // reads them back as if ARM had made them.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { placementColumns } from '../src/store/repos/resources.js';
 import type { Database } from '../src/store/schema.js';
 
 const BATCH = 500;
@@ -58,6 +59,7 @@ function resourceRow(
     created_at: at,
     updated_at: at,
     etag: `"${randomUUID()}"`,
+    ...placementColumns({ id, type, properties: properties as Record<string, unknown> }),
   };
 }
 

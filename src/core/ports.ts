@@ -73,10 +73,28 @@ export interface CredentialStore {
     principalId: string,
     thumbprint: string,
   ): Promise<Credential | undefined>;
+  /**
+   * The credential a client assertion names ({@link CredentialStore.getByThumbprint}) and whether
+   * it still stands for something: true for a credential issued to no host, else whether its
+   * identity is attached on that host ({@link AttachmentStore.isAttachedOnHost}). One indexed
+   * read, made at every mint with an assertion.
+   */
+  getForAssertion(
+    kind: 'sha1' | 'sha256',
+    principalId: string,
+    thumbprint: string,
+  ): Promise<{ readonly credential: Credential; readonly attached: boolean } | undefined>;
   revoke(id: string): Promise<boolean>;
   delete(id: string): Promise<boolean>;
   /** Removes credentials whose `notAfter` is before `before`; returns how many. */
   deleteExpired(before: EpochMs): Promise<number>;
+  /**
+   * Revokes every certificate issued to one of `hostIds` whose identity is no longer attached on
+   * that host (see {@link AttachmentStore.isAttachedOnHost}), or to any host of `hostIds` that no
+   * longer exists; returns how many. The store runs it at the end of every transaction that
+   * recorded a compute change, with the hosts the change feed named.
+   */
+  revokeUnattached(hostIds: readonly string[]): Promise<number>;
 }
 
 export interface ResourceQuery {
@@ -114,6 +132,11 @@ export interface ResourceStore {
    * resource at `prefix` itself), in id order: what {@link ResourceStore.deleteUnder} would delete.
    */
   listUnder(prefix: string, page: PageRequest): Promise<Page<Resource>>;
+  /**
+   * The VMs and scale-set instances placed on host `hostId` (`properties.tessera.hostId`, compared
+   * exactly), in id order: one indexed read of that host's share.
+   */
+  listPlacedOn(hostId: string, page: PageRequest): Promise<Page<Resource>>;
 }
 
 /** One entry of the change feed: a VM or scale-set instance whose state changed, on one host. */
@@ -160,6 +183,12 @@ export interface AttachmentStore {
    */
   listForResources(resourceIds: readonly string[]): Promise<readonly IdentityAttachment[]>;
   listForPrincipal(principalId: string): Promise<readonly IdentityAttachment[]>;
+  /**
+   * Whether `principalId` is attached to a VM placed on the registered host `hostId`, or to a
+   * scale set with an instance placed there: one indexed read, made at every mint with a host's
+   * certificate.
+   */
+  isAttachedOnHost(principalId: string, hostId: string): Promise<boolean>;
 }
 
 export interface AssignmentQuery {
@@ -204,6 +233,12 @@ export interface SigningKeyStore {
     times: { retiresAt?: EpochMs | null; expiresAt?: EpochMs | null },
   ): Promise<boolean>;
   delete(kid: string): Promise<boolean>;
+  /**
+   * Inside a transaction: waits until no other transaction holds the signing keys' lock, then
+   * holds it until this one ends. A rotation takes it before it reads the keys, so what it read
+   * is still what its writes replace when it commits, on every replica.
+   */
+  lockForRotation(): Promise<void>;
 }
 
 export interface CertificateAuthorityStore {
@@ -312,9 +347,23 @@ export interface AuditQuery {
 }
 
 export interface AuditLog {
+  /** Appends `event`, its strings cut to the bounds of `core/audit/bounds.ts` (marked where cut). */
   append(event: AuditEvent): Promise<void>;
   /** Newest first. */
   list(query: AuditQuery, page: PageRequest): Promise<Page<AuditEvent>>;
+  /**
+   * Deletes at most `limit` of the oldest events that are older than `before` or not among the
+   * newest `keep` (counted by insertion order: ids lost to rolled-back inserts count too, so at
+   * most `keep` remain). Returns how many it deleted; call again while that equals `limit`.
+   * Idempotent, and safe while other replicas do the same.
+   */
+  prune(policy: AuditRetention, limit: number): Promise<number>;
+}
+
+/** What the audit log keeps: events newer than `before`, and at most the newest `keep`. */
+export interface AuditRetention {
+  readonly before: EpochMs;
+  readonly keep: number;
 }
 
 /** An assertion id to claim when a token is issued (see {@link AssertionReplayStore.claim}). */

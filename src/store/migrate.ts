@@ -10,6 +10,8 @@ import { roleAssignmentsPrincipalScopeMigration } from './migrations/0004-role-a
 import { etagsAndChangeFeedMigration } from './migrations/0005-etags-and-change-feed.js';
 import { vaultNamesAndPurgeMigration } from './migrations/0006-vault-names-and-purge.js';
 import { hostCertificateExpiryAndAuditKindMigration } from './migrations/0007-host-certificate-expiry-and-audit-kind.js';
+import { placementAndHostCredentialsMigration } from './migrations/0008-placement-and-host-credentials.js';
+import { boundedAuditStringsMigration } from './migrations/0009-bounded-audit-strings.js';
 import type { Database } from './schema.js';
 
 /** The migrations, in order. Names sort in the order they run; never rename one that shipped. */
@@ -22,6 +24,8 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
     '0005-etags-and-change-feed': etagsAndChangeFeedMigration(dialect),
     '0006-vault-names-and-purge': vaultNamesAndPurgeMigration,
     '0007-host-certificate-expiry-and-audit-kind': hostCertificateExpiryAndAuditKindMigration,
+    '0008-placement-and-host-credentials': placementAndHostCredentialsMigration,
+    '0009-bounded-audit-strings': boundedAuditStringsMigration,
   };
 }
 

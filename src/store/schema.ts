@@ -61,6 +61,10 @@ export interface ResourcesTable {
   updated_at: number;
   /** Null only for rows written before migration 0005 set it. */
   etag: string | null;
+  /** Migration 0008: the host a VM or scale-set instance is placed on; null otherwise. */
+  host_id: string | null;
+  /** Migration 0008: lower-cased id of the VM or scale set whose identities it has; null otherwise. */
+  holder_key: string | null;
 }
 
 export interface ComputeChangesTable {

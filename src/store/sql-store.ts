@@ -31,21 +31,36 @@ export interface SqlStoreParts {
  * Builds a {@link Store} over `db`. `transaction` runs its work in a database transaction
  * (`BEGIN`/`COMMIT`, rolled back on any throw); a store handed to that work joins the same
  * transaction when it starts another.
+ *
+ * One rule holds at every commit, as a cascade would: a certificate issued to a host dies with
+ * its (identity, host) attachment. A transaction that recorded a compute change (a detach, a VM
+ * moved or deleted, an identity deleted: each names its hosts in the change feed) revokes, before
+ * it commits, the certificates on those hosts whose identity is no longer attached there.
  */
 export function createSqlStore(parts: SqlStoreParts): Store {
-  return bind(parts, parts.db, false);
+  return bind(parts, parts.db, undefined);
 }
 
-function bind(parts: SqlStoreParts, executor: Kysely<Database>, inTransaction: boolean): Store {
+/** `changedHosts`: inside a transaction, where the hosts its change-feed entries name gather. */
+function bind(
+  parts: SqlStoreParts,
+  executor: Kysely<Database>,
+  changedHosts: Set<string> | undefined,
+): Store {
   const { cipher, dialect } = parts;
+  const inTransaction = changedHosts !== undefined;
+  const credentials = new SqlCredentialStore(executor);
   const store: Store = {
     dialect,
     tenants: new SqlTenantStore(executor),
     principals: new SqlPrincipalStore(executor),
-    credentials: new SqlCredentialStore(executor),
+    credentials,
     resources: new SqlResourceStore(executor),
     attachments: new SqlAttachmentStore(executor),
-    changes: new SqlChangeFeed(executor, dialect),
+    changes: new SqlChangeFeed(executor, dialect, async (hostIds) => {
+      if (changedHosts === undefined) await credentials.revokeUnattached(hostIds);
+      else for (const hostId of hostIds) changedHosts.add(hostId);
+    }),
     roles: new SqlRoleStore(executor),
     signingKeys: new SqlSigningKeyStore(executor, cipher),
     certificateAuthorities: new SqlCertificateAuthorityStore(executor, cipher),
@@ -73,7 +88,13 @@ function bind(parts: SqlStoreParts, executor: Kysely<Database>, inTransaction: b
     transaction: (work) =>
       inTransaction
         ? work(store)
-        : executor.transaction().execute((trx) => work(bind(parts, trx, true))),
+        : executor.transaction().execute(async (trx) => {
+            const hosts = new Set<string>();
+            const tx = bind(parts, trx, hosts);
+            const result = await work(tx);
+            if (hosts.size > 0) await tx.credentials.revokeUnattached([...hosts]);
+            return result;
+          }),
     close: async () => {
       if (!inTransaction) await executor.destroy();
     },

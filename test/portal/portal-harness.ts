@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { ROOT } from '../cli/cli-harness.js';
-import { adminArm } from '../fixtures/admin.js';
+import { adminArm, adminTokenFromFile } from '../fixtures/admin.js';
 
 export const ARTIFACTS = join(ROOT, 'test-artifacts', 'portal');
 export const CHROMIUM_ARGS = [
@@ -121,17 +121,34 @@ export async function statusText(page: Page): Promise<string> {
 }
 
 /**
- * Creates VM `name` in demo-rg placed on host `hostId` as given, as the administrator (over ARM):
- * a VM that names its host by name (`local`) rather than id names a host that does not exist.
+ * Creates host `hostName`, places VM `name` in demo-rg on it by id, then deletes the host, all as
+ * the administrator: the VM keeps naming an id no host has (ARM places a VM only on a host that
+ * exists, but a VM whose host was deleted since keeps its `hostId`). Resolves with that id.
  */
-export async function placeVm(upFile: UpFile, name: string, hostId: string): Promise<void> {
+export async function placeVmOnDeletedHost(
+  upFile: UpFile,
+  name: string,
+  hostName: string,
+): Promise<string> {
   const { call } = await adminArm(upFile.serverHttp, upFile.adminCredentials);
+  const created = await call('PUT', `/agent/v1/hosts/${hostName}`, {});
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const hostId = (created.body as { id: string }).id;
   const vm = `/subscriptions/${upFile.subscriptionId}/resourceGroups/demo-rg/providers/Microsoft.Compute/virtualMachines/${name}`;
   const answer = await call('PUT', `${vm}?api-version=2024-07-01`, {
     location: 'westeurope',
     properties: { tessera: { hostId } },
   });
   expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+  // Without a body, so without the JSON content type that `call` always sends: an empty body
+  // of that type is refused.
+  const token = await adminTokenFromFile(upFile.serverHttp, upFile.adminCredentials);
+  const deleted = await fetch(`${upFile.serverHttp}/agent/v1/hosts/${hostName}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(deleted.status, await deleted.text()).toBe(200);
+  return hostId;
 }
 
 /** How many pixels wider than the window the page is (at most 0 when nothing overflows it). */

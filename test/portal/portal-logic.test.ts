@@ -197,7 +197,7 @@ describe('host labels', () => {
   it('names a known host and flags an id no host has, even one that is a host name', () => {
     const inv = inventory([host(LOCAL, 'local')]);
     expect(hostLabel(inv, LOCAL)).toBe('local');
-    // A VM placed with `"hostId": "local"`: not the host called local.
+    // An id no host has that happens to be a host's name: not the host called local.
     expect(hostLabel(inv, 'local')).toBe('local (no such host)');
     const labels = hostLabels(inv, [LOCAL, 'local']);
     expect(new Set(labels.values()).size).toBe(2);

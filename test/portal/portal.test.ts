@@ -21,7 +21,7 @@ import {
   NARROW,
   open,
   pageOverflow,
-  placeVm,
+  placeVmOnDeletedHost,
   shot,
   signIn,
   statusText,
@@ -169,13 +169,14 @@ describe.skipIf(skip)('the portal', { timeout: 90_000 }, () => {
       await longRow.waitFor();
       expect(await frameScrolls(page, /Most recent token events/)).toBe(false);
 
-      // The VM page flags the retired extension. A VM placed by its host's name, not its id,
-      // names a host that does not exist: the graph shows two hosts, labelled apart.
+      // The VM page flags the retired extension. A VM whose host was deleted since names a host
+      // that does not exist: the graph shows two hosts, labelled apart.
       await addLegacyExtension(upFile);
-      await placeVm(upFile, 'named-vm', 'local');
+      const goneHost = await placeVmOnDeletedHost(upFile, 'named-vm', 'gone-host');
+      const noSuchHost = `${goneHost} (no such host)`;
       await go(page, 'Graph', 'Graph');
       const byName = page.getByRole('listitem').filter({ hasText: /^named-vm/ });
-      expect(await byName.innerText()).toBe('named-vm (no identity) → host local (no such host)');
+      expect(await byName.innerText()).toBe(`named-vm (no identity) → host ${noSuchHost}`);
       expect(
         await page
           .getByRole('listitem')
@@ -183,7 +184,7 @@ describe.skipIf(skip)('the portal', { timeout: 90_000 }, () => {
           .innerText(),
       ).toBe(`${name} → demo-vm → host local`);
       const hostLabels = await page.locator('svg g.graph-host > title').allTextContents();
-      expect(hostLabels.sort()).toEqual(['local', 'local (no such host)']);
+      expect(hostLabels.sort()).toEqual(['local', noSuchHost].sort());
 
       // Every page at laptop and phone width: a screenshot of each, none wider than the window
       // (a wide table scrolls inside its own frame), no GUID on more than two lines.
@@ -218,7 +219,7 @@ describe.skipIf(skip)('the portal', { timeout: 90_000 }, () => {
         }
       }
       await page.setViewportSize(WIDE);
-      expect(await page.getByText('local (no such host)').count()).toBeGreaterThan(0);
+      expect(await page.getByText(noSuchHost).count()).toBeGreaterThan(0);
 
       // Revoke, detach, delete, each after a confirmation.
       await go(page, 'Role assignments', 'Role assignments');

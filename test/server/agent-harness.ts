@@ -20,6 +20,7 @@ import {
 import { TEST_MASTER_KEY } from '../fixtures/keys.js';
 import { administratorToken, clientCredentialsToken } from '../fixtures/admin.js';
 import type { StoreTarget } from '../store/targets.js';
+import { createHosts } from './arm-harness.js';
 
 /** An answer: status, headers and the JSON body (undefined when empty). */
 export interface Answer {
@@ -76,6 +77,11 @@ export interface AgentHarness {
   ): Promise<Answer>;
   /** Creates host `name` through the API and registers it with a new key. */
   newHost(name: string): Promise<RegisteredHost>;
+  /**
+   * Writes hosts with exactly these ids (each named as its id, never registered) to the store,
+   * skipping any that exist, so ARM can place VMs on them.
+   */
+  hosts(...ids: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -182,6 +188,7 @@ export async function startAgentServer(target: StoreTarget): Promise<AgentHarnes
       send(path, method, body, { authorization: `Bearer ${bearer}` }),
     agent,
     newHost,
+    hosts: (...ids) => createHosts(store, ids),
     async close() {
       await server.close();
       await store.close();

@@ -63,6 +63,7 @@ describe('ARM surface: VM extensions', () => {
       },
     );
     expect(group.status).toBe(201);
+    await h.hosts(HOST);
     await createVm('web-1', '10.1.0.4');
   });
   afterAll(async () => {

@@ -34,12 +34,36 @@ export interface ArmHarness {
     path: string,
     options?: { token?: string; body?: unknown; headers?: Record<string, string> },
   ): Promise<ArmResult>;
+  /**
+   * Creates hosts with exactly these ids (each named as its id, never registered), skipping any
+   * that exist, so a VM or scale-set instance can be placed on them (`properties.tessera.hostId`).
+   */
+  hosts(...ids: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
 /** The `error.code` of an ARM error body. */
 export const errorCode = (body: Record<string, unknown> | undefined): unknown =>
   (body?.error as { code?: string } | undefined)?.code;
+
+/**
+ * Writes hosts with exactly these ids to the store, each named as its id (names are unique),
+ * skipping ids that exist: ARM places a VM only on a host that exists.
+ */
+export async function createHosts(store: Store, ids: readonly string[]): Promise<void> {
+  for (const id of ids) {
+    if ((await store.hosts.get(id)) !== undefined) continue;
+    await store.hosts.create({
+      id,
+      name: id,
+      joinTokenHash: null,
+      certificateThumbprint: null,
+      registeredAt: null,
+      lastSeenAt: null,
+      createdAt: Date.now(),
+    });
+  }
+}
 
 /**
  * Starts a server on SQLite in a temp dir (or in `options.dir`, which is then kept at close, so a
@@ -94,6 +118,7 @@ export async function startArm(options: { dir?: string } = {}): Promise<ArmHarne
         body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown> | undefined,
       };
     },
+    hosts: (...ids) => createHosts(store, ids),
     async close() {
       await server.close();
       await store.close();

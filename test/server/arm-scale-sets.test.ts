@@ -76,6 +76,7 @@ describe('ARM surface: virtual machine scale sets', () => {
     expect(group.status).toBe(201);
     uai1 = await createStoredUai(h, 'fleet', 'fleet-one');
     uai2 = await createStoredUai(h, 'fleet', 'fleet-two');
+    await h.hosts('host-a', 'host-b', 'host-c', 'host-d', 'host-z', 'race-a');
   });
   afterAll(async () => {
     await h.close();
@@ -469,6 +470,7 @@ describe('ARM surface: virtual machine scale sets', () => {
 
   it('loses no write when instances are placed while the scale set changes', async () => {
     await put('busy', { location: 'westeurope', sku: { capacity: 5 } });
+    await h.hosts(...[0, 1, 2, 3, 4].map((n) => `busy-${n}`));
     const results = await Promise.all([
       ...[0, 1, 2, 3, 4].map((n) =>
         arm('PUT', `${ssPath('busy')}/virtualMachines/${n}?${V}`, {

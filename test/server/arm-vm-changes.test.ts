@@ -30,6 +30,7 @@ describe('ARM surface: VM changes reach agents, concurrent writes lose nothing',
       ).status,
     ).toBe(201);
     uai = await createStoredUai(h, 'changes', 'feed-uai');
+    await h.hosts('host-1', 'host-2', 'host-9');
   });
   afterAll(async () => {
     await h.close();

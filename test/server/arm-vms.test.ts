@@ -42,6 +42,7 @@ describe('ARM surface: virtual machines', () => {
     expect(group.status).toBe(201);
     uai1 = await createUai('uai-one');
     uai2 = await createUai('uai-two');
+    await h.hosts('host-a');
   });
   afterAll(async () => {
     await h.close();

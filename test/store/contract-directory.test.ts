@@ -37,6 +37,8 @@ describe.each(storeTargets())('store contract (directory) on $name', (target) =>
         '0005-etags-and-change-feed',
         '0006-vault-names-and-purge',
         '0007-host-certificate-expiry-and-audit-kind',
+        '0008-placement-and-host-credentials',
+        '0009-bounded-audit-strings',
       ]);
       const again = await openStore({ database: t.options, masterKey: TEST_MASTER_KEY });
       expect(again.applied).toEqual([]);

@@ -44,8 +44,8 @@ describe.each(storeTargets())('store contract (portal reads) on $name', (target)
     await t.close();
   });
 
-  it('applies the host certificate expiry migration last', () => {
-    expect(t.firstApplied.at(-1)).toBe('0007-host-certificate-expiry-and-audit-kind');
+  it('applies the host certificate expiry migration', () => {
+    expect(t.firstApplied).toContain('0007-host-certificate-expiry-and-audit-kind');
   });
 
   describe('host certificate expiry', () => {

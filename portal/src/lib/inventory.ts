@@ -73,9 +73,10 @@ export function roleName(inventory: Inventory, roleDefinitionId: string): string
 
 /**
  * How a VM's `properties.tessera.hostId` is shown: the host's name; the id itself when the hosts
- * could not be read; and `{id} (no such host)` when no host has that id, which is what a VM
- * placed by a host's name rather than its id (`"hostId": "local"`) looks like. Names are unique
- * and hold no spaces, so no label of one host can be another's.
+ * could not be read; and `{id} (no such host)` when no host has that id: a VM whose host was
+ * deleted since (ARM refuses a new placement on a host that does not exist, but such a VM keeps
+ * its `hostId`), or one stored before that check. Names are unique and hold no spaces, so no
+ * label of one host can be another's.
  */
 export function hostLabel(inventory: Inventory, hostId: string): string {
   const host = inventory.hosts.find((h) => h.id === hostId);

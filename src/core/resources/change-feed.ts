@@ -11,15 +11,42 @@ export const SCALE_SET_INSTANCE_TYPE = 'Microsoft.Compute/virtualMachineScaleSet
 
 const BATCH = 500;
 
+/**
+ * Where a compute resource runs and whose identities it has, as the store indexes it: a VM is its
+ * own holder, a scale-set instance (`{scaleSetId}/virtualMachines/{n}`) has its scale set's
+ * identities; any other type has neither. `holderId` keeps the id's case.
+ */
+export function placementOf(resource: Pick<Resource, 'id' | 'type' | 'properties'>): {
+  readonly hostId: string | null;
+  readonly holderId: string | null;
+} {
+  if (isType(resource, VM_RESOURCE_TYPE))
+    return { hostId: hostOf(resource), holderId: resource.id };
+  if (isType(resource, SCALE_SET_INSTANCE_TYPE)) {
+    return { hostId: hostOf(resource), holderId: resource.id.split('/').slice(0, -2).join('/') };
+  }
+  return { hostId: null, holderId: null };
+}
+
 /** The host a VM or instance is placed on (`properties.tessera.hostId`), if any. */
-export function hostOf(resource: Resource): string | null {
+export function hostOf(resource: Pick<Resource, 'properties'>): string | null {
   const tessera = resource.properties.tessera;
   if (typeof tessera !== 'object' || tessera === null) return null;
   const { hostId } = tessera as { hostId?: unknown };
   return typeof hostId === 'string' ? hostId : null;
 }
 
-const isType = (resource: Resource, type: string): boolean =>
+/** The private addresses a VM or instance is recognised by (`properties.tessera.privateIpAddresses`), the strings only. */
+export function privateAddressesOf(resource: Pick<Resource, 'properties'>): string[] {
+  const tessera = resource.properties.tessera;
+  if (typeof tessera !== 'object' || tessera === null) return [];
+  const { privateIpAddresses } = tessera as { privateIpAddresses?: unknown };
+  return Array.isArray(privateIpAddresses)
+    ? privateIpAddresses.filter((ip): ip is string => typeof ip === 'string')
+    : [];
+}
+
+const isType = (resource: Pick<Resource, 'type'>, type: string): boolean =>
   resource.type.toLowerCase() === type.toLowerCase();
 
 /** Every instance of the scale set `scaleSetId`, in id order. */

@@ -7,10 +7,13 @@ import {
   type EntraReason,
 } from '../../wire/oauth/entra-errors.js';
 import type { TokenRequest } from '../../wire/oauth/token-request.js';
+import { boundAuditEvent } from '../audit/bounds.js';
+import { createRefusalCoalescer } from '../audit/refusal-coalescer.js';
 import { verifyClientSecret } from '../directory/client-secret.js';
 import type { TenantLookup } from '../directory/known-tenants.js';
 import { type JwsAlgorithm, KeyCache } from './key-cache.js';
-import type { AppError } from '../errors.js';
+import { createConcurrencyGate, createFailureLimiter } from './secret-throttle.js';
+import { type AppError, tooManyRequests } from '../errors.js';
 import type { AuditEvent, Credential, Principal } from '../model.js';
 import type { Clock, ReplayClaim, Store } from '../ports.js';
 
@@ -18,6 +21,39 @@ import type { Clock, ReplayClaim, Store } from '../ports.js';
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 86_700;
 /** The longest a client assertion may live (`exp` at most this far ahead). */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 600;
+
+/**
+ * Failed client secrets allowed in one window, per client and per source address, before
+ * further attempts are refused (429 with `Retry-After`) without a secret being checked.
+ */
+export interface SecretFailurePolicy {
+  readonly windowSeconds: number;
+  readonly perClient: number;
+  readonly perSource: number;
+}
+
+/** The defaults of `server.tokens.secretFailures` (docs/configuration.md). */
+export const DEFAULT_SECRET_FAILURES: SecretFailurePolicy = {
+  windowSeconds: 60,
+  perClient: 10,
+  perSource: 30,
+};
+
+/**
+ * Secret checks (one scrypt each, about 50 ms of a libuv thread) run at most 2 at once, so half
+ * of the default pool of 4 stays free for signing and other work; 32 more may wait, and any
+ * beyond are refused at once (429, `Retry-After: 1`).
+ */
+export const SECRET_CHECKS = { concurrent: 2, queued: 32 } as const;
+
+/** How many clients and addresses the secret throttle remembers at most. */
+const SECRET_FAILURE_KEYS = 10_000;
+
+/** The default of `audit.refusalWindowSeconds`: repeated refusals become one row per minute. */
+export const DEFAULT_REFUSAL_WINDOW_SECONDS = 60;
+
+/** How many (tenant, reason, client, source) keys refusals are counted under at most. */
+const REFUSAL_KEYS = 1000;
 
 /** The signing key the issuer uses now. */
 export interface ActiveSigningKey {
@@ -39,6 +75,10 @@ export interface TokenServiceOptions {
   readonly tenants?: TenantLookup;
   /** Tolerance for clock differences when checking assertion times. Default 300 s. */
   readonly clockSkewSeconds?: number;
+  /** When failed secrets are throttled; default {@link DEFAULT_SECRET_FAILURES}. */
+  readonly secretFailures?: SecretFailurePolicy;
+  /** How long repeated refusals are counted before one row reports them; default 60 s. */
+  readonly refusalWindowSeconds?: number;
 }
 
 /** Who is asking, beyond the request itself: known when the agent asks for a VM. */
@@ -64,17 +104,29 @@ export interface IssuedToken {
 export interface TokenService {
   /**
    * Authenticates the client of `request` in `tenantId` and mints an access token for the
-   * requested resource. Fails with an Entra-dialect AppError (RFC 6749 section 5.2); every
-   * outcome, issued or refused, is written to the audit log.
+   * requested resource. Fails with an Entra-dialect AppError (RFC 6749 section 5.2), or a
+   * `TooManyRequests` one (429, `retryAfterSeconds`) while the client or the source address has
+   * too many failed secrets. Every token issued is one audit row, written before it is released;
+   * refusals are counted: the first of a (tenant, reason, principal, source) is a row at once,
+   * the rest one row per window (see {@link TokenService.flushRefusals}).
    */
   issue(tenantId: string, request: TokenRequest, context?: IssueContext): Promise<IssuedToken>;
+  /**
+   * Writes the refusal counts whose window has ended (every count, with `all`, at shutdown):
+   * the server calls this periodically. Resolves with the number of rows written.
+   */
+  flushRefusals(all?: boolean): Promise<number>;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ALLOWED_ASSERTION_ALGS = new Set(['RS256', 'PS256', 'ES256']);
 
+/** Why a refusal happened, from a closed set: what repeated refusals are counted under. */
+type RefusalReason = EntraReason | 'secret_failures_throttled' | 'secret_checks_busy';
+
 class Refusal extends Error {
   constructor(
+    readonly reason: RefusalReason,
     readonly error: AppError,
     readonly principalId: string | null,
   ) {
@@ -87,7 +139,7 @@ function refuse<R extends EntraReason>(
   principalId: string | null,
   ...args: EntraErrorArgs<R>
 ): never {
-  throw new Refusal(entraError(reason, ...args), principalId);
+  throw new Refusal(reason, entraError(reason, ...args), principalId);
 }
 
 /**
@@ -115,6 +167,20 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const skew = options.clockSkewSeconds ?? 300;
   const keyCache = new KeyCache();
   const tenants: TenantLookup = options.tenants ?? ((id) => store.tenants.get(id));
+  const secretPolicy = options.secretFailures ?? DEFAULT_SECRET_FAILURES;
+  const limiter = (maxFailures: number) =>
+    createFailureLimiter({
+      windowMs: secretPolicy.windowSeconds * 1000,
+      maxFailures,
+      maxKeys: SECRET_FAILURE_KEYS,
+    });
+  const failuresByClient = limiter(secretPolicy.perClient);
+  const failuresBySource = limiter(secretPolicy.perSource);
+  const secretChecks = createConcurrencyGate(SECRET_CHECKS.concurrent, SECRET_CHECKS.queued);
+  const refusals = createRefusalCoalescer({
+    windowMs: (options.refusalWindowSeconds ?? DEFAULT_REFUSAL_WINDOW_SECONDS) * 1000,
+    maxKeys: REFUSAL_KEYS,
+  });
 
   async function findClient(tenantId: string, clientId: string): Promise<Principal> {
     const tenant = GUID.test(tenantId) ? await tenants(tenantId.toLowerCase()) : undefined;
@@ -152,16 +218,17 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           ? (['sha1', sha1] as const)
           : undefined;
     if (byThumbprint === undefined) refuse('unknown_certificate', pid, '(none)', principal.appId);
-    const credential = await store.credentials.getByThumbprint(
-      byThumbprint[0],
-      pid,
-      byThumbprint[1],
-    );
+    const found = await store.credentials.getForAssertion(byThumbprint[0], pid, byThumbprint[1]);
+    const credential = found?.credential;
     if (credential?.kind !== 'certificate' || credential.certificate === null) {
       refuse('unknown_certificate', pid, byThumbprint[1], principal.appId);
     }
     const now = clock.now();
-    if (credential.revoked) refuse('certificate_revoked', pid, byThumbprint[1]);
+    // A certificate issued to a host stands for an (identity, host) attachment and dies with it:
+    // revoked when the pair is detached, and checked here too (read with it), so no window opens.
+    if (credential.revoked || found?.attached !== true) {
+      refuse('certificate_revoked', pid, byThumbprint[1]);
+    }
     if (credential.notAfter <= now || credential.notBefore > now + skew * 1000) {
       refuse(
         'certificate_expired',
@@ -207,21 +274,67 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     return { credential, replay: { clientId: principal.appId, jti, expiresAt: exp * 1000 } };
   }
 
-  async function checkSecret(principal: Principal, secret: string): Promise<Credential> {
+  /** Refuses (429) while the client or the source address has used up its failed secrets. */
+  function checkSecretThrottle(principal: Principal, source: string | undefined): void {
+    const now = clock.now();
+    const wait = Math.max(
+      failuresByClient.retryAfter(principal.objectId, now) ?? 0,
+      source === undefined ? 0 : (failuresBySource.retryAfter(source, now) ?? 0),
+    );
+    if (wait > 0) {
+      throw new Refusal(
+        'secret_failures_throttled',
+        tooManyRequests(
+          `Too many invalid client secrets for app '${principal.appId}' or from this address. Try again in ${wait} seconds.`,
+          wait,
+        ),
+        principal.objectId,
+      );
+    }
+  }
+
+  async function checkSecret(
+    principal: Principal,
+    secret: string,
+    source: string | undefined,
+  ): Promise<Credential> {
     const pid = principal.objectId;
     if (principal.type !== 'Application')
       refuse('secret_not_allowed_for_managed_identity', pid, principal.appId);
-    const now = clock.now();
+    checkSecretThrottle(principal, source);
     const secrets = (await store.credentials.listForPrincipal(pid)).filter(
       (c) => c.kind === 'secret' && !c.revoked && c.secretHash !== null,
     );
-    for (const credential of secrets) {
-      if (await verifyClientSecret(secret, credential.secretHash ?? '')) {
-        if (credential.notAfter <= now) refuse('secret_expired', pid, principal.appId);
-        return credential;
-      }
+    const slot = secretChecks.acquire();
+    if (slot === undefined) {
+      throw new Refusal(
+        'secret_checks_busy',
+        tooManyRequests('Too many client secrets are being checked. Try again in 1 second.', 1),
+        pid,
+      );
     }
-    refuse('secret_invalid', pid, principal.appId);
+    const release = await slot;
+    let match: Credential | undefined;
+    try {
+      // Failures may have reached the limit while this check waited for its turn.
+      checkSecretThrottle(principal, source);
+      for (const credential of secrets) {
+        if (await verifyClientSecret(secret, credential.secretHash ?? '')) {
+          match = credential;
+          break;
+        }
+      }
+    } finally {
+      release();
+    }
+    if (match === undefined) {
+      const now = clock.now();
+      failuresByClient.fail(pid, now);
+      if (source !== undefined) failuresBySource.fail(source, now);
+      refuse('secret_invalid', pid, principal.appId);
+    }
+    if (match.notAfter <= clock.now()) refuse('secret_expired', pid, principal.appId);
+    return match;
   }
 
   async function mint(
@@ -295,7 +408,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         if (request.auth.kind === 'assertion') {
           ({ replay } = await checkAssertion(principal, tenantId, request.auth.assertion));
         } else {
-          await checkSecret(principal, request.auth.secret);
+          await checkSecret(principal, request.auth.secret, context.peer);
         }
         const issued = await mint(
           principal,
@@ -315,14 +428,39 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         return issued;
       } catch (error) {
         if (!(error instanceof Refusal)) throw error;
-        await store.audit.append(
+        const event = boundAuditEvent(
           auditEvent(tenantId, request, context, 'refused', {
             principalId: error.principalId,
             reason: error.error.message,
           }),
         );
+        const row = refusals.admit(refusalKey(event, error.reason), event);
+        if (row !== undefined) await store.audit.append(row);
         throw error.error;
       }
     },
+
+    async flushRefusals(all = false) {
+      const rows = refusals.drain(clock.now(), all);
+      for (const row of rows) await store.audit.append(row);
+      return rows.length;
+    },
   };
+}
+
+/**
+ * What repeated refusals are counted under: tenant, reason (a closed set), principal and source
+ * (address, host, VM). The client id a caller sent is left out when it named no principal, so
+ * inventing client ids does not make new keys; the row shows the latest one.
+ */
+function refusalKey(event: AuditEvent, reason: RefusalReason): string {
+  const peer = event.details.peer;
+  return [
+    event.tenantId ?? '',
+    reason,
+    event.principalId ?? '',
+    typeof peer === 'string' ? peer : '',
+    event.hostId ?? '',
+    event.vmId ?? '',
+  ].join('\n');
 }

@@ -3,6 +3,7 @@ import type { IdentityAttachment, Resource } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
 import {
   hostOf,
+  privateAddressesOf,
   SCALE_SET_INSTANCE_TYPE,
   SCALE_SET_RESOURCE_TYPE,
   VM_RESOURCE_TYPE,
@@ -181,7 +182,7 @@ function agentVmOf(
     vmSize: stringAt(properties, ['hardwareProfile', 'vmSize']) || (scaleSet?.vmSize ?? ''),
     osType:
       stringAt(properties, ['storageProfile', 'osDisk', 'osType']) || (scaleSet?.osType ?? ''),
-    addresses: addressesOf(resource),
+    addresses: privateAddressesOf(resource),
     identities: scaleSet?.identities ?? ownIdentities,
     ...(port === undefined ? {} : { legacyShimPort: port }),
   };
@@ -210,16 +211,6 @@ async function readScaleSetFacts(store: Store, scaleSetId: string): Promise<Scal
     identities: await readAgentIdentities(store, found?.id ?? scaleSetId),
     legacyPort: found === undefined ? undefined : scaleSetLegacyPort(found),
   };
-}
-
-/** `properties.tessera.privateIpAddresses`, the strings only. */
-function addressesOf(resource: Resource): string[] {
-  const tessera = resource.properties.tessera;
-  if (typeof tessera !== 'object' || tessera === null) return [];
-  const { privateIpAddresses } = tessera as { privateIpAddresses?: unknown };
-  return Array.isArray(privateIpAddresses)
-    ? privateIpAddresses.filter((ip): ip is string => typeof ip === 'string')
-    : [];
 }
 
 /** The string at `path` under `value`, or '' when any step is missing or of another type. */

@@ -3,35 +3,9 @@ import { forbidden } from '../../core/errors.js';
 import type { Directory } from '../../core/directory/directory.js';
 import type { Host } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
-import {
-  listScaleSetInstances,
-  SCALE_SET_RESOURCE_TYPE,
-} from '../../core/resources/change-feed.js';
 import type { CertificateResponse } from '../../wire/agent-api.js';
-import { isPlacedOn } from './agent-vm.js';
 import { readP256Csr } from './csr.js';
 import { bodyObject, stringMember } from './request-body.js';
-
-/**
- * Whether `principalId` is attached to a VM placed on `hostId`, or to a scale set with an
- * instance placed there.
- */
-export async function isAttachedOnHost(
-  store: Store,
-  principalId: string,
-  hostId: string,
-): Promise<boolean> {
-  for (const attachment of await store.attachments.listForPrincipal(principalId)) {
-    const resource = await store.resources.get(attachment.resourceId);
-    if (resource === undefined) continue;
-    if (isPlacedOn(resource, hostId)) return true;
-    if (resource.type.toLowerCase() === SCALE_SET_RESOURCE_TYPE.toLowerCase()) {
-      const instances = await listScaleSetInstances(store, resource.id);
-      if (instances.some((instance) => isPlacedOn(instance, hostId))) return true;
-    }
-  }
-  return false;
-}
 
 /**
  * Issues a certificate for the identity `principalId` to `host`, for the EC P-256 key in the
@@ -47,7 +21,7 @@ export async function issueIdentityCertificate(
   body: unknown,
 ): Promise<CertificateResponse> {
   const csr = await readP256Csr(stringMember(bodyObject(body), 'csr', 16 * 1024));
-  if (!(await isAttachedOnHost(deps.store, principalId, host.id))) {
+  if (!(await deps.store.attachments.isAttachedOnHost(principalId, host.id))) {
     throw forbidden(
       `The identity '${principalId}' is not attached to any VM on host '${host.name}'.`,
       principalId,

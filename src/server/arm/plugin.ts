@@ -2,7 +2,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError, notFound } from '../../core/errors.js';
 import type { AccessTokenVerifier } from '../../core/tokens/index.js';
-import { armTraceHeaders, unknownNamespaceError } from '../../wire/arm/index.js';
+import {
+  armTraceHeaders,
+  describeJsonDepthFault,
+  invalidRequestContent,
+  unknownNamespaceError,
+} from '../../wire/arm/index.js';
 import { renderArmError } from '../../wire/errors/index.js';
 import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
 import { fromFrameworkError } from '../http-errors.js';
@@ -49,14 +54,46 @@ function route(segments: readonly string[]): ArmHandler | undefined {
   return undefined;
 }
 
-/** Registers the ARM routes under `/subscriptions`. */
+/**
+ * A route parameter's pattern matching one of `words` (ASCII letters) in any case: fastify's
+ * `caseSensitive` is one setting for the whole server, so ARM's routes say it themselves.
+ */
+function anyCase(...words: string[]): string {
+  const letters = (word: string): string =>
+    word.replace(/[a-z]/gi, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
+  return `(^(?:${words.map(letters).join('|')})$)`;
+}
+
+/**
+ * The first segment of every ARM path, `subscriptions` or `providers` (tenant-level ids: role
+ * assignments and definitions at `/`), in any case: ARM matches its fixed segments
+ * case-insensitively, and the route tables compare the rest as keywords.
+ */
+const ARM_ROOT = `/:root${anyCase('subscriptions', 'providers')}`;
+
+/**
+ * ARM's body step, for every route before anything else runs: the body is kept as text (handlers
+ * parse it and word faults as Json.NET does), but nesting deeper than Json.NET's `MaxDepth` is
+ * refused here, so no handler, store or serializer ever walks a deep value.
+ */
+function readBody(body: string): string {
+  const fault = describeJsonDepthFault(body);
+  if (fault !== undefined) throw invalidRequestContent(fault);
+  return body;
+}
+
+/** Registers the ARM routes under `/subscriptions` and `/providers`. */
 export function armPlugin(app: FastifyInstance, options: ArmPluginOptions): Promise<void> {
   const { services, verifier } = options;
 
-  // ARM takes any body on any method as text; handlers parse it as ARM does (Json.NET's errors).
+  // ARM takes any body on any method as text.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, body);
+    try {
+      done(null, readBody(body as string));
+    } catch (error) {
+      done(error as Error);
+    }
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -119,9 +156,7 @@ export function armPlugin(app: FastifyInstance, options: ArmPluginOptions): Prom
     }
   };
 
-  app.all('/subscriptions', handle);
-  app.all('/subscriptions/*', handle);
-  // Tenant-level ids (role assignments and definitions at the root scope `/`).
-  app.all('/providers/*', handle);
+  app.all(ARM_ROOT, handle);
+  app.all(`${ARM_ROOT}/*`, handle);
   return Promise.resolve();
 }

@@ -26,6 +26,7 @@ import {
   checkPreconditions,
   retryOnConflict,
 } from './context.js';
+import { checkPlacement, explainPlacement } from './placement.js';
 import { normaliseLocation } from './resource-groups.js';
 import {
   getScaleSet,
@@ -277,15 +278,19 @@ async function putInstance(
       properties: { vmId: instance.properties.vmId ?? services.newId(), ...properties },
       updatedAt: now,
     };
-    const etag = await services.store.transaction(async (tx) => {
-      // Every write to an instance also checks and bumps its scale set's etag, so scale-set
-      // writes (identity, scale-in) and instance writes never act on each other's stale view.
-      await tx.resources.put(scaleSet, { ifMatch: scaleSet.etag ?? null });
-      const written = await tx.resources.put(next, { ifMatch: instance.etag ?? null });
-      // Before and after: a move between hosts is news to both.
-      await noteComputeChanged(tx, now, [instance, next]);
-      return written.etag;
-    });
+    const etag = await explainPlacement(services, request, () =>
+      services.store.transaction(async (tx) => {
+        // Before and after: a move between hosts is news to both. Recorded first: the feed
+        // holds other compute writes back from here to commit, so the check is race-free.
+        await noteComputeChanged(tx, now, [instance, next]);
+        await checkPlacement(tx, next, instance);
+        // Every write to an instance also checks and bumps its scale set's etag, so scale-set
+        // writes (identity, scale-in) and instance writes never act on each other's stale view.
+        await tx.resources.put(scaleSet, { ifMatch: scaleSet.etag ?? null });
+        const written = await tx.resources.put(next, { ifMatch: instance.etag ?? null });
+        return written.etag;
+      }),
+    );
     const identity = await readVmIdentity(services.store, scaleSet.id);
     return { status: 200, body: renderInstance({ ...next, etag }, scaleSet, identity, format) };
   });

@@ -28,6 +28,7 @@ import {
   type RouteMatcher,
 } from './context.js';
 import { listReadable } from './list.js';
+import { checkPlacement, explainPlacement } from './placement.js';
 import {
   type GroupLocation,
   groupNotFound,
@@ -207,13 +208,17 @@ async function write(
     identity === undefined
       ? keepIdentity(current)
       : await planIdentity(services, request, vm.id, current, identity, isPatch);
-  const { created, etag } = await services.store.transaction(async (tx) => {
-    const result = await tx.resources.put(vm, { ifMatch: existing?.etag ?? null });
-    await applyIdentity(tx, services, vm, plan, where.tenantId);
-    // Both hosts hear of a move; the VM's host hears of any identity change.
-    await noteComputeChanged(tx, vm.updatedAt, [existing, vm]);
-    return result;
-  });
+  const { created, etag } = await explainPlacement(services, request, () =>
+    services.store.transaction(async (tx) => {
+      // Both hosts hear of a move; the VM's host hears of any identity change. Recorded first:
+      // the feed holds other compute writes back from here to commit, so the check is race-free.
+      await noteComputeChanged(tx, vm.updatedAt, [existing, vm]);
+      await checkPlacement(tx, vm, existing);
+      const result = await tx.resources.put(vm, { ifMatch: existing?.etag ?? null });
+      await applyIdentity(tx, services, vm, plan, where.tenantId);
+      return result;
+    }),
+  );
   const after = await readVmIdentity(services.store, vm.id);
   return { status: created ? 201 : 200, body: renderVm({ ...vm, etag }, after, format) };
 }

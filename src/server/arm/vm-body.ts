@@ -4,6 +4,7 @@ import type { Resource } from '../../core/model.js';
 import {
   armError,
   armResource,
+  canonicalPrivateAddress,
   type IdentityFormat,
   invalidRequestContent,
   renderIdentity,
@@ -66,8 +67,9 @@ export function parseVmProperties(value: unknown): Record<string, unknown> {
 /**
  * Checks `properties.tessera`: an object with an optional non-empty `hostId` string (at most
  * {@link MAX_HOST_ID_LENGTH} characters) and optional `privateIpAddresses`, an array of at most
- * {@link MAX_PRIVATE_IPS} IPv4 or IPv6 addresses (`node:net` `isIP`), no repeats. Other members
- * are refused so a misspelt one cannot silently leave a VM unrecognised. `null` is absent.
+ * {@link MAX_PRIVATE_IPS} IPv4 or IPv6 addresses (`node:net` `isIP`), no address twice in any
+ * spelling ({@link canonicalPrivateAddress}). Other members are refused so a misspelt one cannot
+ * silently leave a VM unrecognised. `null` is absent.
  * Errors: `InvalidParameter` (400) with the member as `target` (Tessera's texts).
  */
 export function parseTessera(value: unknown): TesseraVmProperties | undefined {
@@ -124,7 +126,7 @@ function checkAddresses(ips: unknown, target: string): void {
         { target },
       );
     }
-    const key = ip.toLowerCase();
+    const key = canonicalPrivateAddress(ip);
     if (seen.has(key)) {
       throw armError('InvalidParameter', `The address '${ip}' is listed twice in '${target}'.`, {
         target,

@@ -68,6 +68,19 @@ export class SqlAttachmentStore implements AttachmentStore {
     return found;
   }
 
+  async isAttachedOnHost(principalId: string, hostId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('identity_attachments as a')
+      .innerJoin('resources as r', 'r.holder_key', 'a.resource_key')
+      .innerJoin('hosts as h', 'h.id', 'r.host_id')
+      .select('a.principal_id')
+      .where('a.principal_id', '=', principalId)
+      .where('r.host_id', '=', hostId)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async listForPrincipal(principalId: string): Promise<readonly IdentityAttachment[]> {
     const rows = await this.db
       .selectFrom('identity_attachments')

@@ -13,9 +13,11 @@ import { affected, type Executor } from './shared.js';
 const FEED_LOCK = 'tessera:compute_changes';
 
 export class SqlChangeFeed implements ChangeFeed {
+  /** `onHosts`: told the hosts of every append (see `createSqlStore`'s commit rule). */
   constructor(
     private readonly db: Executor,
     private readonly dialect: SqlDialect,
+    private readonly onHosts: (hostIds: readonly string[]) => Promise<void> = async () => {},
   ) {}
 
   async append(entries: readonly Omit<ComputeChange, 'seq'>[]): Promise<void> {
@@ -27,6 +29,7 @@ export class SqlChangeFeed implements ChangeFeed {
       .insertInto('compute_changes')
       .values(entries.map((e) => ({ at: e.at, resource_id: e.resourceId, host_id: e.hostId })))
       .execute();
+    await this.onHosts(entries.flatMap((e) => (e.hostId === null ? [] : [e.hostId])));
   }
 
   async since(hostId: string, afterSeq: number, limit: number): Promise<readonly ComputeChange[]> {

@@ -85,6 +85,39 @@ export class SqlCredentialStore implements CredentialStore {
     return row && toCredential(row);
   }
 
+  async getForAssertion(
+    kind: 'sha1' | 'sha256',
+    principalId: string,
+    thumbprint: string,
+  ): Promise<{ credential: Credential; attached: boolean } | undefined> {
+    const column = kind === 'sha1' ? 'thumbprint_sha1' : 'thumbprint_sha256';
+    const row = await this.db
+      .selectFrom('credentials')
+      .selectAll()
+      .select((eb) =>
+        eb
+          .or([
+            eb('credentials.host_id', 'is', null),
+            eb.exists(
+              eb
+                .selectFrom('identity_attachments as a')
+                .innerJoin('resources as r', 'r.holder_key', 'a.resource_key')
+                .innerJoin('hosts as h', 'h.id', 'r.host_id')
+                .select('a.principal_id')
+                .whereRef('a.principal_id', '=', 'credentials.principal_id')
+                .whereRef('r.host_id', '=', 'credentials.host_id'),
+            ),
+          ])
+          .as('attached'),
+      )
+      .where('principal_id', '=', principalId)
+      .where(column, '=', thumbprint)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst();
+    // SQLite answers 0/1, PostgreSQL a boolean.
+    return row && { credential: toCredential(row), attached: Boolean(row.attached) };
+  }
+
   async revoke(id: string): Promise<boolean> {
     const result = await this.db
       .updateTable('credentials')
@@ -97,6 +130,31 @@ export class SqlCredentialStore implements CredentialStore {
   async delete(id: string): Promise<boolean> {
     const result = await this.db.deleteFrom('credentials').where('id', '=', id).executeTakeFirst();
     return affected(result) > 0;
+  }
+
+  async revokeUnattached(hostIds: readonly string[]): Promise<number> {
+    const hosts = [...new Set(hostIds)];
+    if (hosts.length === 0) return 0;
+    const result = await this.db
+      .updateTable('credentials')
+      .set({ revoked: 1 })
+      .where('host_id', 'in', hosts)
+      .where('revoked', '=', 0)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('identity_attachments as a')
+              .innerJoin('resources as r', 'r.holder_key', 'a.resource_key')
+              .innerJoin('hosts as h', 'h.id', 'r.host_id')
+              .select('a.principal_id')
+              .whereRef('a.principal_id', '=', 'credentials.principal_id')
+              .whereRef('r.host_id', '=', 'credentials.host_id'),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    return affected(result);
   }
 
   async deleteExpired(before: number): Promise<number> {

@@ -101,7 +101,14 @@ export class SqlHostStore implements HostStore {
     return affected(result) > 0;
   }
 
+  /** Deletes the host; the certificates issued to it for identities are revoked with it. */
   async delete(id: string): Promise<boolean> {
+    await this.db
+      .updateTable('credentials')
+      .set({ revoked: 1 })
+      .where('host_id', '=', id)
+      .where('revoked', '=', 0)
+      .execute();
     const result = await this.db.deleteFrom('hosts').where('id', '=', id).executeTakeFirst();
     return affected(result) > 0;
   }

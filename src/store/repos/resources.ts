@@ -1,9 +1,10 @@
 // ARM resources (subscriptions and resource groups included) in SQL, keyed case-insensitively.
 
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import { AppError, conflict } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
+import { placementOf } from '../../core/resources/change-feed.js';
 import type {
   Page,
   PageRequest,
@@ -13,7 +14,9 @@ import type {
 } from '../../core/ports.js';
 import { isUniqueViolation } from '../dialect.js';
 import { decodeCursor, toPage } from '../paging.js';
-import type { ResourcesTable } from '../schema.js';
+import type { Database, ResourcesTable } from '../schema.js';
+
+type ResourceSelect = SelectQueryBuilder<Database, 'resources', ResourcesTable>;
 import { affected, type Executor, fromJson, keyOf, toJson } from './shared.js';
 
 const toResource = (row: ResourcesTable): Resource => ({
@@ -51,6 +54,14 @@ function underRange(prefix: string): [low: string, high: string] {
   return [`${keyOf(prefix)}/`, `${keyOf(prefix)}0`];
 }
 
+/** The placement columns of a resource's row (migration 0008), derived on every write. */
+export function placementColumns(
+  resource: Parameters<typeof placementOf>[0],
+): Pick<ResourcesTable, 'host_id' | 'holder_key'> {
+  const { hostId, holderId } = placementOf(resource);
+  return { host_id: hostId, holder_key: holderId === null ? null : keyOf(holderId) };
+}
+
 export class SqlResourceStore implements ResourceStore {
   constructor(private readonly db: Executor) {}
 
@@ -75,6 +86,7 @@ export class SqlResourceStore implements ResourceStore {
       properties: toJson(r.properties),
       updated_at: r.updatedAt,
       etag,
+      ...placementColumns(r),
     };
     // Insert-or-nothing first, so two writers racing on a new id cannot both create it. An
     // update keeps the id's original case and creation time, as ARM does.
@@ -113,19 +125,32 @@ export class SqlResourceStore implements ResourceStore {
     return row && toResource(row);
   }
 
-  async list(q: ResourceQuery, page: PageRequest): Promise<Page<Resource>> {
-    let query = this.db
-      .selectFrom('resources')
-      .selectAll()
+  list(q: ResourceQuery, page: PageRequest): Promise<Page<Resource>> {
+    return this.pageOf(page, (query) => {
+      let filtered = query;
+      if (q.subscriptionId !== undefined)
+        filtered = filtered.where('subscription_key', '=', keyOf(q.subscriptionId));
+      if (q.resourceGroup !== undefined)
+        filtered = filtered.where('resource_group_key', '=', keyOf(q.resourceGroup));
+      if (q.type !== undefined) filtered = filtered.where('type_key', '=', keyOf(q.type));
+      if (q.name !== undefined)
+        filtered = filtered.where(sql<string>`lower(name)`, '=', q.name.toLowerCase());
+      return filtered;
+    });
+  }
+
+  listPlacedOn(hostId: string, page: PageRequest): Promise<Page<Resource>> {
+    return this.pageOf(page, (query) => query.where('host_id', '=', hostId));
+  }
+
+  /** The resources `filter` keeps, in id order, one page from `page.cursor` on. */
+  private async pageOf(
+    page: PageRequest,
+    filter: (query: ResourceSelect) => ResourceSelect,
+  ): Promise<Page<Resource>> {
+    let query = filter(this.db.selectFrom('resources').selectAll())
       .orderBy('id_key')
       .limit(page.limit + 1);
-    if (q.subscriptionId !== undefined)
-      query = query.where('subscription_key', '=', keyOf(q.subscriptionId));
-    if (q.resourceGroup !== undefined)
-      query = query.where('resource_group_key', '=', keyOf(q.resourceGroup));
-    if (q.type !== undefined) query = query.where('type_key', '=', keyOf(q.type));
-    if (q.name !== undefined)
-      query = query.where(sql<string>`lower(name)`, '=', q.name.toLowerCase());
     if (page.cursor !== undefined) {
       const [after] = decodeCursor(page.cursor, ['string']) as [string];
       query = query.where('id_key', '>', after);
@@ -141,20 +166,11 @@ export class SqlResourceStore implements ResourceStore {
     return affected(result) > 0;
   }
 
-  async listUnder(prefix: string, page: PageRequest): Promise<Page<Resource>> {
+  listUnder(prefix: string, page: PageRequest): Promise<Page<Resource>> {
     const [low, high] = underRange(prefix);
-    let query = this.db
-      .selectFrom('resources')
-      .selectAll()
-      .where('id_key', '>=', low)
-      .where('id_key', '<', high)
-      .orderBy('id_key')
-      .limit(page.limit + 1);
-    if (page.cursor !== undefined) {
-      const [after] = decodeCursor(page.cursor, ['string']) as [string];
-      query = query.where('id_key', '>', after);
-    }
-    return toPage(await query.execute(), page.limit, toResource, (r) => [r.id_key]);
+    return this.pageOf(page, (query) =>
+      query.where('id_key', '>=', low).where('id_key', '<', high),
+    );
   }
 
   async deleteUnder(prefix: string): Promise<number> {

@@ -1,7 +1,7 @@
 // What every repository shares: the executor type, JSON columns, flags and constraint mapping.
 
 import type { Kysely } from 'kysely';
-import { conflict } from '../../core/errors.js';
+import { AppError, conflict } from '../../core/errors.js';
 import { isUniqueViolation } from '../dialect.js';
 import type { Database, Flag } from '../schema.js';
 
@@ -11,7 +11,23 @@ export type Executor = Kysely<Database>;
 export const toFlag = (value: boolean): Flag => (value ? 1 : 0);
 export const fromFlag = (value: number): boolean => value === 1;
 
-export const toJson = (value: unknown): string => JSON.stringify(value);
+/**
+ * The JSON text of a value for a JSON column. V8's `JSON.stringify` recurses and throws a
+ * `RangeError` on values nested some thousands deep (its `JSON.parse` does not, so a request can
+ * bring one in); that becomes a 400 `InvalidRequest` rather than a crash, and nothing is written.
+ * The surfaces bound nesting long before this (ARM at 64 levels); this is the store's own guard.
+ */
+export function toJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new AppError('InvalidRequest', 'The value is nested too deeply to be stored.', {
+      status: 400,
+      cause: error,
+    });
+  }
+}
 
 /** Parses a JSON column Tessera itself wrote with {@link toJson}; T names what was written. */
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the stored shape

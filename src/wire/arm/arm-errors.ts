@@ -149,6 +149,39 @@ export function invalidRequestContent(detail: string): AppError {
 }
 
 /**
+ * `PrivateIPAddressIsAllocated` (400): Azure Network's answer when an IP configuration asks for a
+ * private address another resource holds, word for word, with the VM or scale-set instance
+ * `resourceId` in place of the IP configuration and `address` as the request spelled it. The
+ * holder is named when `holderId` is given (callers who may not read it are told "another
+ * resource" instead).
+ * Source: https://github.com/F5Networks/terraform-azure-bigip-module/issues/63 (2024: status 400,
+ * code and text), https://github.com/daniel-rhoades/acs-engine-terraform/issues/10 (2018).
+ */
+export function privateAddressAllocated(
+  resourceId: string,
+  address: string,
+  holderId: string | undefined,
+): AppError {
+  const holder = holderId === undefined ? 'another resource' : `resource ${holderId}`;
+  return armError(
+    'PrivateIPAddressIsAllocated',
+    `IP configuration ${resourceId} is using the private IP address ${address} which is already allocated to ${holder}.`,
+  );
+}
+
+/**
+ * 400 `InvalidParameter` on `properties.tessera.hostId` naming no registered host (Tessera's own
+ * member: Azure places VMs itself). The agent of an unknown host would never serve the VM.
+ */
+export function hostNotFound(hostId: string): AppError {
+  return armError(
+    'InvalidParameter',
+    `The host '${hostId}' in 'properties.tessera.hostId' does not exist. Give the id of a registered host (tessera host list).`,
+    { target: 'properties.tessera.hostId' },
+  );
+}
+
+/**
  * `ResourceNotFound` (404) for a resource in a group, word for word, e.g. for
  * `Microsoft.ManagedIdentity/userAssignedIdentities/id1` in `rg`.
  * Source: PROTOCOL.md 4.1 (azure-docs automation tutorial capture).

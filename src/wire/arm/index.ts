@@ -13,6 +13,8 @@ export {
   linkedInvalidPropertyId,
   locationRequired,
   noRegisteredProviderFound,
+  hostNotFound,
+  privateAddressAllocated,
   resourceNotFound,
 } from './arm-errors.js';
 export {
@@ -68,7 +70,8 @@ export {
   type IdentityType,
   type ParseIdentityOptions,
 } from './identity.js';
-export { describeJsonFault } from './json-text.js';
+export { describeJsonDepthFault, describeJsonFault, MAX_JSON_DEPTH } from './json-text.js';
+export { canonicalPrivateAddress } from './private-address.js';
 export {
   canonicalResourceId,
   formatResourceId,

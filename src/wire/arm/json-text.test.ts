@@ -1,7 +1,7 @@
 // Tests of the JSON fault locator: Json.NET's sentences, paths, lines and positions.
 import { describe, expect, it } from 'vitest';
 
-import { describeJsonFault } from './json-text.js';
+import { describeJsonDepthFault, describeJsonFault, MAX_JSON_DEPTH } from './json-text.js';
 
 describe('describeJsonFault', () => {
   it.each([
@@ -48,5 +48,57 @@ describe('describeJsonFault', () => {
     expect(describeJsonFault(text)).toBe(expected);
     if (expected === undefined) expect(() => JSON.parse(text) as unknown).not.toThrow();
     else expect(() => JSON.parse(text) as unknown).toThrow();
+  });
+});
+
+describe('describeJsonDepthFault', () => {
+  // Json.NET's own test (JsonTextReaderTest.MaxDepth): "[[]]" with MaxDepth 1.
+  it("words the fault as Json.NET's MaxDepth test does", () => {
+    expect(describeJsonDepthFault('[[]]', 1)).toBe(
+      "The reader's MaxDepth of 1 has been exceeded. Path '[0]', line 1, position 2.",
+    );
+  });
+
+  it.each([
+    ['{"a":{"b":[1,{"c":{}}]}}', 5, undefined],
+    [
+      '{"a":{"b":[1,{"c":{}}]}}',
+      3,
+      "The reader's MaxDepth of 3 has been exceeded. Path 'a.b[1]', line 1, position 14.",
+    ],
+    [
+      '{\n "x y": [ [ [] ] ]\n}',
+      3,
+      "The reader's MaxDepth of 3 has been exceeded. Path '['x y'][0][0]', line 2, position 13.",
+    ],
+    // Brackets inside strings, escaped quotes included, do not count.
+    ['{"a":"[[[[{{{{\\"[[[["}', 1, undefined],
+    // A syntax fault before the depth is exceeded is the JSON parser's to report.
+    ['{"a":x, "b":[[[[]]]]}', 2, undefined],
+    // Beyond the depth first: the depth is reported even though the text is broken later.
+    [
+      '[[[[]]]] x',
+      2,
+      "The reader's MaxDepth of 2 has been exceeded. Path '[0][0]', line 1, position 3.",
+    ],
+    ['', 1, undefined],
+  ])('%j at depth %d', (text, depth, expected) => {
+    expect(describeJsonDepthFault(text, depth)).toBe(expected);
+  });
+
+  it('allows 64 levels by default and refuses 65', () => {
+    const nested = (levels: number): string => '['.repeat(levels) + ']'.repeat(levels);
+    expect(MAX_JSON_DEPTH).toBe(64);
+    expect(describeJsonDepthFault(nested(64))).toBeUndefined();
+    expect(describeJsonDepthFault(nested(65))).toBe(
+      `The reader's MaxDepth of 64 has been exceeded. Path '${'[0]'.repeat(64)}', line 1, position 65.`,
+    );
+  });
+
+  it('does not overflow the stack on a million levels', () => {
+    const deep = '{"a":'.repeat(1_000_000) + '1' + '}'.repeat(1_000_000);
+    expect(describeJsonDepthFault(deep)).toMatch(
+      /^The reader's MaxDepth of 64 has been exceeded\. Path 'a(\.a){63}', line 1, position 321\.$/,
+    );
   });
 });

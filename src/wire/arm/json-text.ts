@@ -1,7 +1,22 @@
 // Locates the first fault in JSON text and words it as Json.NET does, as ARM quotes it in errors.
 
-/** A fault found by {@link describeJsonFault}. */
-class JsonFault extends Error {}
+/**
+ * The deepest nesting of objects and arrays an ARM request body may have: Json.NET's default
+ * `MaxDepth`, 64 since Newtonsoft.Json 13.0.1, set "to avoid stackoverflows"
+ * (https://github.com/JamesNK/Newtonsoft.Json/releases/tag/13.0.1, pull request 2473). ARM's own
+ * limit is not documented; see docs/compatibility.md.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** A fault found by the {@link Scanner}; `depth` when it is Json.NET's `MaxDepth` fault. */
+class JsonFault extends Error {
+  constructor(
+    message: string,
+    readonly depth: boolean,
+  ) {
+    super(message);
+  }
+}
 
 type Frame =
   | { kind: 'object'; key?: string; fresh: boolean }
@@ -23,7 +38,11 @@ class Scanner {
   private started = false;
   private readonly stack: Frame[] = [];
 
-  constructor(private readonly text: string) {}
+  /** `maxDepth`: the most containers open at once, as Json.NET's `MaxDepth`; none when absent. */
+  constructor(
+    private readonly text: string,
+    private readonly maxDepth = Infinity,
+  ) {}
 
   run(): void {
     this.value();
@@ -93,6 +112,10 @@ class Scanner {
     if (c === '{' || c === '[') {
       this.started = true;
       this.pos++;
+      // Json.NET checks as it opens the container, so the path is the parent's.
+      if (this.stack.length >= this.maxDepth) {
+        this.fail(`The reader's MaxDepth of ${this.maxDepth} has been exceeded.`, this.pos, true);
+      }
       this.stack.push(
         c === '{' ? { kind: 'object', fresh: true } : { kind: 'array', index: -1, fresh: true },
       );
@@ -199,10 +222,13 @@ class Scanner {
     this.fail(`Unexpected end when ${what}.`);
   }
 
-  private fail(message: string, at = this.pos): never {
+  private fail(message: string, at = this.pos, depth = false): never {
     const position = at - this.lineStart;
     const line = !this.started && position === 0 ? 0 : this.line;
-    throw new JsonFault(`${message} Path '${this.path()}', line ${line}, position ${position}.`);
+    throw new JsonFault(
+      `${message} Path '${this.path()}', line ${line}, position ${position}.`,
+      depth,
+    );
   }
 
   private path(): string {
@@ -249,3 +275,52 @@ export function describeJsonFault(text: string): string | undefined {
     throw error;
   }
 }
+
+/**
+ * Json.NET's `MaxDepth` fault for `text` when it nests objects and arrays more than `maxDepth`
+ * deep before any other fault: `The reader's MaxDepth of 64 has been exceeded. Path 'a.b', line 1,
+ * position 130.` (path of the enclosing container, position just after the bracket that opened one
+ * too many). Undefined when the text is shallow enough or another fault comes first (the JSON
+ * parser reports that one). Never recurses: a first pass counts brackets outside strings in
+ * constant space, and only text that goes too deep is scanned again for the path.
+ */
+export function describeJsonDepthFault(
+  text: string,
+  maxDepth: number = MAX_JSON_DEPTH,
+): string | undefined {
+  if (!nestsDeeperThan(text, maxDepth)) return undefined;
+  try {
+    new Scanner(text, maxDepth).run();
+    return undefined;
+  } catch (error) {
+    if (error instanceof JsonFault) return error.depth ? error.message : undefined;
+    throw error;
+  }
+}
+
+// Exact for valid JSON; for invalid JSON it only decides whether the scanner looks closer.
+function nestsDeeperThan(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > maxDepth) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
