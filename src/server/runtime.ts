@@ -7,6 +7,7 @@ import type { TesseraConfig } from '../config/index.js';
 import type { Logger } from '../config/logger.js';
 import type { Tenant } from '../core/model.js';
 import type { Clock, Store } from '../core/ports.js';
+import { pruneAuditLog } from '../core/audit/retention.js';
 import { createRbacEvaluator, seedBuiltInRoles } from '../core/rbac/index.js';
 import { createAccessTokenVerifier, localJwksResolver } from '../core/tokens/index.js';
 import { ensureDefaultSubscription } from './bootstrap.js';
@@ -20,7 +21,10 @@ import { keyVaultAudiences, type KeyVaultServices } from './keyvault/plugin.js';
 import { createVaultDirectory } from './keyvault/vaults.js';
 import { createServerServices, type ServerServices, type ServiceSettings } from './services.js';
 
-/** How often the server checks for a due key rotation and forgets expired assertion ids. */
+/**
+ * How often the server checks for a due key rotation, forgets expired assertion ids, purges
+ * deleted secrets and prunes the audit log.
+ */
 const MAINTENANCE_INTERVAL_MS = 60_000;
 
 export interface RunningServer {
@@ -46,6 +50,8 @@ export function serviceSettingsFrom(config: TesseraConfig, publicUrl: string): S
     signingKeyRotationDays: config.server.tokens.signingKeyRotationDays,
     signingKeyPublishLeadHours: config.server.tokens.signingKeyPublishLeadHours,
     certificateLifetimeDays: config.server.directory.certificateLifetimeDays,
+    secretFailures: config.server.tokens.secretFailures,
+    refusalWindowSeconds: config.audit.refusalWindowSeconds,
   };
 }
 
@@ -93,8 +99,9 @@ export async function freePort(host: string): Promise<number> {
 
 /**
  * Starts the server on `config.server`: the default tenant, the built-in role definitions and the
- * first signing key exist before it answers; key rotation and replay-cache cleanup run every
- * minute. Port 0 picks a free port. With `server.tls` configured it serves HTTPS on
+ * first signing key exist before it answers; key rotation, replay-cache cleanup and audit
+ * retention (`config.audit.retention`) run every minute, and counted refusals are written every
+ * `config.audit.refusalWindowSeconds` (and at close). Port 0 picks a free port. With `server.tls` configured it serves HTTPS on
  * `server.port`; otherwise HTTP there and, with `localTls` (`tessera up`), also HTTPS on
  * `server.httpsPort` with a certificate from a local CA made in the data directory.
  */
@@ -230,9 +237,25 @@ export async function startServer(options: {
       } catch (error) {
         logger.error({ err: error }, 'server maintenance failed');
       }
+      try {
+        await pruneAuditLog(store.audit, clock.now(), config.audit.retention);
+      } catch (error) {
+        logger.error({ err: error }, 'audit retention sweep failed');
+      }
     })();
   }, MAINTENANCE_INTERVAL_MS);
   maintenance.unref();
+  const flushRefusals = async (all: boolean): Promise<void> => {
+    try {
+      await services.tokens.flushRefusals(all);
+    } catch (error) {
+      logger.error({ err: error }, 'writing counted refusals to the audit log failed');
+    }
+  };
+  const refusalCounts = setInterval(() => {
+    void flushRefusals(false);
+  }, config.audit.refusalWindowSeconds * 1000);
+  refusalCounts.unref();
 
   return {
     url,
@@ -243,9 +266,12 @@ export async function startServer(options: {
     services,
     close: async () => {
       clearInterval(maintenance);
+      clearInterval(refusalCounts);
       // Answer agents' long-polls first: a listener closes only once its requests are done.
       agentServices.changeSignal.close();
       await Promise.all(apps.map((a) => a.close()));
+      // Listeners are closed, so no refusal comes after this: every count is written.
+      await flushRefusals(true);
     },
   };
 }

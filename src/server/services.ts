@@ -7,7 +7,11 @@ import { createDirectory, type Directory } from '../core/directory/directory.js'
 import { knownTenants } from '../core/directory/known-tenants.js';
 import { createSigningKeyService, type SigningKeyService } from '../core/keys/signing-keys.js';
 import type { Clock, Store } from '../core/ports.js';
-import { createTokenService, type TokenService } from '../core/tokens/token-service.js';
+import {
+  createTokenService,
+  type SecretFailurePolicy,
+  type TokenService,
+} from '../core/tokens/token-service.js';
 import { type LoginServices, tokenEndpointsFor } from './login/plugin.js';
 
 const HOUR_MS = 3_600_000;
@@ -25,6 +29,10 @@ export interface ServiceSettings {
   readonly certificateLifetimeDays: number;
   /** Other URLs the same server answers at (an HTTPS listener): assertions may name them too. */
   readonly alternateUrls?: readonly string[] | undefined;
+  /** `server.tokens.secretFailures`; default the token service's own. */
+  readonly secretFailures?: SecretFailurePolicy | undefined;
+  /** `audit.refusalWindowSeconds`; default the token service's own (60). */
+  readonly refusalWindowSeconds?: number | undefined;
 }
 
 /** The defaults of the configuration (`server.tokens`, `server.directory`) for `publicUrl`. */
@@ -88,6 +96,10 @@ export function createServerServices(
         tokenEndpointsFor(u, tenantId),
       ),
     tokenLifetimeSeconds: settings.tokenLifetimeSeconds,
+    ...(settings.secretFailures === undefined ? {} : { secretFailures: settings.secretFailures }),
+    ...(settings.refusalWindowSeconds === undefined
+      ? {}
+      : { refusalWindowSeconds: settings.refusalWindowSeconds }),
   });
   const login: LoginServices = {
     clock,

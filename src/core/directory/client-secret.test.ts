@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   generateClientSecret,
   hashClientSecret,
+  MAX_SECRET_CHARS,
   secretHint,
   verifyClientSecret,
 } from './client-secret.js';
@@ -45,6 +46,15 @@ describe('hashClientSecret / verifyClientSecret', () => {
     expect(await verifyClientSecret(lastChanged, stored)).toBe(false);
     expect(await verifyClientSecret('', stored)).toBe(false);
     expect(await verifyClientSecret(generateClientSecret(), stored)).toBe(false);
+  });
+
+  it('refuses a secret longer than any it makes, without spending a hash on it', async () => {
+    const long = 'a'.repeat(MAX_SECRET_CHARS + 1);
+    // The stored hash is of this very value: only the length bound can refuse it.
+    const stored = await hashClientSecret(long);
+    expect(await verifyClientSecret(long, stored)).toBe(false);
+    const longest = 'a'.repeat(MAX_SECRET_CHARS);
+    expect(await verifyClientSecret(longest, await hashClientSecret(longest))).toBe(true);
   });
 
   it('honours the cost written in the stored value', async () => {

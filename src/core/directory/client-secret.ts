@@ -12,6 +12,11 @@ const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 /** Stored hashes beyond these are treated as malformed: at most 64 MiB and 4 passes per check. */
 const LIMITS = { maxMemory: 64 * 1024 * 1024, maxR: 32, maxP: 4 } as const;
+/**
+ * The longest secret {@link verifyClientSecret} checks: Tessera's secrets are 40 characters and
+ * host join tokens at most 512, so a longer one is wrong without spending a hash on it.
+ */
+export const MAX_SECRET_CHARS = 1024;
 const PREFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -41,9 +46,12 @@ export async function hashClientSecret(secret: string): Promise<string> {
 
 /**
  * True when `secret` matches the `stored` hash. Compares in constant time. Returns false, and
- * never throws, for a wrong secret or a malformed or out-of-bounds stored value.
+ * never throws, for a wrong secret, one longer than {@link MAX_SECRET_CHARS}, or a malformed or
+ * out-of-bounds stored value. scrypt runs on libuv's thread pool (`crypto.scrypt`, never
+ * `scryptSync`), so a check never blocks the event loop; callers bound how many run at once.
  */
 export async function verifyClientSecret(secret: string, stored: string): Promise<boolean> {
+  if (secret.length > MAX_SECRET_CHARS) return false;
   const parsed = parseStored(stored);
   if (parsed === undefined) return false;
   try {

@@ -1,10 +1,11 @@
-// The audit log in SQL: append-only, read newest first.
+// The audit log in SQL: append-only with bounded strings, read newest first, pruned by age and count.
 
+import { boundAuditEvent } from '../../core/audit/bounds.js';
 import type { AuditEvent, AuditOutcome } from '../../core/model.js';
-import type { AuditLog, AuditQuery, Page, PageRequest } from '../../core/ports.js';
+import type { AuditLog, AuditQuery, AuditRetention, Page, PageRequest } from '../../core/ports.js';
 import { decodeCursor, toPage } from '../paging.js';
 import type { AuditEventsTable } from '../schema.js';
-import { type Executor, fromJson, insertOrConflict, toJson } from './shared.js';
+import { affected, type Executor, fromJson, insertOrConflict, toJson } from './shared.js';
 
 type Row = Omit<AuditEventsTable, 'seq'> & { seq: number };
 
@@ -26,7 +27,8 @@ const toEvent = (row: Row): AuditEvent => ({
 export class SqlAuditLog implements AuditLog {
   constructor(private readonly db: Executor) {}
 
-  async append(e: AuditEvent): Promise<void> {
+  async append(event: AuditEvent): Promise<void> {
+    const e = boundAuditEvent(event);
     await insertOrConflict(
       () =>
         this.db
@@ -65,5 +67,57 @@ export class SqlAuditLog implements AuditLog {
       query = query.where('seq', '<', before);
     }
     return toPage(await query.execute(), page.limit, toEvent, (r) => [r.seq]);
+  }
+
+  /**
+   * Two range deletes, each bounded to `limit` rows and each found through an index (`at`, and
+   * the `seq` key), so a replica deleting the same range at the same time only waits, then
+   * deletes nothing: no `LIMIT` on `DELETE` (SQLite lacks it) and no row-by-row `IN` list.
+   */
+  async prune(policy: AuditRetention, limit: number): Promise<number> {
+    const byAge = await this.pruneOlderThan(policy.before, limit);
+    if (byAge >= limit) return byAge;
+    return byAge + (await this.pruneBeyondNewest(policy.keep, limit - byAge));
+  }
+
+  private async pruneOlderThan(before: number, limit: number): Promise<number> {
+    // The limit-th oldest old event; none: fewer than `limit` are old, so delete them all.
+    const edge = await this.db
+      .selectFrom('audit_events')
+      .select(['at', 'seq'])
+      .where('at', '<', before)
+      .orderBy('at')
+      .orderBy('seq')
+      .offset(limit - 1)
+      .limit(1)
+      .executeTakeFirst();
+    let query = this.db.deleteFrom('audit_events').where('at', '<', before);
+    if (edge !== undefined) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('at', '<', edge.at),
+          eb.and([eb('at', '=', edge.at), eb('seq', '<=', edge.seq)]),
+        ]),
+      );
+    }
+    return affected(await query.executeTakeFirst());
+  }
+
+  private async pruneBeyondNewest(keep: number, limit: number): Promise<number> {
+    const bounds = await this.db
+      .selectFrom('audit_events')
+      .select((eb) => [
+        eb.fn.min<number | null>('seq').as('first'),
+        eb.fn.max<number | null>('seq').as('last'),
+      ])
+      .executeTakeFirst();
+    if (bounds === undefined || bounds.first === null || bounds.last === null) return 0;
+    // Sequence numbers only grow, so everything at or below `last - keep` is beyond the newest
+    // `keep`; take at most `limit` sequence numbers of it from the oldest end.
+    const cut = Math.min(bounds.last - keep, bounds.first + limit - 1);
+    if (cut < bounds.first) return 0;
+    return affected(
+      await this.db.deleteFrom('audit_events').where('seq', '<=', cut).executeTakeFirst(),
+    );
   }
 }
