@@ -11,8 +11,9 @@ export type ImdsRouteLabel =
 export type CertificateKind = 'host' | 'identity';
 
 /**
- * The agent's metrics. The IMDS surface calls `imdsRequest` and `imdsThrottled`; the token
- * cache calls `cacheLookup` and `observeUpstream`; key handling calls `setCertificateExpiry`.
+ * The agent's metrics. The IMDS surface calls `imdsRequest`, `imdsThrottled` and
+ * `imdsConnectionRefused`; the token cache calls `cacheLookup` and `observeUpstream`; key
+ * handling calls `setCertificateExpiry`.
  * Every hook is cheap enough for the hot path and never throws.
  */
 export interface AgentMetrics {
@@ -21,6 +22,11 @@ export interface AgentMetrics {
   imdsRequest(route: ImdsRouteLabel, status: number): void;
   /** One IMDS request refused with 429. */
   imdsThrottled(category: 'identity' | 'other'): void;
+  /**
+   * One connection to IMDS closed unread: its source address already had `perAddress` open
+   * (`address`), or the process had `max` (`total`); see `agent.imds.connections`.
+   */
+  imdsConnectionRefused(reason: 'address' | 'total'): void;
   /** One token-cache lookup. */
   cacheLookup(hit: boolean): void;
   /** The duration of one request to the server (token, certificate, sync), in seconds. */
@@ -89,6 +95,12 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     labelNames: ['category'] as const,
     registers: [registry],
   });
+  const refusedConnections = new Counter({
+    name: 'tessera_agent_imds_connections_refused_total',
+    help: 'Connections to IMDS closed unread, by the cap that refused them (address or total).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
   new Counter({
     name: 'tessera_agent_token_cache_lookups_total',
     help: 'Token cache lookups, by result (hit or miss).',
@@ -126,6 +138,9 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     },
     imdsThrottled: (category) => {
       throttled.inc({ category });
+    },
+    imdsConnectionRefused: (reason) => {
+      refusedConnections.inc({ reason });
     },
     cacheLookup: (hit) => {
       lookups.add(hit ? 'hit' : 'miss', 0);

@@ -89,9 +89,12 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
       host: config.agent.imds.host,
       port: options.imdsPort ?? config.agent.imds.port,
       rateLimit: config.agent.imds.rateLimit,
+      connections: config.agent.imds.connections,
       metrics,
       logger,
     });
+    const { perAddress, max } = imds.connections;
+    logger.info({ perAddress, max }, 'IMDS connection caps');
     if (options.metrics ?? true) {
       admin = await createMetricsServer({
         host: config.agent.metrics.host,

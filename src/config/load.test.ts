@@ -50,6 +50,7 @@ describe('loadConfig', () => {
         lifetimeSeconds: 86_700,
         signingKeyRotationDays: 30,
         signingKeyPublishLeadHours: 24,
+        secretFailures: { windowSeconds: 60, perClient: 10, perSource: 30 },
       },
       directory: { certificateLifetimeDays: 7 },
       keyVault: { dnsSuffix: 'vault.localhost', softDeleteRetentionDays: 90 },
@@ -58,6 +59,14 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 8080,
       rateLimit: { mode: 'on', identityPerSecond: 20, identityConcurrent: 5, otherPerSecond: 5 },
+      connections: {
+        perAddress: 64,
+        max: 0,
+        headersTimeoutMs: 5_000,
+        requestTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 5_000,
+        idleTimeoutMs: 60_000,
+      },
     });
     expect(config.agent.sealKeys).toBe(false);
     const off = loadConfig({ env: { TESSERA_IMDS_RATE_LIMIT: 'off' }, cwd: '/srv', flags: {} });
@@ -65,6 +74,10 @@ describe('loadConfig', () => {
     expect(config.agent.metrics).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(config.log.level).toBe('info');
     expect(config.masterKey).toBeUndefined();
+    expect(config.audit).toEqual({
+      retention: { maxAgeDays: 30, maxRows: 1_000_000 },
+      refusalWindowSeconds: 60,
+    });
   });
 
   it('applies flags over env over file over defaults, key by key', async () => {

@@ -122,6 +122,16 @@ const tokensSchema = z.strictObject({
     .min(0)
     .max(24 * 30)
     .default(24),
+  /** Failed client secrets allowed per window before attempts are refused (429, Retry-After). */
+  secretFailures: z
+    .strictObject({
+      windowSeconds: z.int().min(1).max(86_400).default(60),
+      /** Per client id (application). */
+      perClient: z.int().min(1).max(1_000_000).default(10),
+      /** Per source address, whichever client ids it tries. */
+      perSource: z.int().min(1).max(1_000_000).default(30),
+    })
+    .prefault({}),
 });
 
 const directorySchema = z.strictObject({
@@ -146,6 +156,20 @@ const keyVaultSchema = z.strictObject({
   softDeleteRetentionDays: z.int().min(7).max(90).default(90),
 });
 
+/** The audit log: how long it keeps events, and how repeated refusals are counted. */
+const auditSchema = z.strictObject({
+  retention: z
+    .strictObject({
+      /** Events older than this are deleted (a sweep every minute). */
+      maxAgeDays: z.int().min(1).max(36_500).default(30),
+      /** At most this many of the newest events are kept. */
+      maxRows: z.int().min(1000).max(1_000_000_000).default(1_000_000),
+    })
+    .prefault({}),
+  /** Repeated refusals of one reason from one source: the first is a row, then one per window. */
+  refusalWindowSeconds: z.int().min(1).max(3600).default(60),
+});
+
 const serverSchema = z.strictObject({
   host: nonEmpty('a host name or IP address').default('127.0.0.1'),
   port: port().default(8443),
@@ -168,6 +192,45 @@ const rateLimitSchema = z.strictObject({
   otherPerSecond: z.int().min(1).max(1_000_000).default(5),
 });
 
+/** IMDS connection caps and timeouts (docs/compatibility.md, "IMDS connection limits"). */
+const imdsConnectionsSchema = z
+  .strictObject({
+    /** Connections open at once from one source address, i.e. one VM (Azure documents none). */
+    perAddress: z.int().min(1).max(1_000_000).default(64),
+    /** Connections open at once in all; 0 derives it from the process's open-file limit. */
+    max: leaf(z.int().min(0).max(10_000_000), {
+      expected:
+        '0, or an integer up to 10000000 and at least twice agent.imds.connections.perAddress',
+    }).default(0),
+    /** Time to send a request's headers; a connection silent that long is closed too. */
+    headersTimeoutMs: z.int().min(100).max(600_000).default(5_000),
+    /** Time to send a whole request; at least `headersTimeoutMs`. */
+    requestTimeoutMs: leaf(z.int().min(100).max(600_000), {
+      expected:
+        'an integer between 100 and 600000, at least agent.imds.connections.headersTimeoutMs',
+    }).default(10_000),
+    /** How long an idle kept-alive connection stays open after a response. */
+    keepAliveTimeoutMs: z.int().min(100).max(600_000).default(5_000),
+    /** A connection with no traffic either way for this long is closed. */
+    idleTimeoutMs: z.int().min(1_000).max(3_600_000).default(60_000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.requestTimeoutMs < c.headersTimeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['requestTimeoutMs'],
+        message: 'must be at least agent.imds.connections.headersTimeoutMs',
+      });
+    }
+    if (c.max !== 0 && c.max < 2 * c.perAddress) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max'],
+        message: 'must be 0 or at least twice agent.imds.connections.perAddress',
+      });
+    }
+  });
+
 const agentSchema = z.strictObject({
   serverUrl: httpUrl().optional(),
   /** The one-time join token an operator created for this host (`tessera host create`). */
@@ -184,6 +247,7 @@ const agentSchema = z.strictObject({
       host: nonEmpty('a host name or IP address').default('127.0.0.1'),
       port: port().default(8080),
       rateLimit: rateLimitSchema.prefault({}),
+      connections: imdsConnectionsSchema.prefault({}),
     })
     .prefault({}),
   metrics: z
@@ -224,6 +288,7 @@ export const configSchema = z.strictObject({
   store: storeSchema.prefault({}),
   server: serverSchema.prefault({}),
   agent: agentSchema.prefault({}),
+  audit: auditSchema.prefault({}),
 });
 
 /**

@@ -13,6 +13,7 @@ import { agentApiPlugin, type AgentApiPluginOptions } from './agent-api/plugin.j
 import { armPlugin, type ArmPluginOptions } from './arm/plugin.js';
 import { addFormParser } from './form-body.js';
 import { buildKeyVaultApp, isVaultHost, type KeyVaultServices } from './keyvault/plugin.js';
+import { limitListener, listenerServerOptions } from './listener-limits.js';
 import { loginPlugin, type LoginServices } from './login/plugin.js';
 import { portalPlugin, type PortalOptions } from './portal/plugin.js';
 
@@ -43,7 +44,7 @@ export interface ServerDeps {
  * Builds the server with every surface registered; the caller listens (or injects, in tests). A
  * request whose `Host` names a vault under the Key Vault DNS suffix goes to the data-plane app
  * (its own routes and error dialect) before the other surfaces' router sees it; `inject` reaches
- * only the other surfaces.
+ * only the other surfaces. The listener gets the caps and timeouts of `limitListener`.
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const vault =
@@ -72,9 +73,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           handler(req, res);
         }
       };
-      return deps.https === undefined
-        ? createHttpServer(dispatch)
-        : createHttpsServer(deps.https, dispatch);
+      const server =
+        deps.https === undefined
+          ? createHttpServer(listenerServerOptions(false), dispatch)
+          : createHttpsServer({ ...listenerServerOptions(true), ...deps.https }, dispatch);
+      limitListener(server, { clock: deps.clock, logger: deps.logger });
+      return server;
     },
   }) as unknown as FastifyInstance;
   if (vault !== undefined) {

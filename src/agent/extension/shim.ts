@@ -81,6 +81,20 @@ const MAX_FORM_BYTES = 16 * 1024;
 const MAX_IMDS_BYTES = 1024 * 1024;
 /** `User-Agent` values are cut to this length in the log and the notice key. */
 const MAX_USER_AGENT = 256;
+/**
+ * Connections open at once: the VM's own processes, which IMDS serves 16 at a time through the
+ * shim anyway; over it a connection is closed unread, so a runaway caller cannot take the
+ * shim's file descriptors.
+ */
+const MAX_CONNECTIONS = 256;
+/** Headers within 5 s (a silent connection is closed then), a form body within 10 s. */
+const LISTENER_OPTIONS = {
+  headersTimeout: 5_000,
+  requestTimeout: 10_000,
+  connectionsCheckingInterval: 1_000,
+} as const;
+/** Kept-alive connections idle this long are closed (Node's default, said explicitly). */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 const WARNING = legacyExtensionWarningHeader();
 
@@ -194,7 +208,8 @@ function parseParams(raw: string): ImdsQuery | LegacyError {
  * Every answer carries a `Warning: 299` header saying the endpoint is deprecated, and each
  * caller (address and `User-Agent`) is logged as a deprecated user once an hour.
  *
- * Holds no credential and caches nothing: every token request is one IMDS request.
+ * Holds no credential and caches nothing: every token request is one IMDS request. At most 256
+ * connections are open at once; headers must arrive within 5 s, a request within 10 s.
  */
 export async function createExtensionShim(options: ExtensionShimOptions): Promise<ExtensionShim> {
   const target = imdsTarget(options.imdsUrl);
@@ -347,13 +362,15 @@ export async function createExtensionShim(options: ExtensionShimOptions): Promis
     await forward(res, tokenRequest);
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(LISTENER_OPTIONS, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       logger?.error({ err: e }, 'legacy extension: request failed');
       if (!res.headersSent) sendError(res, failedToRetrieveError());
       else res.destroy();
     });
   });
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.maxConnections = MAX_CONNECTIONS;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -366,6 +383,10 @@ export async function createExtensionShim(options: ExtensionShimOptions): Promis
     upstream.destroy();
     throw e;
   }
+  // A failed accept (EMFILE) must not end the shim.
+  server.on('error', (err) => {
+    logger?.error({ err }, 'legacy extension: listener error');
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: httpUrl(host, port),
