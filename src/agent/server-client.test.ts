@@ -7,7 +7,8 @@ import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSelfSignedCertificate, issueServerCertificate } from '../core/keys/x509.js';
 import { createManualClock } from './clock.js';
-import { createServerClient, type HostCredentials } from './server-client.js';
+import { renderImdsError } from '../wire/errors/index.js';
+import { createServerClient, errorFromResponse, type HostCredentials } from './server-client.js';
 
 interface Scripted {
   status: number;
@@ -147,6 +148,58 @@ describe('server client', () => {
       retryAfterSeconds: 5,
     });
     client.close();
+  });
+
+  it('rebuilds an Entra refusal as the server raised it, so IMDS passes it on as Azure IMDS does', () => {
+    const answer = (status: number, code: string, message: string) => {
+      const error = errorFromResponse(
+        status,
+        JSON.stringify({ error: { code, message } }),
+        undefined,
+        5,
+      );
+      const rendered = renderImdsError(error);
+      return { error, status: rendered.status, body: JSON.parse(rendered.body) as unknown };
+    };
+    const disabled = answer(
+      400,
+      'unauthorized_client',
+      "AADSTS7000112: Application 'c1'(uai) is disabled.",
+    );
+    expect(disabled.error).toMatchObject({
+      code: 'UnauthorizedClient',
+      status: 400,
+      message: "Application 'c1'(uai) is disabled.",
+      errorCodes: [7000112],
+    });
+    expect(disabled.status).toBe(400);
+    expect(disabled.body).toEqual({
+      error: 'unauthorized_client',
+      error_description: "AADSTS7000112: Application 'c1'(uai) is disabled.",
+    });
+    // The agent renews its identity certificate on this one: the wire code must survive.
+    const unknownKey = answer(401, 'invalid_client', 'AADSTS700027: Client assertion failed.');
+    expect(unknownKey.error).toMatchObject({ status: 401, wire: { arm: 'invalid_client' } });
+    expect(unknownKey.body).toEqual({
+      error: 'invalid_client',
+      error_description: 'AADSTS700027: Client assertion failed.',
+    });
+    for (const [code, message] of [
+      ['invalid_request', 'AADSTS50027: JWT token is invalid or malformed.'],
+      ['invalid_tenant', "AADSTS90002: Tenant 't' not found."],
+      ['invalid_resource', 'AADSTS500011: The resource principal named r was not found.'],
+    ] as const) {
+      const { status, body } = answer(400, code, message);
+      expect(status).toBe(400);
+      expect(body).toEqual({ error: code, error_description: message });
+    }
+    // Not Entra's: no AADSTS number, or not an OAuth error value.
+    expect(answer(400, 'InvalidParameter', 'too long').error).toMatchObject({
+      code: 'InvalidParameter',
+    });
+    expect(answer(400, 'unauthorized_client', 'no number').error).toMatchObject({
+      code: 'InvalidRequest',
+    });
   });
 
   it('reports a server that cannot be reached as ServiceUnavailable with Retry-After', async () => {

@@ -22,7 +22,7 @@ import {
   type VmSync,
 } from '../wire/agent-api.js';
 import type { AgentClock } from './clock.js';
-import { allStrings, isRecord, isVmSync, shaped } from './server-replies.js';
+import { allStrings, entraErrorFrom, isRecord, isVmSync, shaped } from './server-replies.js';
 
 /** What the agent proves itself with once registered. */
 export interface HostCredentials {
@@ -357,7 +357,8 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
 /**
  * Turns a non-2xx answer into an AppError: a 5xx is `ServiceUnavailable` (503) whatever the
  * server said; a 4xx keeps its status and, when it is one of ours, the server's code (the wire
- * code is kept for the ARM dialect); `Retry-After` is carried over.
+ * code is kept for the ARM dialect); an Entra refusal of `POST /token` becomes the Entra error it
+ * was (see {@link entraErrorFrom}); `Retry-After` is carried over.
  */
 export function errorFromResponse(
   status: number,
@@ -386,6 +387,8 @@ export function errorFromResponse(
       retrySeconds ?? defaultRetryAfterSeconds,
     );
   }
+  const entra = entraErrorFrom(status, wireCode, message, target);
+  if (entra !== undefined) return entra;
   const known = (ERROR_CODES as readonly string[]).includes(wireCode ?? '');
   const code: ErrorCode = known
     ? (wireCode as ErrorCode)

@@ -112,6 +112,8 @@ describe('tessera extension against a real IMDS', () => {
       clientId: VM1_SYSTEM.clientId,
       resource: ARM,
       bypassCache: false,
+      // The shim calls IMDS from the VM's address: the audit trail names the VM's.
+      peer: '127.0.0.1',
     });
   });
 

@@ -92,7 +92,14 @@ export const LIFETIME = 86_700;
 /** A backend over the fixed VMs: caches one token object per (identity, resource). */
 export class TestBackend implements ImdsBackend {
   readonly vms = [VM1, VM2, VM3, VM4];
-  readonly calls: { vm: string; clientId: string; resource: string; bypassCache: boolean }[] = [];
+  /** Every `token` call; `peer` is the caller's address as IMDS passed it. */
+  readonly calls: {
+    vm: string;
+    clientId: string;
+    resource: string;
+    bypassCache: boolean;
+    peer?: string | undefined;
+  }[] = [];
   readonly refusals: { address: string; reason: string }[] = [];
   private readonly cache = new Map<string, ImdsToken>();
   /** When set, `token` throws it. */
@@ -110,7 +117,7 @@ export class TestBackend implements ImdsBackend {
     vm: AgentVm,
     identity: AgentIdentity,
     resource: string,
-    options: { readonly bypassCache: boolean },
+    options: { readonly bypassCache: boolean; readonly peer?: string | undefined },
   ): Promise<ImdsToken> {
     this.calls.push({ vm: vm.name, clientId: identity.clientId, resource, ...options });
     if (this.gate !== undefined) await this.gate;

@@ -25,15 +25,17 @@ export interface ImdsBackend {
    */
   vmFor(address: string): AgentVm | undefined;
   /**
-   * A token of `identity` of `vm` for `resource`; from cache unless bypassCache. Throws
-   * AppError (e.g. ServiceUnavailable with retryAfterSeconds when the server is unreachable
-   * and nothing is cached; Entra errors passed through). Anything else becomes IMDS's 500.
+   * A token of `identity` of `vm` for `resource`; from cache unless bypassCache. `peer` is the
+   * caller's address as {@link ImdsBackend.vmFor} got it, for the audit trail of a token the
+   * server issues. Throws AppError (e.g. ServiceUnavailable with retryAfterSeconds when the
+   * server is unreachable and nothing is cached; Entra errors passed through). Anything else
+   * becomes IMDS's 500.
    */
   token(
     vm: AgentVm,
     identity: AgentIdentity,
     resource: string,
-    options: { readonly bypassCache: boolean },
+    options: { readonly bypassCache: boolean; readonly peer?: string | undefined },
   ): Promise<ImdsToken>;
   /**
    * Called for every refused or unknown caller, for the audit trail (optional). `reason` is a

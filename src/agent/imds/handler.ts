@@ -141,14 +141,13 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsRequestListe
     }
   };
 
-  /** The calling VM, or undefined after answering the unknown caller. */
-  const callerVm = (
-    req: IncomingMessage,
+  /** The calling VM at `address`, or undefined after answering the unknown caller. */
+  const vmAt = (
+    address: string,
     res: ServerResponse,
     route: ImdsRouteLabel,
     dialect: ImdsRoute,
   ): AgentVm | undefined => {
-    const address = normaliseAddress(req.socket.remoteAddress ?? '');
     const vm = address === '' ? undefined : backend.vmFor(address);
     if (vm === undefined) {
       refuse(address, 'no VM has this address');
@@ -156,6 +155,15 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsRequestListe
     }
     return vm;
   };
+
+  /** The calling VM, or undefined after answering the unknown caller. */
+  const callerVm = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: ImdsRouteLabel,
+    dialect: ImdsRoute,
+  ): AgentVm | undefined =>
+    vmAt(normaliseAddress(req.socket.remoteAddress ?? ''), res, route, dialect);
 
   /** True when admitted; otherwise the 429 has been sent. */
   const admit = (
@@ -188,7 +196,8 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsRequestListe
 
   const token = (req: IncomingMessage, res: ServerResponse, rawQuery: string): void => {
     const request = tokenRequest(rawQuery);
-    const vm = callerVm(req, res, 'token', 'identity');
+    const address = normaliseAddress(req.socket.remoteAddress ?? '');
+    const vm = vmAt(address, res, 'token', 'identity');
     if (vm === undefined) return;
     if (metrics?.legacyRequest !== undefined && fromLegacyShim(req.rawHeaders)) {
       metrics.legacyRequest(vm.id);
@@ -197,7 +206,11 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsRequestListe
     if (!admit(res, vm, 'identity', 'token', 'identity')) return;
     let pending: Promise<ImdsToken>;
     try {
-      pending = backend.token(vm, identity, request.resource, { bypassCache: request.bypassCache });
+      // The caller's address goes with the request: the server's audit row names it (`peer`).
+      pending = backend.token(vm, identity, request.resource, {
+        bypassCache: request.bypassCache,
+        peer: address,
+      });
     } catch (e) {
       pending = Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }

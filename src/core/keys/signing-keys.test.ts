@@ -179,20 +179,24 @@ describe('signing keys', () => {
     const svc = service();
     const first = (await svc.signingKey()).kid;
     clock.t = T0 + 3 * DAY;
-    const rotated = await svc.rotate();
+    const rotation = await svc.rotate();
+    const rotated = rotation.key;
     expect(rotated).toMatchObject({
       status: 'next',
       activatesAt: clock.t + LEAD,
       createdAt: clock.t,
     });
+    expect(rotation.signing.kid).toBe(first);
+    expect(rotation.unpublished).toEqual([]);
     expect(await kids(svc)).toEqual([first, rotated.kid].sort());
     expect((await svc.signingKey()).kid).toBe(first);
     clock.t += LEAD;
     expect((await svc.signingKey()).kid).toBe(rotated.kid);
     // A second rotation while one is pending withdraws the pending key: it never signed.
-    const again = await svc.rotate();
+    const again = (await svc.rotate()).key;
     const pending = await svc.rotate();
-    expect(await kids(svc)).toEqual([first, rotated.kid, pending.kid].sort());
+    expect(pending.unpublished).toEqual([again.kid]);
+    expect(await kids(svc)).toEqual([first, rotated.kid, pending.key.kid].sort());
     expect((await store.signingKeys.get(again.kid))?.status).toBe('retired');
   });
 
@@ -203,8 +207,11 @@ describe('signing keys', () => {
     const old = (await svc.signingKey()).kid;
     expect((await other.signingKey()).kid).toBe(old);
     clock.t += HOUR;
-    const rotated = await svc.rotate({ immediate: true });
+    const rotation = await svc.rotate({ immediate: true });
+    const rotated = rotation.key;
     expect(rotated).toMatchObject({ status: 'active', activatesAt: clock.t });
+    expect(rotation.signing.kid).toBe(rotated.kid);
+    expect(rotation.unpublished).toEqual([old]);
     expect((await svc.signingKey()).kid).toBe(rotated.kid);
     expect(await kids(svc)).toEqual([rotated.kid]);
     expect(await store.signingKeys.get(old)).toMatchObject({

@@ -62,8 +62,27 @@ export interface SigningKeyService {
   signingKey(): Promise<ActiveSigningKey>;
   /** Every published key (see {@link publishedKeys}), for the JWKS document. */
   jwks(): Promise<{ keys: PublicJwk[] }>;
-  /** Rotates on demand; returns the new key. */
-  rotate(opts?: { immediate?: boolean }): Promise<SigningKey>;
+  /**
+   * Rotates on demand, atomically on every replica (see {@link createSigningKeyService}); returns
+   * what the rotation committed.
+   */
+  rotate(opts?: { immediate?: boolean }): Promise<SigningKeyRotation>;
+}
+
+/** What a rotation committed, read back inside its transaction. */
+export interface SigningKeyRotation {
+  /** The new key. */
+  readonly key: SigningKey;
+  /**
+   * The key that signs at commit: the new key after an immediate rotation (or when no key
+   * signed), otherwise the current key until the new one activates.
+   */
+  readonly signing: SigningKey;
+  /**
+   * The kids this rotation took out of the published set: every other key when immediate, else
+   * a pending key that never signed.
+   */
+  readonly unpublished: readonly string[];
 }
 
 /**
@@ -89,8 +108,10 @@ export function publishedKeys(keys: readonly SigningKey[], t: number): SigningKe
 
 /**
  * Builds the signing-key service. Replicas agree purely through the database: every decision is
- * made from stored timestamps inside `store.transaction`, re-read after writing, and selection is
- * a pure function of those timestamps ({@link selectSigningKey}).
+ * made from stored timestamps inside `store.transaction`, which first takes the store's rotation
+ * lock (`lockForRotation`) so that two rotations, or a rotation and a scheduled rollover, on any
+ * replicas never both act on what they read before the other committed; the state is re-read
+ * after writing, and selection is a pure function of those timestamps ({@link selectSigningKey}).
  *
  * Lifecycle of a key:
  * - first start (no usable key): a key is created that signs at once; nobody has cached anything.
@@ -178,12 +199,14 @@ export function createSigningKeyService(options: {
   }
 
   async function runEnsure(): Promise<void> {
-    const now = clock.now();
-    const before = await store.signingKeys.listPublished(now);
-    const expected = plan(before, now);
-    if (expected === 'none' && tidy(before, now).length === 0) return;
-    const made = expected === 'none' ? undefined : await material(now);
+    const checkedAt = clock.now();
+    const before = await store.signingKeys.listPublished(checkedAt);
+    const expected = plan(before, checkedAt);
+    if (expected === 'none' && tidy(before, checkedAt).length === 0) return;
+    const made = expected === 'none' ? undefined : await material(checkedAt);
     await store.transaction(async (tx) => {
+      await tx.signingKeys.lockForRotation();
+      const now = clock.now();
       const keys = await tx.signingKeys.listPublished(now);
       const current = selectSigningKey(keys, now);
       const step = plan(keys, now);
@@ -203,18 +226,23 @@ export function createSigningKeyService(options: {
     invalidate();
   }
 
-  async function runRotate(immediate: boolean): Promise<SigningKey> {
-    const now = clock.now();
-    const made = await material(now);
-    const added = await store.transaction(async (tx) => {
+  async function runRotate(immediate: boolean): Promise<SigningKeyRotation> {
+    const made = await material(clock.now());
+    const rotation = await store.transaction(async (tx) => {
+      // Before reading: a rotation elsewhere has committed (and is read below) or waits for this
+      // one, so an immediate rotation unpublishes every key that exists when it commits.
+      await tx.signingKeys.lockForRotation();
+      const now = clock.now();
       const keys = await tx.signingKeys.listPublished(now);
       const current = selectSigningKey(keys, now);
       const startsNow = immediate || current === undefined;
       const activatesAt = startsNow ? now : now + policy.publishLeadMs;
+      const unpublished: string[] = [];
       for (const key of keys) {
         if (immediate || (key.activatesAt > now && !discarded(key))) {
           // Compromise, or a pending key that never signed: unpublish it now.
           await retire(tx, key, Math.min(now, key.retiresAt ?? now), now, now);
+          unpublished.push(key.kid);
         }
       }
       await tx.signingKeys.add({ ...made, status: startsNow ? 'active' : 'next', activatesAt });
@@ -222,12 +250,17 @@ export function createSigningKeyService(options: {
         await retire(tx, current, activatesAt, activatesAt + policy.maxTokenLifetimeMs, now);
       }
       await applyTidy(tx, now);
-      return tx.signingKeys.get(made.kid);
+      // Under the lock, what is read now is what the commit leaves.
+      const after = await tx.signingKeys.listPublished(now);
+      const key = after.find((k) => k.kid === made.kid);
+      const signing = selectSigningKey(after, now);
+      if (key === undefined || signing === undefined) {
+        throw serviceUnavailable('The new signing key could not be read back.');
+      }
+      return { key, signing, unpublished };
     });
     invalidate();
-    if (added === undefined)
-      throw serviceUnavailable('The new signing key could not be read back.');
-    return added;
+    return rotation;
   }
 
   /** Status fixes and retirements of superseded keys that `keys` needs at `now`. */

@@ -1,5 +1,6 @@
 // Token-signing keys in SQL; the private key is sealed with the master key.
 
+import { PostgresAdapter, sql } from 'kysely';
 import type { SigningKey, SigningKeyStatus } from '../../core/model.js';
 import type { SigningKeyStore } from '../../core/ports.js';
 import type { ColumnCipher } from '../column-cipher.js';
@@ -7,6 +8,9 @@ import type { SigningKeysTable } from '../schema.js';
 import { affected, type Executor, fromJson, insertOrConflict, toJson } from './shared.js';
 
 const context = (kid: string): string => `signing_keys.private_key:${kid}`;
+
+/** The PostgreSQL advisory lock rotations take (transaction-scoped, as the change feed's). */
+const ROTATION_LOCK = 'tessera:signing_keys';
 
 export class SqlSigningKeyStore implements SigningKeyStore {
   constructor(
@@ -84,6 +88,24 @@ export class SqlSigningKeyStore implements SigningKeyStore {
       .where('kid', '=', kid)
       .executeTakeFirst();
     return affected(result) > 0;
+  }
+
+  /**
+   * PostgreSQL: `pg_advisory_xact_lock`, held until commit or rollback. SQLite: a write that
+   * changes nothing, as the transaction's first statement, takes the database's write lock before
+   * anything is read (see sqlite-dialect.ts): another process's rotation waits for this one to
+   * commit (busy timeout), then reads what it wrote instead of failing on a stale snapshot.
+   * Outside a transaction there is nothing to hold the lock for: it throws.
+   */
+  async lockForRotation(): Promise<void> {
+    if (!this.db.isTransaction) {
+      throw new Error('lockForRotation() must run inside a transaction');
+    }
+    if (this.db.getExecutor().adapter instanceof PostgresAdapter) {
+      await sql`select pg_advisory_xact_lock(hashtext(${ROTATION_LOCK}))`.execute(this.db);
+    } else {
+      await sql`update signing_keys set kid = kid where 1 = 0`.execute(this.db);
+    }
   }
 
   async delete(kid: string): Promise<boolean> {

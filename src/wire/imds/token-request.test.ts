@@ -68,6 +68,38 @@ describe('parseTokenRequest', () => {
     expect(code('api-version=2018-02-01&resource=r&bypass_cache=True')).toBe('InvalidParameter');
     expect(code('api-version=2018-02-01&resource=r&bypass_cache=')).toBe('InvalidParameter');
   });
+
+  it('refuses control characters in resource and selectors, and an over-long resource', () => {
+    const refusal = (q: string): unknown => {
+      try {
+        parse(q);
+        return 'ok';
+      } catch (e) {
+        const { code, target, message } = e as { code: string; target: string; message: string };
+        return { code, target, message };
+      }
+    };
+    for (const bad of ['%0D%0A', '%0A', '%00', '%09', '%7F', '%C2%85']) {
+      expect(refusal(`api-version=2018-02-01&resource=https%3A%2F%2Fx%2F${bad}y`)).toEqual({
+        code: 'InvalidParameter',
+        target: 'resource',
+        message: "Bad request. Query parameter 'resource' must not contain control characters.",
+      });
+    }
+    for (const name of ['client_id', 'object_id', 'msi_res_id', 'mi_res_id']) {
+      expect(refusal(`api-version=2018-02-01&resource=r&${name}=a%0D%0Ab`)).toMatchObject({
+        code: 'InvalidParameter',
+        target: name,
+      });
+    }
+    expect(refusal(`api-version=2018-02-01&resource=${'r'.repeat(2048)}`)).toBe('ok');
+    expect(refusal(`api-version=2018-02-01&resource=${'r'.repeat(2049)}`)).toMatchObject({
+      code: 'InvalidParameter',
+      target: 'resource',
+    });
+    // Spaces and non-ASCII letters are not control characters.
+    expect(refusal('api-version=2018-02-01&resource=api%3A%2F%2Fd%C3%A9mo+app')).toBe('ok');
+  });
 });
 
 describe('resolveIdentity', () => {

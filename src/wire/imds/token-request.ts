@@ -7,6 +7,7 @@ import {
   multipleUserAssignedIdentities,
 } from '../../core/errors.js';
 import type { AgentIdentity, AgentVm } from '../agent-api.js';
+import { hasControlCharacter } from '../control-characters.js';
 import { checkApiVersion } from './api-versions.js';
 import type { ImdsQuery } from './query.js';
 
@@ -41,23 +42,50 @@ const SELECTORS: readonly (readonly [string, IdentitySelectorKind])[] = [
   ['mi_res_id', 'resourceId'],
 ];
 
+/** The longest `resource` IMDS takes: what the agent API accepts (src/server/agent-api/token.ts). */
+export const MAX_RESOURCE_CHARS = 2048;
+
+/**
+ * `InvalidParameter` (IMDS's 400 `invalid_request`) for a value with a control character: IMDS
+ * refuses it itself, before any Entra lookup, as it refuses a missing `resource`
+ * (docs/compatibility.md, "IMDS resource validation").
+ */
+function checkText(name: string, value: string): void {
+  if (hasControlCharacter(value)) {
+    throw invalidParameter(
+      name,
+      `Bad request. Query parameter '${name}' must not contain control characters.`,
+    );
+  }
+}
+
 /**
  * Validates a token query in IMDS's order: `api-version` (identity category, 2018-02-01 or
- * later), `resource` (present and non-empty), at most one selector, `bypass_cache` (only
- * `true`). Empty selector values count as absent; other parameters (`authority`, ...) are
- * ignored. Throws `MissingApiVersion`/`InvalidApiVersion`, `MissingParameter` ("Required query
- * variable 'resource' is missing"), `InvalidRequest` (two selectors) or `InvalidParameter`.
+ * later), `resource` (present and non-empty, at most {@link MAX_RESOURCE_CHARS} characters), at
+ * most one selector, `bypass_cache` (only `true`). `resource` and the selectors must not contain
+ * control characters (CR/LF would reach the token's `aud`). Empty selector values count as
+ * absent; other parameters (`authority`, ...) are ignored. Throws
+ * `MissingApiVersion`/`InvalidApiVersion`, `MissingParameter` ("Required query variable
+ * 'resource' is missing"), `InvalidRequest` (two selectors) or `InvalidParameter`.
  */
 export function parseTokenRequest(query: ImdsQuery): TokenRequest {
   const apiVersion = checkApiVersion('identity', query.get('api-version'));
   const resource = query.get('resource');
   if (resource === undefined || resource === '') throw missingParameter('resource');
+  checkText('resource', resource);
+  if (resource.length > MAX_RESOURCE_CHARS) {
+    throw invalidParameter(
+      'resource',
+      `Bad request. Query parameter 'resource' must be at most ${MAX_RESOURCE_CHARS} characters long.`,
+    );
+  }
   let selector: IdentitySelector | undefined;
   // Most requests carry two or three parameters: skip the selector scan when there is no room.
   if (query.size > 2) {
     for (const [name, kind] of SELECTORS) {
       const value = query.get(name);
       if (value === undefined || value === '') continue;
+      checkText(name, value);
       if (selector !== undefined) {
         throw invalidRequest(
           'Bad request. Only one of client_id, object_id and msi_res_id may be specified.',

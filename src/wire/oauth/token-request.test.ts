@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { AppError } from '../../core/errors.js';
+import { renderOAuthError } from '../errors/oauth.js';
 import {
   JWT_BEARER_ASSERTION_TYPE,
   parseTokenRequest,
@@ -275,6 +276,42 @@ describe('parseTokenRequest: refused requests', () => {
       },
     );
     expect(failure(v2Assertion({ scope: '/.default' })).errorCodes).toEqual([70011]);
+  });
+
+  it('refuses control characters and over-long resources with invalid_request AADSTS90100', () => {
+    const rendered = (input: TokenRequestInput) => {
+      const body = JSON.parse(
+        renderOAuthError(failure(input), { traceId: 't', correlationId: 'c', now: 0 }).body,
+      ) as { error: string; error_codes: number[]; error_description: string };
+      return { error: body.error, codes: body.error_codes, text: body.error_description };
+    };
+    const v1 = (resource: string): TokenRequestInput => ({
+      version: 'v1',
+      body: { grant_type: 'client_credentials', client_id: CLIENT, client_secret: 'pw', resource },
+    });
+    for (const bad of ['\r\n', '\n', '\0', '\t', '\x7f', '\x85']) {
+      expect(rendered(v1(`https://management.azure.com/${bad}X-Injected: 1`))).toMatchObject({
+        error: 'invalid_request',
+        codes: [90100],
+        text: expect.stringMatching(
+          /^AADSTS90100: The provided value for the input parameter 'resource' is not valid\. It must not contain control characters\.\r\n/,
+        ) as string,
+      });
+      expect(rendered(v2Assertion({ scope: `https://x${bad}y/.default` }))).toMatchObject({
+        error: 'invalid_request',
+        codes: [90100],
+      });
+    }
+    // RFC 6749 section 3.3 separates scopes with spaces only.
+    expect(rendered(v2Assertion({ scope: 'https://x/.default\n' })).codes).toEqual([90100]);
+    expect(parseTokenRequest(v1(`https://x/${'r'.repeat(2038)}`)).resource).toHaveLength(2048);
+    expect(rendered(v1(`https://x/${'r'.repeat(2039)}`))).toMatchObject({
+      error: 'invalid_request',
+      codes: [90100],
+    });
+    expect(
+      rendered(v2Assertion({ scope: `https://x/${'r'.repeat(2039)}/.default` })).codes,
+    ).toEqual([90100]);
   });
 
   it('never puts a secret or an assertion in an error message', () => {

@@ -1,4 +1,6 @@
 // Parses an Entra ID client-credentials token request (v1 `/oauth2/token`, v2 `/oauth2/v2.0/token`).
+import { type AppError, invalidParameter } from '../../core/errors.js';
+import { hasControlCharacter } from '../control-characters.js';
 import { entraError } from './entra-errors.js';
 
 /** RFC 7523 section 2.2: the only `client_assertion_type` Entra (and Tessera) accepts. */
@@ -6,6 +8,12 @@ export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion
 
 /** The suffix a v2 client-credentials scope must carry (`{resource}/.default`). */
 export const DEFAULT_SCOPE_SUFFIX = '/.default';
+
+/**
+ * The longest resource a token may name (its `aud`): the same bound as IMDS's `resource` and the
+ * agent API's, so a token one surface issues the others would issue too.
+ */
+export const MAX_RESOURCE_CHARS = 2048;
 
 /** The token endpoint's protocol version: v1 takes `resource`, v2 takes `scope`. */
 export type TokenEndpointVersion = 'v1' | 'v2';
@@ -51,6 +59,9 @@ type Body = TokenRequestInput['body'];
  * - `client_id` is required unless Basic supplies it; if both are given they must be equal.
  * - v1 requires `resource` (AADSTS500013) and takes it verbatim; v2 requires `scope`, exactly one
  *   scope (AADSTS70011) ending in `/.default` (AADSTS1002012).
+ * - Neither may contain a control character (RFC 6749 appendix A allows none in a scope; CR/LF
+ *   would reach the token's `aud`), nor name a resource longer than {@link MAX_RESOURCE_CHARS}:
+ *   `invalid_request` AADSTS90100 ("the parameter is empty or not valid").
  *
  * Throws the {@link entraError} of the first rule broken; never echoes a secret or an assertion.
  */
@@ -65,10 +76,37 @@ export function parseTokenRequest(input: TokenRequestInput): TokenRequest {
   if (version === 'v1') {
     const resource = param(body, 'resource');
     if (resource === undefined) throw entraError('resource_missing');
+    checkText('resource', resource, resource);
     return { version, grantType, clientId, resource, auth };
   }
-  const { scope, resource } = parseScope(required(body, 'scope'));
+  const raw = required(body, 'scope');
+  if (hasControlCharacter(raw)) throw invalidValue('scope', CONTROL_RULE);
+  const { scope, resource } = parseScope(raw);
+  checkText('scope', scope, resource);
   return { version, grantType, clientId, resource, scope, auth };
+}
+
+const CONTROL_RULE = 'It must not contain control characters.';
+
+/**
+ * Entra's `invalid_request` AADSTS90100 (`InvalidParameter` renders as it) naming `name`, in the
+ * words of Entra's AADSTS70011. UNCONFIRMED: no capture of Entra refusing a control character or
+ * a long resource was found; AADSTS90100 is the number Entra's reference gives a parameter that
+ * "is empty or not valid".
+ */
+function invalidValue(name: 'resource' | 'scope', rule: string): AppError {
+  return invalidParameter(
+    name,
+    `The provided value for the input parameter '${name}' is not valid. ${rule}`,
+  );
+}
+
+/** Refuses a parameter `name` with a control character or naming a resource that is too long. */
+function checkText(name: 'resource' | 'scope', value: string, resource: string): void {
+  if (hasControlCharacter(value)) throw invalidValue(name, CONTROL_RULE);
+  if (resource.length > MAX_RESOURCE_CHARS) {
+    throw invalidValue(name, `The resource must be at most ${MAX_RESOURCE_CHARS} characters long.`);
+  }
 }
 
 function rejectDuplicates(body: Body): void {
