@@ -1,5 +1,6 @@
 // `tessera config show`: the configuration in effect, with secret values hidden.
 import { configLeaves, loadConfigOrExit, type TesseraConfig } from '../config/index.js';
+import { type ClientFlagOptions, print, reporting } from './client-kit.js';
 import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
 
 const HIDDEN = '(set, hidden)';
@@ -17,7 +18,14 @@ export function hideSecrets(config: TesseraConfig): unknown {
   return copy;
 }
 
-export function runConfigShow(options: ConfigFlagOptions): void {
+/** Options of `tessera config show`. */
+export type ConfigShowOptions = ConfigFlagOptions & Pick<ClientFlagOptions, 'output' | 'query'>;
+
+/** Prints the configuration in effect, secrets hidden, with `--output` and `--query`. */
+export async function runConfigShow(options: ConfigShowOptions): Promise<void> {
   const config = loadConfigOrExit(loadOptionsFrom(options));
-  process.stdout.write(`${JSON.stringify(hideSecrets(config), null, 2)}\n`);
+  await reporting(() => {
+    print(hideSecrets(config), options);
+    return Promise.resolve();
+  });
 }

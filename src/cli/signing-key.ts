@@ -2,36 +2,83 @@
 //
 // They open the store directly (like the server does), not through the HTTP API: rotating keys is
 // an operator's act on the installation, needed precisely when the API's own keys are in doubt.
+import type { Command } from 'commander';
+import { selectSigningKey } from '../core/keys/signing-keys.js';
 import type { SigningKey } from '../core/model.js';
 import { serviceSettingsFrom } from '../server/runtime.js';
 import { createServerServices } from '../server/services.js';
+import { printResult } from './az-result.js';
+import { addOutputFlags, type ClientFlagOptions, reporting } from './client-kit.js';
 import type { ConfigFlagOptions } from './flags.js';
 import { withStore } from './operator-store.js';
 
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
 
-function describe(key: SigningKey, now: number): string {
-  const state =
-    key.activatesAt > now
-      ? 'next'
-      : key.retiresAt !== null && key.retiresAt <= now
-        ? 'retired'
-        : 'active';
-  return `${key.kid}  ${state.padEnd(7)}  signs ${iso(key.activatesAt)} .. ${iso(key.retiresAt)}  published until ${iso(key.expiresAt)}`;
+/** What a key is doing at `now`: not signing yet, signing (or able to), or done signing. */
+function stateOf(key: SigningKey, now: number): 'next' | 'active' | 'retired' {
+  if (key.activatesAt > now) return 'next';
+  return key.retiresAt !== null && key.retiresAt <= now ? 'retired' : 'active';
 }
 
-/** Prints every published signing key and what it is doing now. */
-export async function runSigningKeyList(options: ConfigFlagOptions): Promise<void> {
-  await withStore(options, async (store) => {
-    const now = Date.now();
-    const keys = await store.signingKeys.listPublished(now);
-    process.stdout.write(keys.map((k) => `${describe(k, now)}\n`).join(''));
-  });
+function describe(key: SigningKey, now: number): string {
+  return `${key.kid}  ${stateOf(key, now).padEnd(7)}  signs ${iso(key.activatesAt)} .. ${iso(key.retiresAt)}  published until ${iso(key.expiresAt)}`;
+}
+
+/** A published key as `signing-key list` prints it (never its private key). */
+export interface SigningKeyView {
+  readonly kid: string;
+  readonly state: 'next' | 'active' | 'retired';
+  /** Whether it is the key that signs tokens now. */
+  readonly signing: boolean;
+  /** When it starts signing, ISO-8601. */
+  readonly activatesAt: string;
+  /** When it stops signing; null while not decided. */
+  readonly retiresAt: string | null;
+  /** When it leaves the published keys (JWKS); null while not decided. */
+  readonly expiresAt: string | null;
+}
+
+const isoOrNull = (ms: number | null): string | null =>
+  ms === null ? null : new Date(ms).toISOString();
+
+/** `keys` as {@link SigningKeyView}s at `now`. */
+export function signingKeyViews(keys: readonly SigningKey[], now: number): SigningKeyView[] {
+  const signing = selectSigningKey(keys, now);
+  return keys.map((key) => ({
+    kid: key.kid,
+    state: stateOf(key, now),
+    signing: key.kid === signing?.kid,
+    activatesAt: new Date(key.activatesAt).toISOString(),
+    retiresAt: isoOrNull(key.retiresAt),
+    expiresAt: isoOrNull(key.expiresAt),
+  }));
+}
+
+/** The columns of `signing-key list -o table`. */
+const KEY_COLUMNS =
+  '[].{Kid:kid, State:state, Signing:signing, ActivatesAt:activatesAt, RetiresAt:retiresAt, ExpiresAt:expiresAt}';
+
+/** Options of `tessera signing-key list`. */
+export type SigningKeyListOptions = ConfigFlagOptions & Pick<ClientFlagOptions, 'output' | 'query'>;
+
+/** Prints every published signing key and what it is doing now, with `--output` and `--query`. */
+export async function runSigningKeyList(options: SigningKeyListOptions): Promise<void> {
+  // `reporting`: a bad `--query` is one line and exit status 2, as for every command.
+  await reporting(() =>
+    withStore(options, async (store) => {
+      const now = Date.now();
+      const keys = await store.signingKeys.listPublished(now);
+      printResult(signingKeyViews(keys, now), options, KEY_COLUMNS);
+    }),
+  );
 }
 
 /**
  * Rotates now: the new key is published at once and signs after the publish lead; with
  * `immediate` (a suspected compromise) it signs at once and every other key is unpublished.
+ * Prints what the rotation committed (the new key, the keys it unpublished), then what signs
+ * once it has committed, read again from the store: another rotation that committed in between
+ * (on any replica) shows there, and the new key's line says it was retired.
  */
 export async function runSigningKeyRotate(
   options: ConfigFlagOptions & { immediate?: boolean },
@@ -39,12 +86,44 @@ export async function runSigningKeyRotate(
   await withStore(options, async (store, config) => {
     const clock = { now: () => Date.now() };
     const services = createServerServices(store, clock, serviceSettingsFrom(config, ''));
-    const key = await services.signingKeys.rotate({ immediate: options.immediate === true });
-    process.stdout.write(`rotated: ${describe(key, clock.now())}\n`);
-    if (options.immediate === true) {
-      process.stdout.write(
-        'every other key is unpublished now: tokens they signed stop verifying once validators refresh their keys\n',
+    const rotation = await services.signingKeys.rotate({ immediate: options.immediate === true });
+    const now = clock.now();
+    // By kid: a later immediate rotation elsewhere has unpublished the key if it is not signing.
+    const key = (await store.signingKeys.get(rotation.key.kid)) ?? rotation.key;
+    const signing = selectSigningKey(await store.signingKeys.listPublished(now), now);
+    const lines = [`rotated: ${describe(key, now)}`];
+    if (rotation.unpublished.length > 0) {
+      lines.push(
+        `unpublished: ${rotation.unpublished.join(' ')} (tokens they signed stop verifying once validators refresh their keys)`,
       );
     }
+    lines.push(`signing now: ${signing === undefined ? '-' : signing.kid}`);
+    process.stdout.write(lines.map((line) => `${line}\n`).join(''));
+  });
+}
+
+/**
+ * Adds `tessera signing-key list|rotate`; `addConfigFlags` gives each the configuration flags.
+ * `rotate` reports in words what it committed (an action, not data: `list` shows the keys).
+ */
+export function registerSigningKeyCommands(
+  program: Command,
+  addConfigFlags: (command: Command) => Command,
+): void {
+  const signingKey = program
+    .command('signing-key')
+    .description('token-signing keys (operator commands, run where the server runs)');
+  addOutputFlags(
+    addConfigFlags(signingKey.command('list').description('list the published signing keys')),
+  ).action(async (options: SigningKeyListOptions) => {
+    await runSigningKeyList(options);
+  });
+  addConfigFlags(
+    signingKey
+      .command('rotate')
+      .description('publish a new key now; it signs after the publish lead')
+      .option('--immediate', 'sign with the new key at once and unpublish all others (compromise)'),
+  ).action(async (options: ConfigFlagOptions & { immediate?: boolean }) => {
+    await runSigningKeyRotate(options);
   });
 }

@@ -5,6 +5,11 @@
 //
 //   PUT  /agent/v1/hosts/{name}                       operator (ARM bearer token, Owner-like)
 //        -> 201/200 CreatedHost: a one-time join token for the host named {name}
+//   GET  /agent/v1/hosts                              operator -> 200 HostList
+//   GET  /agent/v1/hosts/{nameOrId}                   operator -> 200 HostView (404 unknown)
+//   DELETE /agent/v1/hosts/{nameOrId}                 operator -> 200 (204 when a concurrent
+//        delete came first, 404 unknown): the host, its certificate and the identity
+//        certificates issued to it are gone; its VMs are placed on no host any more
 //   POST /agent/v1/register           RegisterRequest -> 200 RegisterResponse (no auth: the join
 //        token is the credential; it works once)
 //   POST /agent/v1/renew              RenewRequest -> 200 RegisterResponse (host auth: a new host
@@ -54,6 +59,26 @@ export interface CreatedHost {
   readonly id: string;
   readonly name: string;
   readonly joinToken: string;
+}
+
+/**
+ * A host as operators see it (`GET /hosts`, `GET /hosts/{nameOrId}`): times as ISO-8601 (null
+ * when not yet), and how many VMs and scale-set instances name it in `properties.tessera.hostId`.
+ * Never the join token's hash nor the certificate's thumbprint.
+ */
+export interface HostView {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly registeredAt: string | null;
+  readonly lastSeenAt: string | null;
+  readonly certificateNotAfter: string | null;
+  readonly vmCount: number;
+}
+
+/** `GET /hosts`: every host, sorted by name (code-unit order). */
+export interface HostList {
+  readonly value: readonly HostView[];
 }
 
 /** `POST /register`. */

@@ -20,6 +20,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 let dir: string;
 let server: ServerUnderTest;
 let sub: string;
+/** The id of the agent host `host-1`, which `vm create --host host-1` places VMs on. */
+let hostId: string;
 
 /** Runs `tessera ...args` against the server as its administrator. */
 const tessera = (...args: string[]): Promise<Result> => run([...args, ...server.flags]);
@@ -39,6 +41,7 @@ async function arrange(): Promise<void> {
     return answer.body;
   };
   sub = admin.subscriptionId;
+  hostId = ((await arm('PUT', '/agent/v1/hosts/host-1', {})) as { id: string }).id;
   await arm('PUT', `/subscriptions/${sub}/resourceGroups/${GROUP}?api-version=2021-04-01`, {
     location: 'northeurope',
   });
@@ -139,16 +142,17 @@ describe('tessera vm', { timeout: 300_000 }, () => {
       identity: { type: 'SystemAssigned' },
       properties: {
         provisioningState: 'Succeeded',
-        tessera: { hostId: 'host-1', privateIpAddresses: ['10.1.0.4', 'fd00::4'] },
+        tessera: { hostId, privateIpAddresses: ['10.1.0.4', 'fd00::4'] },
       },
+      hostName: 'host-1',
     });
     expect(byIds.stdout).toBe('SystemAssigned\n');
     expect(table.stdout).toBe(
-      'Name  ResourceGroup  Location\n----  -------------  -----------\nweb   vm-cli         northeurope\n',
+      'Name  ResourceGroup  Location     Host\n----  -------------  -----------  ------\nweb   vm-cli         northeurope  host-1\n',
     );
     expect(list.stdout.trimEnd().split('\n').sort()).toEqual(['api', 'batch', 'plain', 'web']);
     expect(all.stdout).toBe('4\n');
-    expect(listTable.stdout.split('\n')[0]).toBe('Name   ResourceGroup  Location');
+    expect(listTable.stdout.split('\n')[0]).toBe('Name   ResourceGroup  Location     Host');
     expect(listTable.stdout.trimEnd().split('\n')).toHaveLength(6);
   });
 

@@ -12,7 +12,7 @@ import { hashClientSecret, verifyClientSecret } from '../../core/directory/clien
 import type { Host } from '../../core/model.js';
 import type { Clock, Store } from '../../core/ports.js';
 import { issueCertificateFromCsr, parseCertificate } from '../../core/keys/x509.js';
-import type { CreatedHost, RegisterResponse } from '../../wire/agent-api.js';
+import type { CreatedHost, HostView, RegisterResponse } from '../../wire/agent-api.js';
 import { certificatePem, readP256Csr } from './csr.js';
 import { bodyObject, stringMember } from './request-body.js';
 
@@ -199,21 +199,6 @@ async function registerResponse(
   };
 }
 
-/**
- * A host as `GET /hosts` shows it to operators: times as ISO-8601 (null when not yet), and how
- * many VMs and scale-set instances are placed on it. Never the join token's hash nor the
- * certificate's thumbprint.
- */
-export interface HostView {
-  readonly id: string;
-  readonly name: string;
-  readonly createdAt: string;
-  readonly registeredAt: string | null;
-  readonly lastSeenAt: string | null;
-  readonly certificateNotAfter: string | null;
-  readonly vmCount: number;
-}
-
 const isoOrNull = (at: number | null | undefined): string | null =>
   at === null || at === undefined ? null : new Date(at).toISOString();
 
@@ -240,18 +225,44 @@ export async function listHosts(services: Pick<HostServices, 'store'>): Promise<
     .map((host) => hostView(host, counts));
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /**
- * `GET /hosts/{name}`: one host. Fails with `InvalidParameter` (400) for a malformed name and
- * `NotFound` (404) when there is no such host.
+ * The host named `nameOrId`, else the host whose id it is (a name wins: a host may be named like
+ * a GUID). Fails with `InvalidParameter` (400) for a value that is neither a valid name nor an id
+ * and `NotFound` (404) when there is no such host.
  */
+async function findHost(store: Store, nameOrId: string): Promise<Host> {
+  checkHostName(nameOrId);
+  const host =
+    (await store.hosts.getByName(nameOrId)) ??
+    (GUID.test(nameOrId) ? await store.hosts.get(nameOrId) : undefined);
+  if (host === undefined) throw notFound(`The host '${nameOrId}' does not exist.`);
+  return host;
+}
+
+/** `GET /hosts/{nameOrId}`: one host, by name or id; errors as {@link findHost}. */
 export async function getHost(
   services: Pick<HostServices, 'store'>,
-  name: string,
+  nameOrId: string,
 ): Promise<HostView> {
-  checkHostName(name);
-  const host = await services.store.hosts.getByName(name);
-  if (host === undefined) throw notFound(`The host '${name}' does not exist.`);
+  const host = await findHost(services.store, nameOrId);
   return hostView(host, await services.store.hosts.countVms());
+}
+
+/**
+ * `DELETE /hosts/{nameOrId}`: deletes the host, by name or id, in one transaction with the
+ * revocation of the identity certificates issued to it (the store does both). Its certificate
+ * stops authenticating at once (host auth reads the host on every request); the VMs and
+ * instances that name it in `properties.tessera.hostId` keep that id and are not placed on any
+ * host any more. False when another request deleted it first; errors as {@link findHost}.
+ */
+export async function deleteHost(
+  services: Pick<HostServices, 'store'>,
+  nameOrId: string,
+): Promise<boolean> {
+  const host = await findHost(services.store, nameOrId);
+  return services.store.transaction((tx) => tx.hosts.delete(host.id));
 }
 
 function joinTokenRefused(): AppError {

@@ -15,7 +15,14 @@ import { fromFrameworkError } from '../http-errors.js';
 import { type AttestationSigner, createAttestationSigner } from './attest.js';
 import { type ChangeSignal, createChangeSignal } from './change-signal.js';
 import { createHostAuthenticator, type HostAuthenticator } from './host-auth.js';
-import { getHost, issueJoinToken, listHosts, registerHost, renewHost } from './hosts.js';
+import {
+  deleteHost,
+  getHost,
+  issueJoinToken,
+  listHosts,
+  registerHost,
+  renewHost,
+} from './hosts.js';
 import { issueIdentityCertificate } from './identity-certificates.js';
 import { recordRefusals } from './refusals.js';
 import { issueAgentToken } from './token.js';
@@ -25,6 +32,11 @@ import { parseVmSyncQuery, waitForVmSync } from './vm-sync.js';
 export const HOSTS_WRITE_ACTION = 'Tessera.Agent/hosts/write';
 /** The RBAC action an operator needs at `/` to list and read hosts (Reader's read-all has it). */
 export const HOSTS_READ_ACTION = 'Tessera.Agent/hosts/read';
+/**
+ * The RBAC action an operator needs at `/` to delete hosts (Owner's and Contributor's `*` have it;
+ * Reader's read-all does not).
+ */
+export const HOSTS_DELETE_ACTION = 'Tessera.Agent/hosts/delete';
 
 /** What the agent API is built from; one set per process, shared by its listeners. */
 export interface AgentApiServices {
@@ -35,7 +47,7 @@ export interface AgentApiServices {
   readonly tokens: TokenService;
   /** Wakes long-polls; the server fires it after every successful ARM write. */
   readonly changeSignal: ChangeSignal;
-  /** Verifies operators' ARM bearer tokens (`PUT /hosts/{name}`). */
+  /** Verifies operators' ARM bearer tokens (`/hosts`, `/hosts/{name}`). */
   readonly verifier: AccessTokenVerifier;
   readonly rbac: Authorizer;
   /** Authenticates hosts; one per process, so its certificate cache serves every listener. */
@@ -156,6 +168,16 @@ export function agentApiPlugin(
     await authorizeOperator(request, HOSTS_WRITE_ACTION);
     const { created, host } = await issueJoinToken(services, request.params.name);
     send(reply, created ? 201 : 200, host);
+  });
+
+  // As an ARM delete: 200 when this request deleted it, 204 when another one did meanwhile.
+  app.delete('/hosts/:name', async (request: NameRequest, reply) => {
+    await authorizeOperator(request, HOSTS_DELETE_ACTION);
+    const deleted = await deleteHost(services, request.params.name);
+    void reply
+      .status(deleted ? 200 : 204)
+      .header('cache-control', 'no-store')
+      .send();
   });
 
   app.post('/register', async (request, reply) => {
