@@ -5,16 +5,21 @@ import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type ArmClient, createArmClient } from '../client/arm.js';
 import {
+  type ClientCredentials,
   createTokenProvider,
   loadCredentials,
+  type LoginProfile,
   readLoginProfile,
   type TokenProvider,
 } from '../client/credentials.js';
 import { ClientError, isClientError } from '../client/errors.js';
 import { createHttp, type HttpSend } from '../client/http.js';
 import { loadConfigOrExit, type TesseraConfig } from '../config/index.js';
+import { isSetExplicitly } from '../config/load.js';
 import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
 import { OUTPUT_FORMATS, type OutputFormat, QueryError, renderOutput } from './output.js';
+import { createCachingTokenProvider, renewingRejectedTokens } from './token-cache.js';
+import { readRunningUp } from './up-file.js';
 
 /** The options every client command takes besides the configuration flags. */
 export interface ClientFlagOptions extends ConfigFlagOptions {
@@ -79,30 +84,102 @@ export function parseServerUrl(given: string, command: Command): URL {
   return url;
 }
 
+/** Where a client command's server came from, which decides its CA and what `login` records. */
+export type ServerSource = 'flag' | 'login' | 'config' | 'up' | 'default';
+
+/** The server a client command talks to, and the CA it trusts for it. */
+export interface ServerChoice {
+  /** Base URL: origin and path, no trailing slash. */
+  readonly serverUrl: string;
+  readonly source: ServerSource;
+  /** PEM CA certificates to trust besides the system's (https only). */
+  readonly caPem: string | undefined;
+}
+
+/** Keys that say where the server is: set by a flag, the environment or a file, they win over up.json. */
+const SERVER_KEYS = ['publicUrl', 'server.host', 'server.port', 'server.tls'] as const;
+
 /**
- * Loads the configuration and credentials and makes the HTTP, token and ARM clients. The
- * server is `--server`, else the one `tessera login` recorded, else the configuration's.
+ * Chooses the server, first found: `--server`; the one `tessera login` recorded (`profile`); the
+ * configuration's address when a flag, `TESSERA_*` variable or config file sets it; the `tessera
+ * up` running on the data directory (its `up.json`); the configuration's defaults. For https the
+ * CA is `--ca`, else the one recorded with that server (login's, up.json's), else
+ * `<dataDir>/tls/ca.pem` when it exists. A server.port of 0 with no other answer is a usage error.
  */
-export async function connect(options: ClientFlagOptions, command: Command): Promise<Connection> {
-  const config = loadConfigOrExit(loadOptionsFrom(options));
-  const profile = await readLoginProfile(config.dataDir);
-  const given = options.server ?? profile?.server ?? serverUrlFrom(config);
+export async function chooseServer(
+  options: Pick<ClientFlagOptions, 'server' | 'ca'>,
+  config: TesseraConfig,
+  command: Command,
+  profile: LoginProfile | undefined,
+): Promise<ServerChoice> {
+  const explicit = SERVER_KEYS.some((key) => isSetExplicitly(config, key));
+  const up =
+    options.server === undefined && !explicit ? await readRunningUp(config.dataDir) : undefined;
+  const [given, source, recordedCa]: [string | undefined, ServerSource, string | undefined] =
+    options.server !== undefined
+      ? [options.server, 'flag', undefined]
+      : profile?.server !== undefined
+        ? [profile.server, 'login', profile.ca]
+        : explicit
+          ? [serverUrlFrom(config), 'config', undefined]
+          : up !== undefined
+            ? [up.server, 'up', up.ca]
+            : [serverUrlFrom(config), 'default', undefined];
   if (given === undefined) {
     return usage(command, 'server.port is 0 (chosen when the server starts): pass --server URL');
   }
   const url = parseServerUrl(given, command);
   const serverUrl = `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+  const caFile = options.ca ?? recordedCa;
   // `tessera up`'s local CA is trusted by default, so its HTTPS address works as printed.
-  const caFile = options.ca ?? profile?.ca;
   const caPem =
     url.protocol !== 'https:'
       ? undefined
       : caFile === undefined
         ? await readCa(join(config.dataDir, 'tls', 'ca.pem'), false)
         : await readCa(caFile, true);
-  const send = createHttp({ caPem });
+  return { serverUrl, source, caPem };
+}
+
+/**
+ * The token provider and request function for `credentials` at `serverUrl`. The administrator's
+ * and a signed-in application's tokens are cached in `<dataDir>/token-cache.json` (see
+ * {@link createCachingTokenProvider}); credentials from the environment are not.
+ */
+export function tokensFor(options: {
+  readonly dataDir: string;
+  readonly serverUrl: string;
+  readonly credentials: ClientCredentials;
+  readonly send: HttpSend;
+  /** What asks the server for tokens; made from the above when absent. */
+  readonly minted?: TokenProvider;
+}): { readonly tokens: TokenProvider; readonly send: HttpSend } {
+  const { dataDir, serverUrl, credentials, send } = options;
+  const minted = options.minted ?? createTokenProvider({ serverUrl, credentials, send });
+  if (credentials.source === 'environment') return { tokens: minted, send };
+  const tokens = createCachingTokenProvider({
+    dataDir,
+    owner: { authority: `${serverUrl}/${credentials.tenantId}`, clientId: credentials.clientId },
+    tokens: minted,
+  });
+  return { tokens, send: renewingRejectedTokens(send, tokens) };
+}
+
+/**
+ * Loads the configuration and credentials and makes the HTTP, token and ARM clients for the
+ * server {@link chooseServer} picks.
+ */
+export async function connect(options: ClientFlagOptions, command: Command): Promise<Connection> {
+  const config = loadConfigOrExit(loadOptionsFrom(options));
+  const profile = await readLoginProfile(config.dataDir);
+  const { serverUrl, caPem } = await chooseServer(options, config, command, profile);
   const credentials = await loadCredentials({ dataDir: config.dataDir, env: process.env });
-  const tokens = createTokenProvider({ serverUrl, credentials, send });
+  const { tokens, send } = tokensFor({
+    dataDir: config.dataDir,
+    serverUrl,
+    credentials,
+    send: createHttp({ caPem }),
+  });
   return { config, serverUrl, send, tokens, arm: createArmClient({ serverUrl, send, tokens }) };
 }
 
@@ -170,11 +247,11 @@ export function addClientFlags(command: Command): Command {
   return addOutputFlags(command)
     .option(
       '--server <url>',
-      "the server's URL (default: from `tessera login`, else from the configuration)",
+      "the server's URL (default: from `tessera login`, else the configured address when set, else the running `tessera up`'s <dataDir>/up.json)",
     )
     .option(
       '--ca <file>',
-      'PEM CA certificates to trust for an https server (default <dataDir>/tls/ca.pem when present)',
+      'PEM CA certificates to trust for an https server (default: the one recorded with the server, else <dataDir>/tls/ca.pem when present)',
     )
     .option('--subscription <id>', 'the subscription (default: the first the caller sees)');
 }

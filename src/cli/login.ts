@@ -12,18 +12,18 @@ import { createHttp } from '../client/http.js';
 import { ensureDataDir, loadConfigOrExit } from '../config/index.js';
 import {
   addClientFlags,
+  chooseServer,
   type ClientFlagOptions,
   connect,
-  parseServerUrl,
   print,
-  readCa,
   reporting,
-  serverUrlFrom,
   subscriptionOf,
+  tokensFor,
   usage,
   withExample,
 } from './client-kit.js';
 import { loadOptionsFrom } from './flags.js';
+import { clearTokenCache } from './token-cache.js';
 
 /** Options of `tessera login`. */
 interface LoginOptions extends ClientFlagOptions {
@@ -50,9 +50,11 @@ const accountOf = (
 });
 
 /**
- * Signs in with the client-credentials grant, and only when that works records the application
- * (secret included, file mode 0600) and the server in `<dataDir>/login.json`; prints the
- * subscriptions it sees. Without `-u` it says how the dev default works instead.
+ * Signs in with the client-credentials grant against the server and CA other commands would use
+ * ({@link chooseServer}), and only when that works records the application (secret included,
+ * file mode 0600) in `<dataDir>/login.json`, with the server when `--server` or the configuration
+ * named it and the CA when `--ca` did; prints the subscriptions it sees. Without `-u` it says how
+ * the dev default works instead.
  */
 async function runLogin(options: LoginOptions, command: Command): Promise<void> {
   const { username, password, tenant } = options;
@@ -67,12 +69,8 @@ async function runLogin(options: LoginOptions, command: Command): Promise<void> 
     return usage(command, 'pass the secret with -p SECRET (or set AZURE_CLIENT_SECRET)');
   }
   const config = loadConfigOrExit(loadOptionsFrom(options));
-  const given = options.server ?? serverUrlFrom(config);
-  if (given === undefined) return usage(command, 'pass --server URL: server.port is 0');
-  const url = parseServerUrl(given, command);
-  const server = `${url.origin}${url.pathname}`.replace(/\/+$/, '');
-  const ca = options.ca === undefined ? undefined : resolve(options.ca);
-  const caPem = ca === undefined ? undefined : await readCa(ca, true);
+  // The server and CA every other command would use; an earlier login's server is not one.
+  const { serverUrl, source, caPem } = await chooseServer(options, config, command, undefined);
   const send = createHttp({ caPem });
   const credentials = {
     tenantId: tenant,
@@ -80,19 +78,25 @@ async function runLogin(options: LoginOptions, command: Command): Promise<void> 
     clientSecret: secret,
     source: 'login',
   };
-  const tokens = createTokenProvider({ serverUrl: server, credentials, send });
-  await tokens.getToken(ARM_SCOPE);
-  const arm = createArmClient({ serverUrl: server, send, tokens });
-  const subscriptions = await arm.listSubscriptions();
+  // Asked of the server, never taken from the cache: a wrong secret fails here.
+  const minted = createTokenProvider({ serverUrl, credentials, send });
+  await minted.getToken(ARM_SCOPE);
   await ensureDataDir(config.dataDir);
+  const cached = tokensFor({ dataDir: config.dataDir, serverUrl, credentials, send, minted });
+  const arm = createArmClient({ serverUrl, ...cached });
+  const subscriptions = await arm.listSubscriptions();
+  // A server found in up.json is not recorded: later commands follow up.json as `up` moves.
+  const explicit = source === 'flag' || source === 'config';
   const file = await writeLoginProfile(config.dataDir, {
     tenantId: tenant,
     clientId: username,
     clientSecret: secret,
-    server,
-    ca,
+    server: explicit ? serverUrl : undefined,
+    ca: options.ca === undefined ? undefined : resolve(options.ca),
   });
-  process.stderr.write(`tessera: signed in as ${username}; saved in ${file} (mode 0600)\n`);
+  process.stderr.write(
+    `tessera: signed in as ${username} at ${serverUrl}; saved in ${file} (mode 0600)\n`,
+  );
   print(
     subscriptions.map((s, i) => accountOf(s, tenant, username, i === 0)),
     options,
@@ -116,17 +120,21 @@ export function registerLoginCommands(
           .option('-t, --tenant <tenantId>', 'its tenant'),
       ),
     ),
-    'tessera login --service-principal -u 6f1c...e2 -p "$SECRET" --tenant 72f9...47 --server https://127.0.0.1:8443',
+    'tessera login --service-principal -u 6f1c...e2 -p "$SECRET" --tenant 72f9...47   # the server of <dataDir>/up.json',
+    'tessera login --service-principal -u 6f1c...e2 -p "$SECRET" --tenant 72f9...47 --server https://tessera.example:8444 --ca ca.pem',
   ).action((options: LoginOptions, command: Command) =>
     reporting(() => runLogin(options, command)),
   );
 
   addConfigFlags(
-    program.command('logout').description('forget the signed-in application (back to the default)'),
+    program
+      .command('logout')
+      .description('forget the signed-in application and the cached tokens (back to the default)'),
   ).action((options: ClientFlagOptions) =>
     reporting(async () => {
       const { dataDir } = loadConfigOrExit(loadOptionsFrom(options));
       const removed = await removeLoginProfile(dataDir);
+      await clearTokenCache(dataDir);
       process.stderr.write(removed ? 'tessera: signed out\n' : 'tessera: nobody was signed in\n');
     }),
   );

@@ -1,24 +1,25 @@
 // The `tessera` command tree: every command, its flags and help, each handed to its module.
 import { Command, Option } from 'commander';
+import { LOG_LEVELS } from '../config/index.js';
 import { registerAdCommands } from './ad-sp.js';
 import { runAgent } from './agent.js';
 import { registerAgentNetworkCommand } from './agent-network.js';
-import { runConfigShow } from './config-show.js';
+import { type ConfigShowOptions, runConfigShow } from './config-show.js';
 import { registerDemoStoryCommand } from './demo-story.js';
-import { withExample } from './client-kit.js';
+import { addOutputFlags, withExample } from './client-kit.js';
 import { registerExtensionCommand } from './extension.js';
 import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
 import { registerGroupCommands } from './group.js';
-import { type HostCreateOptions, runHostCreate } from './host.js';
+import { registerHostCommands } from './host.js';
 import { registerIdentityCommands } from './identity.js';
 import { registerKeyVaultCommands } from './keyvault.js';
 import { registerLoginCommands } from './login.js';
 import { registerMigrateCommand } from './migrate/scan.js';
 import { registerRoleCommands } from './role.js';
 import { runServer } from './server-start.js';
-import { runSigningKeyList, runSigningKeyRotate } from './signing-key.js';
+import { registerSigningKeyCommands } from './signing-key.js';
 import { registerTokenCommand } from './token.js';
-import { runUp } from './up.js';
+import { runUp, type UpOptions } from './up.js';
 import { addResetFlag } from './up-reset.js';
 import { registerVmCommands } from './vm.js';
 import { registerVmssCommands } from './vmss.js';
@@ -33,6 +34,9 @@ function addConfigFlags(command: Command): Command {
       parseSetFlag,
     );
 }
+
+/** What `tessera up --log-level` takes: pino's levels but `silent` (warnings always show). */
+const UP_TERMINAL_LEVELS = LOG_LEVELS.filter((level) => level !== 'silent');
 
 /** `--imds-rate-limit on|off` for the commands that serve IMDS. */
 function addImdsFlags(command: Command): Command {
@@ -49,7 +53,11 @@ function addImdsFlags(command: Command): Command {
  * runnable command has one (src/cli/program.test.ts checks).
  */
 const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
-  up: ['npm start -- --data-dir ./.tessera', 'tessera up --reset --imds-rate-limit off'],
+  up: [
+    'npm start -- --data-dir ./.tessera',
+    'tessera up --reset --imds-rate-limit off',
+    'tessera up --log-level info   # every request on the terminal too',
+  ],
   server: [
     'tessera server --config /etc/tessera/server.yaml',
     'TESSERA_STORE_DRIVER=postgres TESSERA_STORE_POSTGRES_URL=postgres://tessera@db/tessera tessera server',
@@ -63,12 +71,8 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'agent network revoke': ['tessera agent network revoke --port vm-a0'],
   extension: ['tessera extension', 'tessera extension --port 50343'],
   'config show': ['tessera config show --config tessera.yaml --set server.port=9000'],
-  'signing-key list': ['tessera signing-key list --data-dir /var/lib/tessera'],
+  'signing-key list': ['tessera signing-key list --data-dir /var/lib/tessera -o table'],
   'signing-key rotate': ['tessera signing-key rotate', 'tessera signing-key rotate --immediate'],
-  'host create': [
-    'tessera host create -n rack-1 --data-dir /var/lib/tessera',
-    'tessera host create -n rack-2 --server https://tessera.example:8443',
-  ],
   logout: ['tessera logout'],
   'ad sp create-for-rbac': [
     'tessera ad sp create-for-rbac -n ci-deployer --role Contributor --scopes /subscriptions/$SUB/resourceGroups/demo-rg',
@@ -117,9 +121,16 @@ export function buildProgram(): Command {
           ),
       ),
     ),
-  ).action(async (options: ConfigFlagOptions & { reset?: boolean }) => {
-    await runUp(options);
-  });
+  )
+    .addOption(
+      new Option(
+        '--log-level <level>',
+        'also show the log on the terminal from this level up (default: warnings and errors; all of it is in <dataDir>/tessera.log)',
+      ).choices(UP_TERMINAL_LEVELS),
+    )
+    .action(async (options: UpOptions) => {
+      await runUp(options);
+    });
 
   addConfigFlags(
     program
@@ -148,44 +159,16 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
 
   const config = program.command('config').description('inspect the configuration');
-  addConfigFlags(
-    config
-      .command('show')
-      .description('print the configuration in effect, secrets hidden, as JSON'),
-  ).action((options: ConfigFlagOptions) => {
-    runConfigShow(options);
+  addOutputFlags(
+    addConfigFlags(
+      config.command('show').description('print the configuration in effect, secrets hidden'),
+    ),
+  ).action(async (options: ConfigShowOptions) => {
+    await runConfigShow(options);
   });
 
-  const signingKey = program
-    .command('signing-key')
-    .description('token-signing keys (operator commands, run where the server runs)');
-  addConfigFlags(signingKey.command('list').description('list the published signing keys')).action(
-    async (options: ConfigFlagOptions) => {
-      await runSigningKeyList(options);
-    },
-  );
-  addConfigFlags(
-    signingKey
-      .command('rotate')
-      .description('publish a new key now; it signs after the publish lead')
-      .option('--immediate', 'sign with the new key at once and unpublish all others (compromise)'),
-  ).action(async (options: ConfigFlagOptions & { immediate?: boolean }) => {
-    await runSigningKeyRotate(options);
-  });
-
-  const host = program.command('host').description('agent hosts');
-  addConfigFlags(
-    host
-      .command('create')
-      .description(
-        'create a host (or renew its join token) and print its one-time join token: over HTTPS with --server or after `tessera login`, else in the store where the server runs',
-      )
-      .requiredOption('-n, --name <name>', "the host's name: 1-63 letters, digits, '-', '_', '.'")
-      .option('--server <url>', "the server's URL (PUT /agent/v1/hosts/{name} with an ARM token)")
-      .option('--ca <file>', 'PEM CA certificates to trust for an https server'),
-  ).action(async (options: HostCreateOptions, command: Command) => {
-    await runHostCreate(options, command);
-  });
+  registerSigningKeyCommands(program, addConfigFlags);
+  registerHostCommands(program, addConfigFlags);
 
   registerLoginCommands(program, addConfigFlags);
   registerAdCommands(program, addConfigFlags);
@@ -196,7 +179,7 @@ export function buildProgram(): Command {
   registerRoleCommands(program, addConfigFlags);
   registerVmCommands(program, addConfigFlags);
   registerVmssCommands(program, addConfigFlags);
-  registerTokenCommand(program);
+  registerTokenCommand(program, addConfigFlags);
 
   addExamples(program);
   return program;

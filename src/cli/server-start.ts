@@ -4,6 +4,7 @@ import {
   ensureDataDir,
   loadConfigOrExit,
   loadOrCreateMasterKey,
+  MASTER_KEY_FILE,
   type TesseraConfig,
 } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
@@ -14,16 +15,14 @@ import { databaseOptionsFrom, openStore } from '../store/index.js';
 import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
 import { untilSignal } from './signals.js';
 
-function generatedKeyNotice(file: string): string {
-  const rule = '='.repeat(78);
+/**
+ * What to tell the operator when a master key was made: where it is and that it must be backed
+ * up. Two lines.
+ */
+export function newMasterKeyNotice(file: string): string {
   return [
-    rule,
-    'tessera: NEW MASTER KEY GENERATED',
-    `  ${file}`,
-    '  It encrypts every secret Tessera stores (signing keys, Key Vault secrets).',
-    '  Back it up: without it those secrets cannot be recovered. In production set',
-    '  TESSERA_MASTER_KEY (32 random bytes, base64: `openssl rand -base64 32`) instead.',
-    rule,
+    `tessera: new master key ${file}: it encrypts every secret Tessera stores; back it up, without it they cannot be recovered`,
+    'tessera: in production set TESSERA_MASTER_KEY instead (32 random bytes, base64: openssl rand -base64 32)',
     '',
   ].join('\n');
 }
@@ -38,8 +37,9 @@ export interface ServerStore {
 }
 
 /**
- * Loads (or, on an embedded SQLite install, makes once, loudly) the master key and opens and
- * migrates the store. Replicas sharing PostgreSQL must be given one key: none is made for them.
+ * Loads (or, on an embedded SQLite install, makes once) the master key and opens and migrates
+ * the store; the caller says so when a key was made ({@link newMasterKeyNotice}). Replicas
+ * sharing PostgreSQL must be given one key: none is made for them.
  */
 export async function openServerStore(config: TesseraConfig): Promise<ServerStore> {
   const embedded = config.store.driver === 'sqlite';
@@ -48,9 +48,6 @@ export async function openServerStore(config: TesseraConfig): Promise<ServerStor
     configured: config.masterKey,
     allowGenerate: embedded,
   });
-  if (masterKey.source === 'generated') {
-    process.stderr.write(generatedKeyNotice(`${config.dataDir}/master.key`));
-  }
   const { store, applied } = await openStore({
     database: databaseOptionsFrom(config),
     masterKey: masterKey.key,
@@ -70,7 +67,10 @@ export async function openServerStore(config: TesseraConfig): Promise<ServerStor
 export async function runServer(options: ConfigFlagOptions): Promise<void> {
   const config = loadConfigOrExit(loadOptionsFrom(options));
   await ensureDataDir(config.dataDir);
-  const { store, applied, where } = await openServerStore(config);
+  const { store, applied, where, masterKeySource } = await openServerStore(config);
+  if (masterKeySource === 'generated') {
+    process.stderr.write(newMasterKeyNotice(join(config.dataDir, MASTER_KEY_FILE)));
+  }
   const logger = createLogger({ level: config.log.level, name: 'tessera-server' });
   const localTls = config.server.tls.certFile === undefined;
   const server = await startServer({ config, store, logger, localTls });

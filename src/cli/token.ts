@@ -2,14 +2,20 @@
 import { type Command, Option } from 'commander';
 import { ClientError, errorFromAnswer } from '../client/errors.js';
 import { createHttp, type HttpSend } from '../client/http.js';
+import { loadConfigOrExit } from '../config/index.js';
 import { addOutputFlags, print, reporting, usage, withExample } from './client-kit.js';
+import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
 import type { OutputFormat } from './output.js';
+import { readRunningUp } from './up-file.js';
 
 /** Where IMDS answers inside an Azure VM (PROTOCOL.md 1.1). */
 export const DEFAULT_IMDS = 'http://169.254.169.254';
 
 /** The audience asked for when `--resource` is not given: ARM, as the docs' example. */
 export const DEFAULT_RESOURCE = 'https://management.azure.com/';
+
+/** The variable the Azure SDKs read IMDS's address from (`tessera up` prints it). */
+export const IMDS_ENDPOINT_ENV = 'AZURE_POD_IDENTITY_AUTHORITY_HOST';
 
 /** The identity category's api-version every SDK sends (PROTOCOL.md 1.1). */
 const IMDS_API_VERSION = '2018-02-01';
@@ -72,17 +78,35 @@ export async function getImdsToken(
   return object;
 }
 
-/** Adds `tessera token get`. */
-export function registerTokenCommand(program: Command): void {
+/**
+ * The IMDS to ask, first found: `--imds`, `AZURE_POD_IDENTITY_AUTHORITY_HOST` (as the Azure SDKs),
+ * the IMDS of the `tessera up` running on the data directory (its `up.json`), Azure's
+ * 169.254.169.254.
+ */
+async function imdsOf(options: TokenGetFlags): Promise<string> {
+  const env = process.env[IMDS_ENDPOINT_ENV];
+  if (options.imds !== undefined) return options.imds;
+  if (env !== undefined && env !== '') return env;
+  const { dataDir } = loadConfigOrExit(loadOptionsFrom(options));
+  return (await readRunningUp(dataDir))?.imds ?? DEFAULT_IMDS;
+}
+
+/** What `tessera token get` is given: {@link TokenGetOptions} with `--imds` optional. */
+type TokenGetFlags = Omit<TokenGetOptions, 'imds'> & ConfigFlagOptions & { readonly imds?: string };
+
+/** Adds `tessera token get`; `addConfigFlags` gives it `--data-dir` (where up.json is). */
+export function registerTokenCommand(
+  program: Command,
+  addConfigFlags: (command: Command) => Command,
+): void {
   const token = program
     .command('token')
     .description('managed-identity tokens from IMDS, for use inside a VM');
   withExample(
     addOutputFlags(
-      token
-        .command('get')
+      addConfigFlags(token.command('get'))
         .description(
-          "get a token for the VM's managed identity from IMDS (no credentials, no server: run it on the VM)",
+          "get a token for the VM's managed identity from IMDS (no credentials, no server: run it on the VM, or next to `tessera up`)",
         )
         .option('--resource <uri>', 'the audience (App ID URI) of the token', DEFAULT_RESOURCE)
         .addOption(
@@ -97,22 +121,27 @@ export function registerTokenCommand(program: Command): void {
           ),
         )
         .option('--msi-res-id <id>', 'a user-assigned identity by ARM resource id')
-        .option('--imds <url>', "IMDS's base URL", DEFAULT_IMDS),
+        .option(
+          '--imds <url>',
+          `IMDS's base URL (default: ${IMDS_ENDPOINT_ENV}, else the IMDS of the running \`tessera up\`'s <dataDir>/up.json, else ${DEFAULT_IMDS})`,
+        ),
     ),
     'tessera token get --resource https://vault.azure.net --query access_token -o tsv',
-  ).action((options: TokenGetOptions, command: Command) =>
+  ).action((options: TokenGetFlags, command: Command) =>
     reporting(async () => {
+      const given = await imdsOf(options);
       let imds: URL | undefined;
       try {
-        imds = new URL(options.imds);
+        imds = new URL(given);
       } catch {
         imds = undefined;
       }
       if (imds?.protocol !== 'http:' && imds?.protocol !== 'https:') {
-        usage(command, `--imds must be an http or https URL, got '${options.imds}'`);
+        usage(command, `IMDS's URL (--imds) must be http or https, got '${given}'`);
         return;
       }
-      print(await getImdsToken(createHttp({ timeoutMs: 10_000 }), options), options);
+      const send = createHttp({ timeoutMs: 10_000 });
+      print(await getImdsToken(send, { ...options, imds: given }), options);
     }),
   );
 }

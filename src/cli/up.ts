@@ -1,60 +1,128 @@
 // `tessera up`: the whole system in one process on an embedded database, for a laptop or CI.
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDataDir, loadConfigOrExit, writeSecretFile } from '../config/index.js';
-import { createLogger } from '../config/logger.js';
+import {
+  ensureDataDir,
+  loadConfigOrExit,
+  MASTER_KEY_FILE,
+  writeSecretFile,
+} from '../config/index.js';
+import { type LogLevel, moreVerbose } from '../config/logger.js';
 import { ADMIN_LOGIN_FILE, ADMIN_SECRET_FILE, ensureAdministrator } from '../server/bootstrap.js';
 import { startServer } from '../server/runtime.js';
 import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
 import { untilSignal } from './signals.js';
 import { DEMO_GROUP, DEMO_HOST, DEMO_VM, ensureDemo } from './demo.js';
 import { DEMO_SECRET } from './demo-vault.js';
-import { openServerStore } from './server-start.js';
+import { openServerStore, type ServerStore } from './server-start.js';
+import { UP_FILE } from './up-file.js';
+import { createUpLog } from './up-log.js';
 import { resetForUp } from './up-reset.js';
 import { startAgentRuntime } from '../agent/runtime.js';
 
-/** `<dataDir>/up.json`: where everything is, for scripts (docs/reference/up-json.md). */
-export const UP_FILE = 'up.json';
+export { UP_FILE } from './up-file.js';
+
+/** Options of `tessera up`. */
+export interface UpOptions extends ConfigFlagOptions {
+  readonly reset?: boolean;
+  /** `--log-level`: show the log on the terminal from this level up (warnings always show). */
+  readonly logLevel?: LogLevel;
+}
+
+/** What the banner tells, gathered once everything answers. */
+interface BannerFacts {
+  readonly dataDir: string;
+  readonly where: string;
+  readonly masterKey: ServerStore['masterKeySource'];
+  readonly serverUrl: string;
+  readonly httpsUrl: string | undefined;
+  readonly caFile: string | undefined;
+  readonly tenant: string;
+  readonly adminAppId: string;
+  readonly imdsUrl: string;
+  readonly vaultUri: string;
+  readonly dnsSuffix: string;
+  readonly logFile: string;
+  readonly logLevel: LogLevel | undefined;
+}
+
+/** The master key's row: where it is and, when it was just made, that it must be backed up. */
+function masterKeyRow(facts: BannerFacts): string {
+  const file = join(facts.dataDir, MASTER_KEY_FILE);
+  switch (facts.masterKey) {
+    case 'config':
+      return 'from the configuration (TESSERA_MASTER_KEY)';
+    case 'file':
+      return `${file} (keep a backup: without it the stored secrets cannot be recovered)`;
+    case 'generated':
+      return `${file}, NEW: back it up, without it the stored secrets cannot be recovered`;
+  }
+}
 
 /**
- * How to read the demo secret as the demo VM: a token from IMDS for the vaults' audience, then the
- * secret over HTTPS. curl resolves `*.localhost` to loopback itself; Node's resolver does not.
+ * What `tessera up` prints once everything answers, in plain words: what runs where, then the
+ * lines to copy (IMDS curl, the SDKs' exports, the administrator's token, the demo secret), then
+ * `ready`. Everything else goes to the log file.
  */
-function vaultLines(
-  vaultUri: string,
-  imdsUrl: string,
-  dnsSuffix: string,
-  caFile: string | undefined,
-): string[] {
-  const host = new URL(vaultUri).hostname;
-  const resource = encodeURIComponent(`https://${dnsSuffix}`);
-  const imdsToken = `curl -s '${imdsUrl}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${resource}' -H Metadata:true | sed -E 's/.*"access_token":"([^"]+)".*/\\1/'`;
+function bannerLines(facts: BannerFacts): string[] {
+  const server = facts.httpsUrl ?? facts.serverUrl;
+  const secretFile = join(facts.dataDir, ADMIN_SECRET_FILE);
+  const imdsToken = (resource: string): string =>
+    `curl -s '${facts.imdsUrl}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent(resource)}' -H Metadata:true`;
+  const vaultHost = new URL(facts.vaultUri).hostname;
+  const vaultToken = `${imdsToken(`https://${facts.dnsSuffix}`)} | sed -E 's/.*"access_token":"([^"]+)".*/\\1/'`;
+  const terminal = moreVerbose(facts.logLevel ?? 'warn', 'warn');
+  const shown =
+    terminal === 'warn'
+      ? 'warnings and errors also show here; add --log-level info to see every request'
+      : `and here from level ${terminal} up`;
   return [
-    `Key Vault: ${vaultUri} (secret '${DEMO_SECRET}', readable by the VM's identity)`,
-    'Read it as the VM would:',
-    `  curl -s --cacert ${caFile ?? ''} '${vaultUri}secrets/${DEMO_SECRET}?api-version=7.5' -H "Authorization: Bearer $(${imdsToken})"`,
-    `  (Node SDKs need ${host} to resolve: add '127.0.0.1 ${host}' to /etc/hosts)`,
+    `Tessera is running: server, host agent and portal in this one process (${facts.where}).`,
+    `  server:      ${server} (ARM, token endpoint, Key Vault)${server === facts.serverUrl ? '' : `; plain HTTP: ${facts.serverUrl}`}`,
+    `  portal:      ${server}/portal/ (sign in with the administrator's client id and secret)`,
+    `  IMDS:        ${facts.imdsUrl} (host agent '${DEMO_HOST}'; this machine is the VM ${DEMO_VM} in ${DEMO_GROUP})`,
+    `  admin:       client id ${facts.adminAppId} in tenant ${facts.tenant}; secret in ${secretFile}`,
+    `  master key:  ${masterKeyRow(facts)}`,
+    `  log:         ${facts.logFile} (${shown})`,
+    '',
+    "A managed-identity token for this machine's VM, as in Azure's documentation:",
+    `  ${imdsToken('https://management.azure.com/')}`,
+    'For the Azure SDKs (ManagedIdentityCredential, DefaultAzureCredential):',
+    `  export AZURE_POD_IDENTITY_AUTHORITY_HOST=${facts.imdsUrl}`,
+    ...(facts.caFile === undefined ? [] : [`  export NODE_EXTRA_CA_CERTS=${facts.caFile}`]),
+    "The administrator's token for ARM:",
+    `  curl -s ${facts.serverUrl}/${facts.tenant}/oauth2/v2.0/token -d grant_type=client_credentials -d client_id=${facts.adminAppId} --data-urlencode client_secret@${secretFile} -d scope=https://management.azure.com/.default`,
+    `The demo vault's secret '${DEMO_SECRET}', read as the VM (for Node SDKs add '127.0.0.1 ${vaultHost}' to /etc/hosts):`,
+    `  curl -s${facts.caFile === undefined ? '' : ` --cacert ${facts.caFile}`} '${facts.vaultUri}secrets/${DEMO_SECRET}?api-version=7.5' -H "Authorization: Bearer $(${vaultToken})"`,
+    '',
+    `tessera up: ready at ${facts.serverUrl} (Ctrl-C to stop)`,
     '',
   ];
 }
 
 /**
  * Loads the configuration, prepares the data directory and master key, opens and migrates the
- * store, then runs until SIGINT or SIGTERM and closes cleanly. With `reset`, first empties the data
- * directory and Tessera's PostgreSQL tables ({@link resetForUp}). A bad configuration, or a
- * refused reset, exits with status 2 and one line on stderr.
+ * store, starts the server, the demo and the agent, prints {@link bannerLines} and writes
+ * `up.json`, then runs until SIGINT or SIGTERM and closes cleanly. The log goes to
+ * `<dataDir>/tessera.log`, warnings and errors also to the terminal ({@link createUpLog}). With
+ * `reset`, first empties the data directory and Tessera's PostgreSQL tables ({@link resetForUp}).
+ * A bad configuration, or a refused reset, exits with status 2 and one line on stderr.
  */
-export async function runUp(
-  options: ConfigFlagOptions & { readonly reset?: boolean },
-): Promise<void> {
+export async function runUp(options: UpOptions): Promise<void> {
   const config = loadConfigOrExit(loadOptionsFrom(options));
   if (options.reset === true) process.stderr.write(await resetForUp(config, options.config));
   await ensureDataDir(config.dataDir);
   // A file left by a run that did not stop cleanly must not look like a running one.
   const upFile = join(config.dataDir, UP_FILE);
   await unlink(upFile).catch(() => undefined);
+  const log = createUpLog({
+    dataDir: config.dataDir,
+    fileLevel: config.log.level,
+    terminalLevel: options.logLevel,
+  });
+  const { logger } = log;
   const { store, applied, where, masterKeySource } = await openServerStore(config);
-  const logger = createLogger({ level: config.log.level, name: 'tessera' });
+  logger.info({ store: where, migrationsApplied: applied.length }, 'store ready');
   const server = await startServer({ config, store, logger, localTls: true });
   const tenant = server.tenant.id;
   const admin = await ensureAdministrator({
@@ -79,34 +147,6 @@ export async function runUp(
     joinToken: demo.joinToken,
   });
   await agent.agent.synced();
-  const tokenEndpoint = `${server.url}/${tenant}/oauth2/v2.0/token`;
-  const secretFile = join(config.dataDir, ADMIN_SECRET_FILE);
-  const lines = [
-    `tessera up: store ready (${where}; ${applied.length} migration(s) applied)`,
-    `  data directory:  ${config.dataDir}`,
-    `  master key:      ${masterKeySource === 'config' ? 'from configuration' : `${config.dataDir}/master.key`}`,
-    `  tenant:          ${tenant}`,
-    `  administrator:   client id ${admin.principal.appId}, secret in ${secretFile}${admin.secretFile === undefined ? '' : ' (new)'}`,
-    `  OIDC discovery:  ${server.url}/${tenant}/v2.0/.well-known/openid-configuration`,
-    `  portal:          ${server.httpsUrl ?? server.url}/portal/ (sign in with the administrator's client id and secret)`,
-    ...(server.httpsUrl === undefined
-      ? []
-      : [
-          `  HTTPS (ARM):     ${server.httpsUrl} (for Azure SDKs: export NODE_EXTRA_CA_CERTS=${server.caFile ?? ''})`,
-        ]),
-    '',
-    'Get a token as the administrator:',
-    `  curl -s ${tokenEndpoint} -d grant_type=client_credentials -d client_id=${admin.principal.appId} --data-urlencode client_secret@${secretFile} -d scope=https://management.azure.com/.default`,
-    '',
-    `IMDS (agent for host '${DEMO_HOST}'): ${agent.imdsUrl}; this machine is the VM ${demo.vmId}`,
-    'Get a token for it as a VM would:',
-    `  curl -s '${agent.imdsUrl}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F' -H Metadata:true`,
-    `  (Azure SDKs: export AZURE_POD_IDENTITY_AUTHORITY_HOST=${agent.imdsUrl})`,
-    '',
-    ...vaultLines(demo.vaultUri, agent.imdsUrl, config.server.keyVault.dnsSuffix, server.caFile),
-    `tessera up: ready at ${server.url} (Ctrl-C to stop)`,
-    '',
-  ];
   const up = {
     server: server.httpsUrl ?? server.url,
     serverHttp: server.url,
@@ -116,6 +156,8 @@ export async function runUp(
     adminCredentials: join(config.dataDir, ADMIN_LOGIN_FILE),
     tenantId: tenant,
     subscriptionId: server.subscriptionId,
+    pid: process.pid,
+    log: log.file,
     demo: {
       resourceGroup: DEMO_GROUP,
       vm: DEMO_VM,
@@ -127,12 +169,28 @@ export async function runUp(
   };
   // Written once every surface answers: its presence is the signal scripts wait for.
   await writeSecretFile(upFile, `${JSON.stringify(up, null, 2)}\n`);
-  process.stdout.write(lines.join('\n'));
+  const banner = bannerLines({
+    dataDir: config.dataDir,
+    where,
+    masterKey: masterKeySource,
+    serverUrl: server.url,
+    httpsUrl: server.httpsUrl,
+    caFile: server.caFile,
+    tenant,
+    adminAppId: admin.principal.appId,
+    imdsUrl: agent.imdsUrl,
+    vaultUri: demo.vaultUri,
+    dnsSuffix: config.server.keyVault.dnsSuffix,
+    logFile: log.file,
+    logLevel: options.logLevel,
+  });
+  process.stdout.write(banner.join('\n'));
 
   await untilSignal();
   await unlink(upFile).catch(() => undefined);
   await agent.close();
   await server.close();
   await store.close();
+  log.close();
   process.stdout.write('tessera up: stopped\n');
 }

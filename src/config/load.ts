@@ -327,7 +327,24 @@ export function loadConfig(options: LoadConfigOptions = {}): TesseraConfig {
     const messages = result.error.issues.map((issue) => formatIssue(issue, tree, sources));
     fail([...new Set(messages)].join('; '));
   }
-  return resolvePaths(result.data, cwd);
+  const config = resolvePaths(result.data, cwd);
+  explicitPaths.set(config, new Set(sources.keys()));
+  return config;
+}
+
+/** The key paths each loaded configuration took from a flag, the environment or its file. */
+const explicitPaths = new WeakMap<TesseraConfig, ReadonlySet<string>>();
+
+/**
+ * True when `path` (`server.port`), or a key below it (`server`), was set by a flag, a
+ * `TESSERA_*` variable or the config file of `config`, rather than left to its default. False
+ * for a configuration {@link loadConfig} did not return.
+ */
+export function isSetExplicitly(config: TesseraConfig, path: string): boolean {
+  const paths = explicitPaths.get(config);
+  if (paths === undefined) return false;
+  for (const p of paths) if (p === path || p.startsWith(`${path}.`)) return true;
+  return false;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type LogFn,
   type Logger as PinoLogger,
 } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 
 import type { LOG_LEVELS } from './schema.js';
 
@@ -18,13 +19,32 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** The logger every Tessera process uses. */
 export type Logger = PinoLogger;
 
+/** One place lines go, and the least severe level written there. */
+export interface LogDestination {
+  readonly level: LogLevel;
+  readonly stream: DestinationStream;
+}
+
 /** Options for {@link createLogger}. */
 export interface CreateLoggerOptions {
+  /** The least severe level logged at all. */
   readonly level: LogLevel;
   /** Where lines go; standard output when absent. Tests pass a stream to capture them. */
   readonly destination?: DestinationStream | undefined;
+  /**
+   * Several places instead of `destination`, each taking the lines at or above its own level
+   * (and `level`); a destination at `silent` takes none.
+   */
+  readonly destinations?: readonly LogDestination[] | undefined;
   /** The `name` field of every line (`tessera-server`, `tessera-agent`). */
   readonly name?: string | undefined;
+}
+
+/** The more verbose of two levels (`info` of `info` and `warn`). */
+export function moreVerbose(a: LogLevel, b: LogLevel): LogLevel {
+  const value = (level: LogLevel): number =>
+    level === 'silent' ? Infinity : (pino.levels.values[level] ?? Infinity);
+  return value(a) <= value(b) ? a : b;
 }
 
 /** What replaces a secret. */
@@ -346,10 +366,68 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     },
   };
   const logger =
-    options.destination === undefined
-      ? pino(loggerOptions)
-      : pino(loggerOptions, options.destination);
+    options.destinations !== undefined
+      ? pino(loggerOptions, fanOut(options.destinations))
+      : options.destination === undefined
+        ? pino(loggerOptions)
+        : pino(loggerOptions, options.destination);
   return withScrubbedChildBindings(logger);
+}
+
+/** One stream writing each line to the destinations whose level it reaches (pino's multistream). */
+function fanOut(destinations: readonly LogDestination[]): DestinationStream {
+  const open = destinations.filter((d) => d.level !== 'silent');
+  return pino.multistream(open.map((d) => ({ level: d.level, stream: d.stream })));
+}
+
+/** A line as {@link humanLine} reads it: pino's JSON, parsed. */
+type LogRecord = Record<string, unknown>;
+
+const text = (value: unknown): string =>
+  typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+
+/**
+ * The message of a line for a person: a request as `GET /path (req-1)`, its completion as
+ * `200 in 3 ms (req-1)`, anything else as its `msg`. Fields it does not show are appended by
+ * pino-pretty; the request fields are not (see {@link prettyDestination}).
+ */
+export function humanLine(log: LogRecord, messageKey: string): string {
+  const message = text(log[messageKey]);
+  const id = text(log['reqId']);
+  const suffix = id === '' ? '' : ` (${id})`;
+  const { req, res, responseTime } = log;
+  if (typeof req === 'object' && req !== null) {
+    const { method, url } = req as LogRecord;
+    return `${message}: ${text(method)} ${text(url)}${suffix}`;
+  }
+  if (typeof res === 'object' && res !== null) {
+    const ms = typeof responseTime === 'number' ? String(Math.round(responseTime)) : '?';
+    return `${message}: ${text((res as LogRecord)['statusCode'])} in ${ms} ms${suffix}`;
+  }
+  return `${message}${suffix}`;
+}
+
+/**
+ * Lines for a person on a terminal (pino-pretty): time, level and message on one line, the
+ * other fields after it, colours when `colorize`. It formats, synchronously, what the logger has
+ * already scrubbed: the same lines as every other destination, only laid out differently.
+ */
+export function prettyDestination(
+  output: { write(text: string): unknown },
+  colorize: boolean,
+): DestinationStream {
+  const pretty = prettyFactory({
+    colorize,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,name,reqId,req,res,responseTime',
+    messageFormat: humanLine,
+  });
+  return {
+    write: (line) => {
+      output.write(pretty(line));
+    },
+  };
 }
 
 type ChildFn = (this: Logger, bindings: Bindings, options?: ChildLoggerOptions) => Logger;

@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -44,10 +44,13 @@ export function json(result: Result): Record<string, unknown> {
   return JSON.parse(result.stdout) as Record<string, unknown>;
 }
 
-/** Starts `tessera ...args`. */
-export function start(args: string[], env: Record<string, string> = {}): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: ROOT,
+/** tsx's loader by absolute URL, so that a command run in another directory finds it. */
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+/** Starts `tessera ...args`, in the repository or in `cwd`. */
+export function start(args: string[], env: Record<string, string> = {}, cwd = ROOT): Child {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+    cwd,
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -57,9 +60,13 @@ export function start(args: string[], env: Record<string, string> = {}): Child {
   return Object.assign(child, { output });
 }
 
-/** Runs `tessera ...args` to its end. */
-export async function run(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  const child = start(args, env);
+/** Runs `tessera ...args` to its end, in the repository or in `cwd`. */
+export async function run(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = ROOT,
+): Promise<Result> {
+  const child = start(args, env, cwd);
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, ...child.output };
 }

@@ -31,7 +31,8 @@ beforeAll(async () => {
   up = start(upArgs(dataDir));
   await until(up, /ready at (\S+)/);
   serverUrl = /ready at (\S+)/.exec(up.output.stdout)?.[1] ?? '';
-  httpsUrl = /HTTPS \(ARM\):\s+(\S+)/.exec(up.output.stdout)?.[1] ?? '';
+  httpsUrl = (JSON.parse(await readFile(join(dataDir, 'up.json'), 'utf8')) as { server: string })
+    .server;
   await createGroup(GROUP);
 });
 

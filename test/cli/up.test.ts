@@ -46,6 +46,15 @@ async function instanceStatuses(stdout: string, n: number): Promise<number[]> {
   return statuses;
 }
 
+/** The JSON lines of a log file. */
+async function logLines(file: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(file, 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 /** Starts `tessera up` until it is ready, then stops it: a first start that sets a data dir up. */
 async function upOnce(dataDir: string): Promise<void> {
   const child = start(upArgs(dataDir));
@@ -109,22 +118,38 @@ describe('tessera up', { timeout: 120_000 }, () => {
     const dataDir = join(dir, 'data');
     const first = start(upArgs(dataDir));
     await until(first, 'ready');
-    expect(first.output.stderr).toContain('NEW MASTER KEY GENERATED');
-    // The login surface answers at the printed address, with a signing key already published.
-    const discovery = /OIDC discovery:\s+(\S+)/.exec(first.output.stdout)?.[1];
-    expect(discovery).toBeDefined();
-    const doc = (await (await fetch(discovery ?? '')).json()) as { jwks_uri: string };
+    // The new master key is one line of the banner: where it is, and to back it up.
+    expect(first.output.stdout).toContain(
+      `  master key:  ${join(dataDir, 'master.key')}, NEW: back it up, without it the stored secrets cannot be recovered\n`,
+    );
+    // up.json tells scripts where everything is; the banner says the same in words.
+    const up = JSON.parse(await readFile(join(dataDir, 'up.json'), 'utf8')) as {
+      server: string;
+      serverHttp: string;
+      portal: string;
+      imds: string;
+      ca: string;
+      adminCredentials: string;
+      tenantId: string;
+      pid: number;
+      log: string;
+      demo: Record<string, string>;
+    };
+    expect(up.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(up.pid).toBe(first.pid);
+    expect(first.output.stdout).toContain(
+      `  server:      ${up.server} (ARM, token endpoint, Key Vault); plain HTTP: ${up.serverHttp}\n`,
+    );
+    expect(first.output.stdout).toContain(`  export NODE_EXTRA_CA_CERTS=${up.ca}\n`);
+    // The login surface answers, with a signing key already published.
+    const discovery = `${up.serverHttp}/${up.tenantId}/v2.0/.well-known/openid-configuration`;
+    const doc = (await (await fetch(discovery)).json()) as { jwks_uri: string };
     const jwks = (await (await fetch(doc.jwks_uri)).json()) as { keys: unknown[] };
     expect(jwks.keys).toHaveLength(1);
     // The HTTPS listener answers with a certificate from the local CA it names.
-    const httpsLine =
-      /HTTPS \(ARM\):\s+(\S+) \(for Azure SDKs: export NODE_EXTRA_CA_CERTS=(\S+)\)/.exec(
-        first.output.stdout,
-      );
-    expect(httpsLine).not.toBeNull();
-    const ca = await readFile(httpsLine?.[2] ?? '');
+    const ca = await readFile(up.ca);
     const jwksOverTls = await new Promise<string>((resolve, reject) => {
-      httpsGet(`${httpsLine?.[1] ?? ''}/common/discovery/keys`, { ca }, (response) => {
+      httpsGet(`${up.server}/common/discovery/keys`, { ca }, (response) => {
         let text = '';
         response.setEncoding('utf8').on('data', (d: string) => (text += d));
         response.on('end', () => {
@@ -135,7 +160,7 @@ describe('tessera up', { timeout: 120_000 }, () => {
     expect((JSON.parse(jwksOverTls) as { keys: unknown[] }).keys).toHaveLength(1);
     // The curl line it prints gets a token, exactly as printed.
     expect((await stat(join(dataDir, 'admin.secret'))).mode & 0o777).toBe(0o600);
-    const curl = /^\s+(curl -s .*)$/m.exec(first.output.stdout)?.[1];
+    const curl = /^\s+(curl -s http\S+\/oauth2\/v2\.0\/token .*)$/m.exec(first.output.stdout)?.[1];
     expect(curl).toBeDefined();
     const { stdout: answer } = await promisify(execFile)('sh', ['-c', curl ?? 'false']);
     const token = (JSON.parse(answer) as { access_token: string }).access_token;
@@ -154,21 +179,9 @@ describe('tessera up', { timeout: 120_000 }, () => {
         /^https:\/\/demo-vault\.vault\.localhost:\d+\/secrets\/demo-secret\//,
       ) as unknown,
     });
-    // up.json tells scripts where everything is; its user-assigned identity answers on IMDS.
-    const up = JSON.parse(await readFile(join(dataDir, 'up.json'), 'utf8')) as {
-      server: string;
-      serverHttp: string;
-      portal: string;
-      imds: string;
-      ca: string;
-      adminCredentials: string;
-      tenantId: string;
-      demo: Record<string, string>;
-    };
-    expect(up.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     // The portal is served by the same server, and printed with the other surfaces.
     expect(up.portal).toBe(`${up.server}/portal/`);
-    expect(first.output.stdout).toContain(`  portal:          ${up.portal} (sign in with`);
+    expect(first.output.stdout).toContain(`  portal:      ${up.portal} (sign in with`);
     const portalPage = await fetch(`${up.serverHttp}/portal/`);
     expect(portalPage.status).toBe(200);
     expect(await portalPage.text()).toContain('<title>Tessera portal</title>');
@@ -200,6 +213,16 @@ describe('tessera up', { timeout: 120_000 }, () => {
     expect(await stop(first)).toBe(0);
     expect(first.output.stdout).toContain('tessera up: stopped');
     await expect(stat(join(dataDir, 'up.json'))).rejects.toThrow();
+    // The requests were logged to the file, as JSON and scrubbed, not to the terminal.
+    expect(up.log).toBe(join(dataDir, 'tessera.log'));
+    expect((await stat(up.log)).mode & 0o777).toBe(0o600);
+    const logged = await logLines(up.log);
+    expect(logged.filter((l) => l.msg === 'incoming request').length).toBeGreaterThan(10);
+    expect(await readFile(up.log, 'utf8')).not.toContain(
+      (await readFile(join(dataDir, 'admin.secret'), 'utf8')).trim(),
+    );
+    expect(first.output.stdout).not.toContain('"level"');
+    expect(first.output.stderr).toBe('');
 
     // An operator enrols a host on the same installation: a join token, shown once.
     const host = await run(['host', 'create', '-n', 'rack-1', '--data-dir', dataDir]);
@@ -213,8 +236,16 @@ describe('tessera up', { timeout: 120_000 }, () => {
     const second = start([...upArgs(dataDir), '--imds-rate-limit', 'off']);
     await until(second, 'ready');
     expect(await instanceStatuses(second.output.stdout, 10)).toEqual(Array(10).fill(200));
-    expect(second.output.stderr).toBe('');
-    expect(second.output.stdout).toContain('0 migration(s) applied');
+    // Only warnings reach the terminal (as JSON on a pipe), such as the agent's about the
+    // server's new port; the master key is the one already there.
+    const warnings = second.output.stderr.split('\n').filter((line) => line !== '');
+    for (const line of warnings) {
+      expect((JSON.parse(line) as { level: number }).level, line).toBeGreaterThanOrEqual(40);
+    }
+    expect(second.output.stdout).toMatch(/^ {2}master key: {2}\S+master\.key \(keep a backup/m);
+    expect((await logLines(up.log)).filter((l) => l.msg === 'store ready').at(-1)).toMatchObject({
+      migrationsApplied: 0,
+    });
     // The agent comes back with the host identity it registered, and the same VM identity.
     expect((await imdsToken(second.output.stdout)).oid).toBe(vmToken.oid);
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
@@ -298,19 +329,19 @@ describe('tessera signing-key', { timeout: 120_000 }, () => {
 
     const listed = await run(['signing-key', 'list', '--data-dir', dataDir]);
     expect(listed.code).toBe(0);
-    expect(listed.stdout.trim().split('\n')).toHaveLength(1);
-    expect(listed.stdout).toMatch(/ active /);
+    const keys = (result: { stdout: string }): unknown[] => JSON.parse(result.stdout) as unknown[];
+    expect(keys(listed)).toEqual([expect.objectContaining({ state: 'active', signing: true })]);
 
     const rotated = await run(['signing-key', 'rotate', '--data-dir', dataDir]);
     expect(rotated.code).toBe(0);
     expect(rotated.stdout).toMatch(/^rotated: \S+ {2}next /);
     const both = await run(['signing-key', 'list', '--data-dir', dataDir]);
-    expect(both.stdout.trim().split('\n')).toHaveLength(2);
+    expect(keys(both)).toHaveLength(2);
 
     const emergency = await run(['signing-key', 'rotate', '--immediate', '--data-dir', dataDir]);
     expect(emergency.stdout).toMatch(/^rotated: \S+ {2}active /);
     const only = await run(['signing-key', 'list', '--data-dir', dataDir]);
-    expect(only.stdout.trim().split('\n')).toHaveLength(1);
+    expect(keys(only)).toHaveLength(1);
   });
 
   it('refuses to run without the master key rather than make a new one', async () => {

@@ -1,9 +1,19 @@
 // The logger never writes a token, key or secret, wherever in a log call it hides.
 import { createSign, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { createLogger, redactString, type Logger } from '../../src/config/logger.js';
+import {
+  createLogger,
+  humanLine,
+  prettyDestination,
+  redactString,
+  type Logger,
+} from '../../src/config/logger.js';
+import { createUpLog } from '../../src/cli/up-log.js';
 import { AppError } from '../../src/core/errors.js';
 
 const b64url = (data: string | Buffer): string => Buffer.from(data).toString('base64url');
@@ -219,6 +229,112 @@ describe('createLogger', () => {
     log.fatal({ password: 'x' }, 'never written');
     expect(written).toEqual([]);
   });
+});
+
+/** Logs, at `warn` and `info`, a line carrying every secret in {@link forbidden}, and a request. */
+function logEverySecret(log: Logger): void {
+  const secrets = {
+    headers: { authorization: `Bearer ${jwt}` },
+    form: { client_secret: clientSecret, client_id: 'client-id-kept' },
+    config: { masterKey, url: `postgres://tessera:${dbPassword}@db/t` },
+    key: { privateKeyPem: pkcs8Pem, jwk: privateJwk },
+    bundle: { id: 'https://v.vault.azure.net/secrets/s/1', value: vaultValue, attributes: {} },
+    response: { body: { value: bodyValue } },
+    a: { b: { c: { d: { e: { f: { g: { h: { i: { j: deepSecret } } } } } } } } },
+  };
+  log.warn(secrets, `could not parse ${pkcs1Pem.trim()} after ${otherJwt}`);
+  log.info(secrets, 'the same at info');
+  log.info(
+    {
+      reqId: 'req-7',
+      req: { method: 'GET', url: `/x?client_secret=${clientSecret}`, headers: {} },
+    },
+    'incoming request',
+  );
+}
+
+describe('every destination', () => {
+  it('gets the same scrubbed lines, each at its own level, JSON or for a person', () => {
+    const json: string[] = [];
+    const human: string[] = [];
+    const log = createLogger({
+      level: 'debug',
+      destinations: [
+        { level: 'debug', stream: { write: (line: string) => void json.push(line) } },
+        {
+          level: 'warn',
+          stream: prettyDestination({ write: (t: string) => human.push(t) }, false),
+        },
+      ],
+    });
+    logEverySecret(log);
+    log.debug('a debug line');
+
+    expectNoSecrets(json.join(''));
+    expectNoSecrets(human.join(''));
+    expect(json).toHaveLength(4);
+    expect(human).toHaveLength(1);
+    expect(human[0]).toMatch(
+      /^\[\d\d:\d\d:\d\d\] WARN: could not parse \[REDACTED\] after \[REDACTED\] \{.*"client_id":"client-id-kept"/,
+    );
+    expect(human[0]?.split('\n').filter((l) => l !== '')).toHaveLength(1);
+  });
+
+  it('lays a request out for a person as method, URL and id', () => {
+    expect(
+      humanLine(
+        { msg: 'incoming request', reqId: 'req-1', req: { method: 'GET', url: '/x?a=1' } },
+        'msg',
+      ),
+    ).toBe('incoming request: GET /x?a=1 (req-1)');
+    expect(
+      humanLine(
+        { msg: 'request completed', reqId: 'req-1', res: { statusCode: 404 }, responseTime: 2.6 },
+        'msg',
+      ),
+    ).toBe('request completed: 404 in 3 ms (req-1)');
+    expect(humanLine({ msg: 'VM sync connected' }, 'msg')).toBe('VM sync connected');
+  });
+
+  it.each([true, false])(
+    'under tessera up, the log file and the terminal (TTY: %s) are scrubbed alike',
+    async (isTTY) => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'tessera-up-log-'));
+      try {
+        const file = join(dataDir, 'tessera.log');
+        await writeFile(file, '{"msg":"an earlier run"}\n', { mode: 0o644 });
+        const terminal: string[] = [];
+        const upLog = createUpLog({
+          dataDir,
+          fileLevel: 'info',
+          terminalLevel: undefined,
+          terminal: { stream: { write: (t: string) => terminal.push(t) }, isTTY, colors: false },
+        });
+        logEverySecret(upLog.logger);
+        upLog.close();
+
+        const written = await readFile(file, 'utf8');
+        expectNoSecrets(written);
+        expectNoSecrets(terminal.join(''));
+        expect((await stat(file)).mode & 0o777).toBe(0o600);
+        // Appended, as JSON: the earlier run's line, then all three; the terminal only the warning.
+        const lines = written
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { msg: string });
+        expect(lines.map((l) => l.msg)).toEqual([
+          'an earlier run',
+          expect.stringMatching(/^could not parse/) as unknown,
+          'the same at info',
+          'incoming request',
+        ]);
+        expect(terminal).toHaveLength(1);
+        expect(terminal[0]?.startsWith('{')).toBe(!isTTY);
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('redactString', () => {
