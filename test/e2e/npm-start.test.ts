@@ -1,7 +1,7 @@
 // `npm start` as a new user meets it: the printed IMDS curl line and SDK environment lines work as printed.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,13 @@ async function free(port: number): Promise<boolean> {
   } finally {
     server.close();
   }
+}
+
+/** The commands of the README's tour: its first `sh` block after the heading, one per line. */
+function readmeTour(readme: string): string[] {
+  const block = /## A five-minute tour[^\n]*\n+```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (block === undefined) throw new Error('README.md has no tour block');
+  return block.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
 }
 
 let dir: string;
@@ -73,15 +80,28 @@ describe('npm start, as in the quick start', { timeout: 180_000 }, () => {
           );
     if (busy.length > 0) console.warn(`ports ${busy.join(', ')} are taken: using OS ports`);
 
-    npm = spawn('npm', ['start', '--', '--data-dir', join(dir, 'data'), ...osPorts], {
+    // The data directory through the environment, so the README's commands below find it as
+    // they would find `./.tessera`, run exactly as written.
+    const userEnv = { TESSERA_DATA_DIR: join(dir, 'data') };
+    npm = spawn('npm', ['start', '--', ...osPorts], {
       cwd: ROOT,
-      env: cleanEnv(),
+      env: cleanEnv(userEnv),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
     npm.stdout?.setEncoding('utf8').on('data', (d: string) => (output.stdout += d));
     npm.stderr?.setEncoding('utf8').on('data', (d: string) => (output.stderr += d));
     await until('tessera up: ready at');
+
+    // What a new user reads before "ready": npm's lines and the banner, no log lines, fewer than
+    // 25 lines in all (stdout and stderr alike).
+    const beforeReady = output.stdout.slice(0, output.stdout.indexOf('tessera up: ready at'));
+    const terminalLines =
+      beforeReady.split('\n').length + output.stderr.split('\n').filter((l) => l !== '').length;
+    expect(terminalLines, `${output.stdout}${output.stderr}`).toBeLessThan(25);
+    expect(output.stdout).not.toContain('"level"');
+    expect(output.stdout).toMatch(/^ {2}master key: {2}\S+, NEW: back it up/m);
+    expect(output.stdout).toMatch(/^Tessera is running: /m);
 
     // The IMDS curl line, run exactly as printed.
     const curl =
@@ -121,6 +141,19 @@ describe('npm start, as in the quick start', { timeout: 180_000 }, () => {
     expect(got.token, sdk.stderr).toBeDefined();
     expect(decodeJwt(got.token ?? '')).toMatchObject({ aud: 'https://management.azure.com' });
     expect(got.expires).toBeGreaterThan(Date.now());
+
+    // The README's tour, each line exactly as written (its ports are the defaults).
+    if (busy.length === 0) {
+      for (const line of readmeTour(await readFile(join(ROOT, 'README.md'), 'utf8'))) {
+        const ran = await exec('sh', ['-c', line], {
+          cwd: ROOT,
+          env: cleanEnv(userEnv),
+          timeout: 60_000,
+        }).catch((error: unknown) => error as { code: number; stdout: string; stderr: string });
+        expect('code' in ran ? ran.code : 0, `${line}\n${ran.stdout}${ran.stderr}`).toBe(0);
+        if (!line.startsWith('export ')) expect(ran.stdout.trim(), line).not.toBe('');
+      }
+    }
 
     // Ctrl-C, as a terminal sends it: to the whole process group. Tessera stops cleanly and
     // exits 0; npm runs the script through sh (dash), which re-raises SIGINT once its child has
