@@ -69,9 +69,17 @@ export function createUpLog(options: {
     throw error;
   }
   const toFile = pino.destination({ fd, sync: false });
+  // Work still unwinding after close (an agent's renewal failing as the server stops, say) may
+  // log once more: those lines are dropped, not written to a closed stream, which would throw.
+  let closed = false;
+  const fileStream = {
+    write: (line: string): void => {
+      if (!closed) toFile.write(line);
+    },
+  };
   const terminalLevel = moreVerbose(options.terminalLevel ?? TERMINAL_FLOOR, TERMINAL_FLOOR);
   const destinations: LogDestination[] = [
-    { level: options.fileLevel, stream: toFile },
+    { level: options.fileLevel, stream: fileStream },
     {
       level: terminalLevel,
       stream: terminal.isTTY
@@ -88,6 +96,8 @@ export function createUpLog(options: {
     logger,
     file,
     close: () => {
+      if (closed) return;
+      closed = true;
       toFile.flushSync();
       toFile.end();
     },
