@@ -10,6 +10,7 @@ import {
   field,
   runTessera,
   spawnTessera,
+  type SpawnOptions,
   stopTessera,
   type TesseraProcess,
   untilReady,
@@ -73,8 +74,40 @@ export interface TesseraServer {
    * setting up and checking what the SDK under test does not cover. `path` includes the query.
    */
   readonly arm: (method: string, path: string, body?: unknown) => Promise<ArmReply>;
+  /** The administrator's client secret (from the file `admin.json` names). */
+  readonly adminSecret: string;
+  /** Stops the server (SIGTERM, then SIGKILL) and waits for its exit; keeps its data directory. */
+  readonly stop: () => Promise<void>;
   /** Stops the server (SIGTERM, then SIGKILL), waits for its exit, removes its data directory. */
   readonly close: () => Promise<void>;
+}
+
+/** How {@link startTesseraServer} and {@link startTesseraAgent} start their process. */
+export interface StartOptions extends SpawnOptions {
+  /** `key=value` configuration settings, each passed as `--set`. */
+  readonly settings?: readonly string[];
+}
+
+/**
+ * An ARM caller with plain `fetch` (over HTTP, which no SDK accepts) as the holder of `token`:
+ * `path` includes the query; the body is sent as JSON.
+ */
+export function armCaller(
+  url: string,
+  token: string,
+): (method: string, path: string, body?: unknown) => Promise<ArmReply> {
+  return async (method, path, body) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+  };
 }
 
 /**
@@ -82,27 +115,28 @@ export interface TesseraServer {
  * banner and `admin.json`, and gets the administrator a management token from the token
  * endpoint. The process and directory are removed again when a later step fails.
  */
-export async function startTesseraServer(): Promise<TesseraServer> {
+export async function startTesseraServer(options: StartOptions = {}): Promise<TesseraServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tessera-compat-server-'));
   let server: TesseraProcess | undefined;
-  const close = tracked(() =>
-    closeAll(
-      async () => {
-        if (server !== undefined) await stopTessera(server);
-      },
-      () => rm(dataDir, { recursive: true, force: true }),
-    ),
-  );
+  const stop = async (): Promise<void> => {
+    if (server !== undefined) await stopTessera(server);
+  };
+  const close = tracked(() => closeAll(stop, () => rm(dataDir, { recursive: true, force: true })));
   try {
-    server = spawnTessera('tessera server', [
-      'server',
-      '--data-dir',
-      dataDir,
-      '--set',
-      'server.port=0',
-      '--set',
-      'server.httpsPort=0',
-    ]);
+    server = spawnTessera(
+      'tessera server',
+      [
+        'server',
+        '--data-dir',
+        dataDir,
+        '--set',
+        'server.port=0',
+        '--set',
+        'server.httpsPort=0',
+        ...(options.settings ?? []).flatMap((setting) => ['--set', setting]),
+      ],
+      options,
+    );
     const banner = await untilReady(server, /^tessera server: ready at \S+/m);
     const url = field(banner, /^tessera server: ready at (\S+)/m, 'server URL');
     const tenantId = field(banner, /^\s+tenant:\s+(\S+)$/m, 'tenant');
@@ -136,18 +170,9 @@ export async function startTesseraServer(): Promise<TesseraServer> {
         TESSERA_COMPAT_SECRET_FILE: admin.secretFile,
         TESSERA_COMPAT_SUBSCRIPTION_ID: subscriptionId,
       },
-      arm: async (method, path, body) => {
-        const response = await fetch(`${url}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${adminToken}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        const text = await response.text();
-        return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
-      },
+      adminSecret: (await readFile(admin.secretFile, 'utf8')).trim(),
+      arm: armCaller(url, adminToken),
+      stop,
       close,
     };
   } catch (error) {
@@ -192,12 +217,14 @@ export interface TesseraAgent {
    * It stops with the agent.
    */
   readonly startExtension: (localAddress?: string) => Promise<string>;
+  /** The agent's process, for what it printed. */
+  readonly process: TesseraProcess;
   /** Stops the agent and its extensions, waits for each to exit, removes the data directory. */
   readonly close: () => Promise<void>;
 }
 
 /** Options of {@link startTesseraAgent}. */
-export interface StartAgentOptions {
+export interface StartAgentOptions extends StartOptions {
   /**
    * How the host and its join token are made: `tessera host create` on the server's data
    * directory (`cli`), or `PUT /agent/v1/hosts/{name}` as the administrator (`api`, default:
@@ -230,26 +257,32 @@ export async function startTesseraAgent(
     ),
   );
   try {
-    const agent = spawnTessera('tessera agent', [
-      'agent',
-      '--data-dir',
-      dataDir,
-      '--set',
-      `agent.serverUrl=${server.url}`,
-      '--set',
-      `agent.joinToken=${host.joinToken}`,
-      '--set',
-      'agent.imds.port=0',
-      '--set',
-      'agent.metrics.port=0',
-      '--imds-rate-limit',
-      'off',
-    ]);
+    const agent = spawnTessera(
+      'tessera agent',
+      [
+        'agent',
+        '--data-dir',
+        dataDir,
+        '--set',
+        `agent.serverUrl=${server.url}`,
+        '--set',
+        `agent.joinToken=${host.joinToken}`,
+        '--set',
+        'agent.imds.port=0',
+        '--set',
+        'agent.metrics.port=0',
+        '--imds-rate-limit',
+        'off',
+        ...(options.settings ?? []).flatMap((setting) => ['--set', setting]),
+      ],
+      options,
+    );
     processes.push(agent);
     const banner = await untilReady(agent, /^tessera agent: ready/m);
     const imdsUrl = field(banner, /^\s+IMDS:\s+(\S+)$/m, 'IMDS URL');
     return {
       hostId: host.id,
+      process: agent,
       imdsUrl,
       metricsUrl: field(banner, /^\s+metrics:\s+(\S+)$/m, 'metrics URL'),
       startExtension: async (localAddress) => {

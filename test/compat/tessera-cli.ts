@@ -27,9 +27,24 @@ function cleanEnv(): NodeJS.ProcessEnv {
   );
 }
 
+/** How a process is started beyond its arguments. */
+export interface SpawnOptions {
+  /** The process's open-file limit (`ulimit -n`), e.g. lower than the test's own. */
+  readonly fileLimit?: number;
+}
+
 /** Starts `tessera <args>` (through tsx, as `npm run tessera` does). */
-export function spawnTessera(name: string, args: readonly string[]): TesseraProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+export function spawnTessera(
+  name: string,
+  args: readonly string[],
+  options: SpawnOptions = {},
+): TesseraProcess {
+  const node = [process.execPath, '--import', 'tsx', MAIN, ...args];
+  const [command, ...argv] =
+    options.fileLimit === undefined
+      ? node
+      : ['sh', '-c', 'ulimit -n "$0" && exec "$@"', String(options.fileLimit), ...node];
+  const child = spawn(command ?? process.execPath, argv, {
     cwd: ROOT,
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],

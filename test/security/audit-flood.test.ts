@@ -9,13 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  adminToken,
-  postTokenForm,
-  type SecurityServer,
-  startServerProcess,
-  type TokenAnswer,
-} from './server-process.js';
+import { adminToken, postTokenForm, type TokenAnswer } from './server-process.js';
+import { closeStarted, startTesseraServer, type TesseraServer } from '../compat/processes.js';
 
 const REQUESTS = 10_000;
 const CONCURRENT = 64;
@@ -42,7 +37,7 @@ interface ListedEvent {
   readonly tokenId: string | null;
 }
 
-async function auditEvents(server: SecurityServer, token: string, query: string) {
+async function auditEvents(server: TesseraServer, token: string, query: string) {
   const items: ListedEvent[] = [];
   let next: string | undefined = `${server.url}${AUDIT_EVENTS}&$top=1000${query}`;
   while (next !== undefined) {
@@ -56,14 +51,14 @@ async function auditEvents(server: SecurityServer, token: string, query: string)
 }
 
 describe('a flood of refused token requests with 60 KB resources', () => {
-  let server: SecurityServer;
+  let server: TesseraServer;
   let token: string;
   beforeAll(async () => {
-    server = await startServerProcess();
+    server = await startTesseraServer({ settings: ['log.level=warn'] });
     token = await adminToken(server);
   });
   afterAll(async () => {
-    await server.close();
+    await closeStarted();
   });
 
   it('grows the database by under 2 MB, counts every refusal, and still audits every mint', async () => {

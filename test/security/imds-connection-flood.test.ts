@@ -1,7 +1,7 @@
 // One VM cannot deny another (DESIGN.md, "Security promises"; issue 18): a VM that floods IMDS with
 // connections that never finish a request keeps at most its share of them, while another VM on the
 // same host gets every token it asks for, quickly, and ARM keeps answering.
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { setPriority, tmpdir } from 'node:os';
@@ -9,10 +9,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imdsToken } from '../compat/imds-probe.js';
-import { closeStarted, startTesseraServer, type ArmReply } from '../compat/processes.js';
+import {
+  type ArmReply,
+  armCaller,
+  closeStarted,
+  startTesseraAgent,
+  startTesseraServer,
+} from '../compat/processes.js';
 import {
   closeAll,
-  field,
+  spawnTessera,
   stopTessera,
   type TesseraProcess,
   untilReady,
@@ -21,8 +27,6 @@ import { openFileLimit } from '../../src/config/file-limit.js';
 import { adminTokenFromFile } from '../fixtures/admin.js';
 import type { FloodOrder, FloodReport } from './flood-client.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(ROOT, 'src/cli/main.ts');
 const FLOOD_CLIENT = fileURLToPath(new URL('./flood-client.ts', import.meta.url));
 
 /** The attacking VM and the one that must still be served, on one host. */
@@ -37,8 +41,6 @@ const ATTEMPTS = 20_000;
 const VICTIM_FILE_LIMIT = 4_096;
 /** `agent.imds.connections.perAddress`'s default. */
 const PER_ADDRESS = 64;
-/** Configuration flags added to every process under test (none: the defaults are under test). */
-const EXTRA_FLAGS: readonly string[] = [];
 /**
  * VM B's requests during the flood, how many skip the cache (a mint: the server signs, which on a
  * loaded 2-core machine takes tens of milliseconds flood or not), and how many at once.
@@ -54,36 +56,6 @@ const VM_V = 'api-version=2024-07-01';
 /** The token request VM B makes, and VM A starts and never finishes. */
 const TOKEN_PATH =
   '/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F';
-
-/** The environment without the test run's own TESSERA_* settings. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('TESSERA_')),
-  );
-}
-
-/** Starts `tessera <args>` (through tsx) with the open-file limit {@link VICTIM_FILE_LIMIT}. */
-function spawnLimited(name: string, args: readonly string[]): TesseraProcess {
-  const child = spawn(
-    'sh',
-    [
-      '-c',
-      'ulimit -n "$0" && exec "$@"',
-      String(VICTIM_FILE_LIMIT),
-      process.execPath,
-      '--import',
-      'tsx',
-      MAIN,
-      ...args,
-      ...EXTRA_FLAGS,
-    ],
-    { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const proc: TesseraProcess = { child, name, stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (proc.stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (proc.stderr += chunk));
-  return proc;
-}
 
 /** Everything this file started, closed in afterAll whatever happened. */
 const cleanups: (() => Promise<void>)[] = [];
@@ -127,62 +99,41 @@ async function makeVms(target: Omit<Target, 'name'>, subscriptionId: string, hos
 /** `tessera server` as usual, `tessera agent` (lower file limit); VMs A and B on its host. */
 async function startServerAndAgent(): Promise<Target> {
   const server = await startTesseraServer();
-  const host = await server.arm('PUT', '/agent/v1/hosts/flood-host');
-  if (host.status !== 201) throw new Error(`host: ${String(host.status)}`);
-  const { id: hostId, joinToken } = host.body as { id: string; joinToken: string };
-  const dataDir = await mkdtemp(join(tmpdir(), 'tessera-flood-agent-'));
-  const agent = spawnLimited('tessera agent', [
-    'agent',
-    '--data-dir',
-    dataDir,
-    '--set',
-    `agent.serverUrl=${server.url}`,
-    '--set',
-    `agent.joinToken=${joinToken}`,
-    '--set',
-    'agent.imds.port=0',
-    '--set',
-    'agent.metrics.port=0',
-    // VM B asks faster than Azure's 20 a second: the throttle is not what is tested here.
-    '--imds-rate-limit',
-    'off',
-  ]);
-  cleanups.push(() =>
-    closeAll(
-      () => stopTessera(agent),
-      () => rm(dataDir, { recursive: true, force: true }),
-    ),
-  );
-  const banner = await untilReady(agent, /^tessera agent: ready/m);
+  // VM B asks faster than Azure's 20 a second: the agent's throttle is off, as in every suite.
+  const agent = await startTesseraAgent(server, 'flood-host', { fileLimit: VICTIM_FILE_LIMIT });
   const target = {
-    imdsUrl: field(banner, /^\s+IMDS:\s+(\S+)$/m, 'IMDS URL'),
-    metricsUrl: field(banner, /^\s+metrics:\s+(\S+)$/m, 'metrics URL'),
+    imdsUrl: agent.imdsUrl,
+    metricsUrl: agent.metricsUrl,
     arm: server.arm,
     login: () => adminTokenFromFile(server.url, join(server.dataDir, 'admin.json')),
-    proc: agent,
+    proc: agent.process,
   };
-  await makeVms(target, server.subscriptionId, hostId);
+  await makeVms(target, server.subscriptionId, agent.hostId);
   return { name: 'tessera server + tessera agent', ...target };
 }
 
 /** `tessera up` (file limit lowered): ARM, the token endpoint and IMDS in one process. */
 async function startUp(): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tessera-flood-up-'));
-  const up = spawnLimited('tessera up', [
-    'up',
-    '--data-dir',
-    dataDir,
-    '--set',
-    'server.port=0',
-    '--set',
-    'server.httpsPort=0',
-    '--set',
-    'agent.imds.port=0',
-    '--set',
-    'agent.metrics.port=0',
-    '--imds-rate-limit',
-    'off',
-  ]);
+  const up = spawnTessera(
+    'tessera up',
+    [
+      'up',
+      '--data-dir',
+      dataDir,
+      '--set',
+      'server.port=0',
+      '--set',
+      'server.httpsPort=0',
+      '--set',
+      'agent.imds.port=0',
+      '--set',
+      'agent.metrics.port=0',
+      '--imds-rate-limit',
+      'off',
+    ],
+    { fileLimit: VICTIM_FILE_LIMIT },
+  );
   cleanups.push(() =>
     closeAll(
       () => stopTessera(up),
@@ -198,18 +149,7 @@ async function startUp(): Promise<Target> {
     demo: { vmResourceId: string };
   };
   const token = await adminTokenFromFile(info.serverHttp, info.adminCredentials);
-  const arm = async (method: string, path: string, body?: unknown): Promise<ArmReply> => {
-    const response = await fetch(`${info.serverHttp}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
-  };
+  const arm = armCaller(info.serverHttp, token);
   const demo = await arm('GET', `${info.demo.vmResourceId}?${VM_V}`);
   const hostId = (demo.body as { properties: { tessera: { hostId: string } } }).properties.tessera
     .hostId;

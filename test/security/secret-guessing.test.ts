@@ -17,12 +17,8 @@ import {
   startLogin,
 } from '../server/login-harness.js';
 import { storeTargets } from '../store/targets.js';
-import {
-  postTokenForm,
-  type SecurityServer,
-  startServerProcess,
-  type TokenAnswer,
-} from './server-process.js';
+import { postTokenForm, type TokenAnswer } from './server-process.js';
+import { closeStarted, startTesseraServer, type TesseraServer } from '../compat/processes.js';
 
 const WINDOW_SECONDS = 5;
 const PER_CLIENT = 10;
@@ -32,14 +28,14 @@ const ARM_SCOPE = 'https://management.azure.com/.default';
 const wrongSecret = (): string => `abc~${randomBytes(27).toString('base64url')}`;
 
 describe('200 wrong secrets for the administrator, against `tessera server`', () => {
-  let server: SecurityServer;
+  let server: TesseraServer;
   beforeAll(async () => {
-    server = await startServerProcess([
-      `server.tokens.secretFailures.windowSeconds=${WINDOW_SECONDS}`,
-    ]);
+    server = await startTesseraServer({
+      settings: [`server.tokens.secretFailures.windowSeconds=${WINDOW_SECONDS}`],
+    });
   });
   afterAll(async () => {
-    await server.close();
+    await closeStarted();
   });
 
   const tryAdmin = (secret: string): Promise<TokenAnswer> =>

@@ -1,72 +1,5 @@
-// `tessera server` as a child process with settings of the test's choosing, for the security suites.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  closeAll,
-  field,
-  spawnTessera,
-  stopTessera,
-  type TesseraProcess,
-  untilReady,
-} from '../compat/tessera-cli.js';
-
-/** A running `tessera server` on a fresh SQLite data directory. */
-export interface SecurityServer {
-  readonly url: string;
-  readonly dataDir: string;
-  readonly tenantId: string;
-  readonly adminClientId: string;
-  /** The administrator's secret, read from the file `admin.json` names. */
-  readonly adminSecret: string;
-  readonly process: TesseraProcess;
-  /** SIGTERM and wait for the exit (counted refusals are written on the way out); keeps the data. */
-  stop(): Promise<void>;
-  /** Stops the server if it runs and removes its data directory. */
-  close(): Promise<void>;
-}
-
-/** Starts `tessera server` with `--set` for each of `settings` (`key=value`). */
-export async function startServerProcess(
-  settings: readonly string[] = [],
-): Promise<SecurityServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'tessera-security-'));
-  const proc = spawnTessera('tessera server', [
-    'server',
-    '--data-dir',
-    dataDir,
-    '--set',
-    'server.port=0',
-    '--set',
-    'server.httpsPort=0',
-    '--set',
-    'log.level=warn',
-    ...settings.flatMap((s) => ['--set', s]),
-  ]);
-  const stop = () => stopTessera(proc);
-  const close = () => closeAll(stop, () => rm(dataDir, { recursive: true, force: true }));
-  try {
-    const banner = await untilReady(proc, /^tessera server: ready at \S+/m);
-    const adminFile = field(banner, /^\s+administrator:\s+client id \S+ \((.+)\)$/m, 'admin.json');
-    const admin = JSON.parse(await readFile(adminFile, 'utf8')) as {
-      clientId: string;
-      secretFile: string;
-    };
-    return {
-      url: field(banner, /^tessera server: ready at (\S+)/m, 'server URL'),
-      dataDir,
-      tenantId: field(banner, /^\s+tenant:\s+(\S+)$/m, 'tenant'),
-      adminClientId: admin.clientId,
-      adminSecret: (await readFile(admin.secretFile, 'utf8')).trim(),
-      process: proc,
-      stop,
-      close,
-    };
-  } catch (error) {
-    await close();
-    throw error;
-  }
-}
+// Token requests against a running `tessera server` (compat/processes.ts), for the security suites.
+import type { TesseraServer } from '../compat/processes.js';
 
 /** A token request's answer. */
 export interface TokenAnswer {
@@ -95,7 +28,7 @@ export async function postTokenForm(
 }
 
 /** A management token for the administrator, from the v2 endpoint. */
-export async function adminToken(server: SecurityServer): Promise<string> {
+export async function adminToken(server: TesseraServer): Promise<string> {
   const answer = await postTokenForm(server, 'v2', {
     grant_type: 'client_credentials',
     client_id: server.adminClientId,

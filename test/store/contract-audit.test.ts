@@ -1,13 +1,11 @@
 // The store contract for the audit log's bounds and retention: strings cut and marked, pruning by age and by rows.
 
-import { Migrator, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUDIT_LIMITS, truncationMark } from '../../src/core/audit/bounds.js';
 import { pruneAuditLog } from '../../src/core/audit/retention.js';
 import type { AuditEvent } from '../../src/core/model.js';
-import { migrationsFor, openDatabase, openStore } from '../../src/store/index.js';
-import { TEST_MASTER_KEY } from '../fixtures/keys.js';
-import { openTarget, type OpenedTarget, T0 } from './contract-fixtures.js';
+import { migratedBefore, openTarget, type OpenedTarget, T0 } from './contract-fixtures.js';
 import { storeTargets } from './targets.js';
 
 const DAY = 86_400_000;
@@ -141,21 +139,9 @@ describe.each(storeTargets())('store contract (audit bounds and retention) on $n
   });
 
   it('cuts the strings of rows written before migration 0009', async () => {
-    const created = await target.create();
-    const opened = await openDatabase(created.options);
+    const old = await migratedBefore(target, '0009');
     try {
-      const { db, dialect, schema } = opened;
-      const before = Object.fromEntries(
-        Object.entries(migrationsFor(dialect)).filter(([name]) => name < '0009'),
-      );
-      if (schema !== undefined)
-        await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
-      const migrated = await new Migrator({
-        db,
-        provider: { getMigrations: () => Promise.resolve(before) },
-        ...(schema === undefined ? {} : { migrationTableSchema: schema }),
-      }).migrateToLatest();
-      expect(migrated.error).toBeUndefined();
+      const { db } = old;
       const insert = (id: string, resource: string, details: unknown) =>
         sql`insert into audit_events (id, at, kind, outcome, tenant_id, principal_id, resource,
           vm_id, host_id, token_id, reason, details)
@@ -164,7 +150,7 @@ describe.each(storeTargets())('store contract (audit bounds and retention) on $n
       await insert('flooded', 'r'.repeat(60_000), { clientId: 'c'.repeat(10_000), auth: 'secret' });
       await insert('fine', 'https://vault.azure.net', { clientId: 'abc', auth: 'secret' });
 
-      const latest = await openStore({ database: created.options, masterKey: TEST_MASTER_KEY });
+      const latest = await old.upgrade();
       try {
         expect(latest.applied).toContain('0009-bounded-audit-strings');
         const byId = new Map(
@@ -183,8 +169,7 @@ describe.each(storeTargets())('store contract (audit bounds and retention) on $n
         await latest.store.close();
       }
     } finally {
-      await opened.db.destroy();
-      await created.dispose();
+      await old.close();
     }
   });
 });

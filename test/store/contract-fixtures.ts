@@ -10,11 +10,14 @@ import type {
   VaultSecretVersion,
 } from '../../src/core/model.js';
 import type { Store } from '../../src/core/ports.js';
+import { Migrator, sql } from 'kysely';
 import {
+  migrationsFor,
   openDatabase,
   openStore,
   type DatabaseOptions,
   type OpenDatabase,
+  type OpenedStore,
 } from '../../src/store/index.js';
 import { TEST_MASTER_KEY } from '../fixtures/keys.js';
 import type { StoreTarget } from './targets.js';
@@ -123,5 +126,46 @@ export async function openTarget(target: StoreTarget): Promise<OpenedTarget> {
       await raw.db.destroy();
       await created.dispose();
     },
+  };
+}
+
+/**
+ * A fresh database on `target` migrated up to, not including, migration `next`, to write rows as
+ * an older Tessera did (raw SQL on `db`); `upgrade` then opens the store, which runs the rest.
+ */
+export async function migratedBefore(
+  target: StoreTarget,
+  next: string,
+): Promise<{
+  readonly db: OpenDatabase['db'];
+  upgrade(): Promise<OpenedStore>;
+  close(): Promise<void>;
+}> {
+  const created = await target.create();
+  const opened = await openDatabase(created.options);
+  const { db, dialect, schema } = opened;
+  const close = async (): Promise<void> => {
+    await db.destroy();
+    await created.dispose();
+  };
+  try {
+    const before = Object.fromEntries(
+      Object.entries(migrationsFor(dialect)).filter(([name]) => name < next),
+    );
+    if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+    const migrated = await new Migrator({
+      db,
+      provider: { getMigrations: () => Promise.resolve(before) },
+      ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+    }).migrateToLatest();
+    expect(migrated.error).toBeUndefined();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    db,
+    upgrade: () => openStore({ database: created.options, masterKey: TEST_MASTER_KEY }),
+    close,
   };
 }

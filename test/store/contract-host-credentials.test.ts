@@ -6,6 +6,7 @@ import type { Credential, Resource } from '../../src/core/model.js';
 import type { Store } from '../../src/core/ports.js';
 import { noteComputeChanged } from '../../src/core/resources/change-feed.js';
 import {
+  migratedBefore,
   openTarget,
   type OpenedTarget,
   principal,
@@ -15,9 +16,7 @@ import {
   vmId,
 } from './contract-fixtures.js';
 import { storeTargets } from './targets.js';
-import { Migrator, sql } from 'kysely';
-import { migrationsFor, openDatabase, openStore } from '../../src/store/index.js';
-import { TEST_MASTER_KEY } from '../fixtures/keys.js';
+import { sql } from 'kysely';
 
 const SCALE_SET_TYPE = 'Microsoft.Compute/virtualMachineScaleSets';
 
@@ -210,21 +209,9 @@ describe.each(storeTargets())('store contract (host credentials) on $name', (tar
   });
 
   it('fills the placement of VMs written before migration 0008', async () => {
-    const created = await target.create();
-    const opened = await openDatabase(created.options);
+    const old = await migratedBefore(target, '0008');
     try {
-      const { db, dialect, schema } = opened;
-      const before = Object.fromEntries(
-        Object.entries(migrationsFor(dialect)).filter(([name]) => name < '0008'),
-      );
-      if (schema !== undefined)
-        await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
-      const migrated = await new Migrator({
-        db,
-        provider: { getMigrations: () => Promise.resolve(before) },
-        ...(schema === undefined ? {} : { migrationTableSchema: schema }),
-      }).migrateToLatest();
-      expect(migrated.error).toBeUndefined();
+      const { db } = old;
       const hostId = randomUUID();
       const p = principal();
       const id = vmId('old', 'vm');
@@ -248,7 +235,7 @@ describe.each(storeTargets())('store contract (host credentials) on $name', (tar
         db,
       );
 
-      const latest = await openStore({ database: created.options, masterKey: TEST_MASTER_KEY });
+      const latest = await old.upgrade();
       try {
         expect(latest.applied[0]).toBe('0008-placement-and-host-credentials');
         expect(await latest.store.attachments.isAttachedOnHost(p.objectId, hostId)).toBe(true);
@@ -256,8 +243,7 @@ describe.each(storeTargets())('store contract (host credentials) on $name', (tar
         await latest.store.close();
       }
     } finally {
-      await opened.db.destroy();
-      await created.dispose();
+      await old.close();
     }
   });
 });

@@ -2,7 +2,8 @@
 
 import type { Credential, CredentialKind } from '../../core/model.js';
 import type { CredentialStore } from '../../core/ports.js';
-import type { CredentialsTable } from '../schema.js';
+import type { ExpressionBuilder } from 'kysely';
+import type { CredentialsTable, Database } from '../schema.js';
 import { affected, type Executor, fromFlag, insertOrConflict, toFlag } from './shared.js';
 
 const toCredential = (row: CredentialsTable): Credential => ({
@@ -20,6 +21,22 @@ const toCredential = (row: CredentialsTable): Credential => ({
   revoked: fromFlag(row.revoked),
   createdAt: row.created_at,
 });
+
+/**
+ * Whether a credential row's identity is attached on the row's host: to a VM placed there, or to
+ * a scale set with an instance there, the host still registered (as `isAttachedOnHost`).
+ */
+function attachedOnItsHost(eb: ExpressionBuilder<Database, 'credentials'>) {
+  return eb.exists(
+    eb
+      .selectFrom('identity_attachments as a')
+      .innerJoin('resources as r', 'r.holder_key', 'a.resource_key')
+      .innerJoin('hosts as h', 'h.id', 'r.host_id')
+      .select('a.principal_id')
+      .whereRef('a.principal_id', '=', 'credentials.principal_id')
+      .whereRef('r.host_id', '=', 'credentials.host_id'),
+  );
+}
 
 export class SqlCredentialStore implements CredentialStore {
   constructor(private readonly db: Executor) {}
@@ -95,20 +112,7 @@ export class SqlCredentialStore implements CredentialStore {
       .selectFrom('credentials')
       .selectAll()
       .select((eb) =>
-        eb
-          .or([
-            eb('credentials.host_id', 'is', null),
-            eb.exists(
-              eb
-                .selectFrom('identity_attachments as a')
-                .innerJoin('resources as r', 'r.holder_key', 'a.resource_key')
-                .innerJoin('hosts as h', 'h.id', 'r.host_id')
-                .select('a.principal_id')
-                .whereRef('a.principal_id', '=', 'credentials.principal_id')
-                .whereRef('r.host_id', '=', 'credentials.host_id'),
-            ),
-          ])
-          .as('attached'),
+        eb.or([eb('credentials.host_id', 'is', null), attachedOnItsHost(eb)]).as('attached'),
       )
       .where('principal_id', '=', principalId)
       .where(column, '=', thumbprint)
@@ -140,19 +144,7 @@ export class SqlCredentialStore implements CredentialStore {
       .set({ revoked: 1 })
       .where('host_id', 'in', hosts)
       .where('revoked', '=', 0)
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('identity_attachments as a')
-              .innerJoin('resources as r', 'r.holder_key', 'a.resource_key')
-              .innerJoin('hosts as h', 'h.id', 'r.host_id')
-              .select('a.principal_id')
-              .whereRef('a.principal_id', '=', 'credentials.principal_id')
-              .whereRef('r.host_id', '=', 'credentials.host_id'),
-          ),
-        ),
-      )
+      .where((eb) => eb.not(attachedOnItsHost(eb)))
       .executeTakeFirst();
     return affected(result);
   }
