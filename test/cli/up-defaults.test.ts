@@ -109,6 +109,50 @@ describe('client commands next to tessera up', { timeout: 120_000 }, () => {
     expect([shown.code, shown.stdout]).toEqual([0, `${login.clientId}\n`]);
     const cache = await readFile(cacheFile, 'utf8');
     expect(cache).not.toContain(secret);
+
+    // A VM on up's own host by its name, and an unknown host refused in one line.
+    const created = await tessera([
+      'vm',
+      'create',
+      '-g',
+      'demo-rg',
+      '-n',
+      'placed-here',
+      '--host',
+      'local',
+      '--private-ip',
+      '127.0.0.9',
+      '-o',
+      'none',
+    ]);
+    expect([created.code, created.stderr]).toEqual([0, '']);
+    const placed = await tessera([
+      'vm',
+      'show',
+      '-g',
+      'demo-rg',
+      '-n',
+      'placed-here',
+      '--query',
+      'hostName',
+      '-o',
+      'tsv',
+    ]);
+    expect([placed.code, placed.stdout]).toEqual([0, 'local\n']);
+    const nowhere = await tessera([
+      'vm',
+      'create',
+      '-g',
+      'demo-rg',
+      '-n',
+      'nowhere',
+      '--host',
+      'nosuchhost',
+    ]);
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^tessera: HostNotFound: no host is named 'nosuchhost'/) as unknown,
+    ]);
   });
 
   it('lets the environment and flags override up.json', async () => {
