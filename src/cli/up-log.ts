@@ -8,8 +8,8 @@ import {
   type Logger,
   type LogLevel,
   moreVerbose,
-  prettyDestination,
 } from '../config/logger.js';
+import { prettyDestination } from '../config/log-pretty.js';
 
 /** The log file in the data directory. */
 export const LOG_FILE = 'tessera.log';

@@ -220,6 +220,18 @@ export async function showCompute(
   printResult(found.length === 1 ? only : found, options, tableView);
 }
 
+/** Where a `list` looks: the group of `-g`, or the whole subscription. */
+export async function listScope(
+  arm: Parameters<typeof subscriptionOf>[0],
+  options: ClientFlagOptions & { readonly resourceGroup?: string },
+): Promise<string> {
+  const sub = encodeURIComponent(await subscriptionOf(arm, options));
+  const group = options.resourceGroup;
+  return group === undefined
+    ? `/subscriptions/${sub}`
+    : `/subscriptions/${sub}/resourceGroups/${encodeURIComponent(group)}`;
+}
+
 /** `list` of compute resources of `type`: those of `-g`, or of the whole subscription. */
 export async function listCompute(
   options: ClientFlagOptions & { readonly resourceGroup?: string },
@@ -228,12 +240,7 @@ export async function listCompute(
   tableView: string,
 ): Promise<void> {
   const { arm } = await connect(options, command);
-  const sub = encodeURIComponent(await subscriptionOf(arm, options));
-  const group = options.resourceGroup;
-  const scope =
-    group === undefined
-      ? `/subscriptions/${sub}`
-      : `/subscriptions/${sub}/resourceGroups/${encodeURIComponent(group)}`;
+  const scope = await listScope(arm, options);
   const found = await arm.list(`${scope}/providers/${type}?api-version=${COMPUTE_API}`);
   printResult(found, options, `[].${tableView}`);
 }

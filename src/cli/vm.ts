@@ -16,6 +16,7 @@ import {
   COMPUTE_API,
   identityBody,
   identityInfo,
+  listScope,
   parseIdentities,
   registerIdentityCommands,
   resourcePath,
@@ -159,12 +160,7 @@ async function runVmList(
   command: Command,
 ): Promise<void> {
   const { arm } = await connect(options, command);
-  const sub = encodeURIComponent(await subscriptionOf(arm, options));
-  const group = options.resourceGroup;
-  const scope =
-    group === undefined
-      ? `/subscriptions/${sub}`
-      : `/subscriptions/${sub}/resourceGroups/${encodeURIComponent(group)}`;
+  const scope = await listScope(arm, options);
   const [names, found] = await Promise.all([
     hostNames(arm),
     arm.list(`${scope}/providers/${VM_TYPE}?api-version=${COMPUTE_API}`),

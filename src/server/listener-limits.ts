@@ -2,6 +2,7 @@
 import type { Server as HttpServer, ServerOptions as HttpServerOptions } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { connectionBudget, openFileLimit } from '../config/file-limit.js';
+import { applyListenerLimits, listenerOptions } from '../config/listener.js';
 import type { Logger } from '../config/logger.js';
 import type { Clock } from '../core/ports.js';
 
@@ -28,8 +29,6 @@ export const SERVER_LISTENER_FILE_SHARE = 0.25;
 /** The cap never exceeds this per listener, which bounds what idle connections cost in memory. */
 export const SERVER_MAX_CONNECTIONS_CEILING = 65_536;
 
-/** How often unfinished requests are checked against the timeouts (Node: every 30 s). */
-const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 /** At most one log line per this long about connections refused at the cap. */
 const DROP_LOG_INTERVAL_MS = 60_000;
 
@@ -41,9 +40,7 @@ export function listenerServerOptions(tls: boolean): HttpServerOptions & {
   handshakeTimeout?: number;
 } {
   return {
-    headersTimeout: SERVER_LISTENER_TIMEOUTS.headersTimeoutMs,
-    requestTimeout: SERVER_LISTENER_TIMEOUTS.requestTimeoutMs,
-    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    ...listenerOptions(SERVER_LISTENER_TIMEOUTS),
     ...(tls ? { handshakeTimeout: SERVER_LISTENER_TIMEOUTS.tlsHandshakeTimeoutMs } : {}),
   };
 }
@@ -66,9 +63,9 @@ export function limitListener(
 ): void {
   const { clock, logger } = options;
   const max = options.max ?? listenerMaxConnections();
-  server.keepAliveTimeout = SERVER_LISTENER_TIMEOUTS.keepAliveTimeoutMs;
-  server.setTimeout(SERVER_LISTENER_TIMEOUTS.idleTimeoutMs);
-  server.maxConnections = max;
+  applyListenerLimits(server, { ...SERVER_LISTENER_TIMEOUTS, maxConnections: max }, (err) => {
+    logger.error({ err }, 'listener error');
+  });
   let loggedAt = -Infinity;
   let dropped = 0;
   server.on('drop', () => {
@@ -78,8 +75,5 @@ export function limitListener(
     logger.warn({ refused: dropped, max }, 'connections refused: the listener is at its cap');
     loggedAt = now;
     dropped = 0;
-  });
-  server.on('error', (err) => {
-    if (server.listening) logger.error({ err }, 'listener error');
   });
 }

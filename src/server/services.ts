@@ -7,11 +7,8 @@ import { createDirectory, type Directory } from '../core/directory/directory.js'
 import { knownTenants } from '../core/directory/known-tenants.js';
 import { createSigningKeyService, type SigningKeyService } from '../core/keys/signing-keys.js';
 import type { Clock, Store } from '../core/ports.js';
-import {
-  createTokenService,
-  type SecretFailurePolicy,
-  type TokenService,
-} from '../core/tokens/token-service.js';
+import type { SecretFailurePolicy } from '../core/tokens/secret-throttle.js';
+import { createTokenService, type TokenService } from '../core/tokens/token-service.js';
 import { type LoginServices, tokenEndpointsFor } from './login/plugin.js';
 
 const HOUR_MS = 3_600_000;

@@ -6,14 +6,9 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import {
-  createLogger,
-  humanLine,
-  prettyDestination,
-  redactString,
-  type Logger,
-} from '../../src/config/logger.js';
+import { createLogger, redactString, type Logger } from '../../src/config/logger.js';
 import { createUpLog } from '../../src/cli/up-log.js';
+import { humanLine, prettyDestination } from '../../src/config/log-pretty.js';
 import { AppError } from '../../src/core/errors.js';
 
 const b64url = (data: string | Buffer): string => Buffer.from(data).toString('base64url');

@@ -2,12 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/core/model.js';
-import {
-  createTokenService,
-  SECRET_CHECKS,
-  type SecretFailurePolicy,
-  type TokenService,
-} from '../../src/core/tokens/token-service.js';
+import { SECRET_CHECKS, type SecretFailurePolicy } from '../../src/core/tokens/secret-throttle.js';
+import { createTokenService, type TokenService } from '../../src/core/tokens/token-service.js';
 import { tokenEndpointsFor } from '../../src/server/login/plugin.js';
 import type { TokenRequest } from '../../src/wire/oauth/token-request.js';
 import {

@@ -7,12 +7,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOptionsFrom } from '../../src/cli/flags.js';
-import { loadConfig, loadOrCreateMasterKey } from '../../src/config/index.js';
-import type { Store } from '../../src/core/ports.js';
+import { withStore } from '../../src/cli/operator-store.js';
 import { serviceSettingsFrom } from '../../src/server/runtime.js';
 import { createServerServices } from '../../src/server/services.js';
-import { databaseOptionsFrom, openStore } from '../../src/store/index.js';
 import { httpRequest, imdsToken, until } from '../compat/imds-probe.js';
 import {
   closeStarted,
@@ -43,31 +40,6 @@ interface Identity {
   readonly clientId: string;
 }
 
-/**
- * Runs `work` on the store of the server whose data directory is `dataDir`, opened as the
- * `tessera` operator commands open it (src/cli/operator-store.ts) but with none of this test
- * run's TESSERA_* variables, like the processes the test starts.
- */
-async function withOperatorStore<T>(
-  dataDir: string,
-  work: (store: Store, config: ReturnType<typeof loadConfig>) => Promise<T>,
-): Promise<T> {
-  const config = loadConfig({ ...loadOptionsFrom({ dataDir }), env: {} });
-  const masterKey = await loadOrCreateMasterKey({
-    dataDir: config.dataDir,
-    configured: config.masterKey,
-    allowGenerate: false,
-  });
-  const { store } = await openStore({
-    database: databaseOptionsFrom(config),
-    masterKey: masterKey.key,
-  });
-  try {
-    return await work(store, config);
-  } finally {
-    await store.close();
-  }
-}
 
 /** IMDS's answer to a token request from the VM; `query` is sent as written. */
 async function askImds(imdsUrl: string, query: string) {
@@ -238,7 +210,7 @@ describe('attacks: issue 18 point 7, through real processes', () => {
       }));
       const story = JSON.stringify(told);
       // An immediate rotation leaves one key published, and it signs.
-      const published = await withOperatorStore(dataDir, (store) =>
+      const published = await withStore({ dataDir }, (store) =>
         store.signingKeys.listPublished(Date.now()),
       );
       expect(published, story).toHaveLength(1);
@@ -256,7 +228,7 @@ describe('attacks: issue 18 point 7, through real processes', () => {
     // Tessera has no API that disables a principal (Azure: `az ad sp update --id <appId> --set
     // accountEnabled=false`); an operator on the server's machine does it through the store, as
     // the `tessera` operator commands do (src/cli/operator-store.ts).
-    await withOperatorStore(server.dataDir, async (store, config) => {
+    await withStore({ dataDir: server.dataDir }, async (store, config) => {
       const services = createServerServices(
         store,
         { now: () => Date.now() },
@@ -309,7 +281,7 @@ describe('attacks: issue 18 point 7, through real processes', () => {
     expect(listed.hostId).toBe(agent.hostId);
     // The events API shows no `details` (src/server/arm/audit-events.ts keeps them server-side):
     // the operator reads the event's `peer` where the server keeps it.
-    const stored = await withOperatorStore(server.dataDir, async (store) =>
+    const stored = await withStore({ dataDir: server.dataDir }, async (store) =>
       (
         await store.audit.list(
           { kind: 'token', outcome: 'issued', principalId: uai.ok.principalId },

@@ -1,5 +1,10 @@
 // The legacy extension shim: serves the deprecated `localhost:50342/oauth2/token` inside a VM by forwarding to IMDS.
 import {
+  applyListenerLimits,
+  type ListenerLimits,
+  listenerOptions,
+} from '../../config/listener.js';
+import {
   Agent,
   createServer,
   request,
@@ -82,19 +87,17 @@ const MAX_IMDS_BYTES = 1024 * 1024;
 /** `User-Agent` values are cut to this length in the log and the notice key. */
 const MAX_USER_AGENT = 256;
 /**
- * Connections open at once: the VM's own processes, which IMDS serves 16 at a time through the
- * shim anyway; over it a connection is closed unread, so a runaway caller cannot take the
- * shim's file descriptors.
+ * Headers within 5 s (a silent connection is closed then), a form body within 10 s, kept-alive
+ * connections idle 5 s (Node's default, said explicitly), and at most 256 open at once: the VM's
+ * own processes, which IMDS serves 16 at a time through the shim anyway; over it a connection is
+ * closed unread, so a runaway caller cannot take the shim's file descriptors.
  */
-const MAX_CONNECTIONS = 256;
-/** Headers within 5 s (a silent connection is closed then), a form body within 10 s. */
-const LISTENER_OPTIONS = {
-  headersTimeout: 5_000,
-  requestTimeout: 10_000,
-  connectionsCheckingInterval: 1_000,
-} as const;
-/** Kept-alive connections idle this long are closed (Node's default, said explicitly). */
-const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+const LISTENER_LIMITS: ListenerLimits = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 256,
+};
 
 const WARNING = legacyExtensionWarningHeader();
 
@@ -362,15 +365,17 @@ export async function createExtensionShim(options: ExtensionShimOptions): Promis
     await forward(res, tokenRequest);
   };
 
-  const server = createServer(LISTENER_OPTIONS, (req, res) => {
+  const server = createServer(listenerOptions(LISTENER_LIMITS), (req, res) => {
     handle(req, res).catch((e: unknown) => {
       logger?.error({ err: e }, 'legacy extension: request failed');
       if (!res.headersSent) sendError(res, failedToRetrieveError());
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.maxConnections = MAX_CONNECTIONS;
+  // A failed accept (EMFILE) must not end the shim.
+  applyListenerLimits(server, LISTENER_LIMITS, (err) => {
+    logger?.error({ err }, 'legacy extension: listener error');
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -383,10 +388,6 @@ export async function createExtensionShim(options: ExtensionShimOptions): Promis
     upstream.destroy();
     throw e;
   }
-  // A failed accept (EMFILE) must not end the shim.
-  server.on('error', (err) => {
-    logger?.error({ err }, 'legacy extension: listener error');
-  });
   const { port } = server.address() as AddressInfo;
   return {
     url: httpUrl(host, port),

@@ -1,6 +1,7 @@
 // The IMDS listener: a plain `node:http` server running the IMDS handler on the configured address.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { applyListenerLimits, listenerOptions } from '../../config/listener.js';
 import type { Clock } from '../../core/ports.js';
 import { closeServer, httpUrl, type AgentMetrics } from '../metrics.js';
 import type { ImdsBackend } from './backend.js';
@@ -49,9 +50,6 @@ export interface ImdsServer {
 
 const systemClock: Clock = { now: () => Date.now() };
 
-/** How often unfinished requests are held against the header and request timeouts (Node: 30 s). */
-const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
-
 /**
  * Starts serving IMDS (see `createImdsHandler` for the routes and the order of checks) and
  * resolves once listening; rejects when the address cannot be bound, or with `ConfigInvalid`
@@ -67,11 +65,7 @@ export async function createImdsServer(options: ImdsServerOptions): Promise<Imds
   const limits = resolveImdsConnectionLimits(options.connections ?? DEFAULT_IMDS_CONNECTION_LIMITS);
   const { logger, metrics } = options;
   const server = createServer(
-    {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, limits.headersTimeoutMs),
-    },
+    listenerOptions(limits),
     createImdsHandler({
       backend: options.backend,
       rateLimit: options.rateLimit,
@@ -80,8 +74,10 @@ export async function createImdsServer(options: ImdsServerOptions): Promise<Imds
       logger,
     }),
   );
-  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  server.setTimeout(limits.idleTimeoutMs);
+  // The caps are guardConnections' (per address and in all), not Node's maxConnections.
+  applyListenerLimits(server, limits, (err) => {
+    logger?.error({ err }, 'IMDS listener error');
+  });
   guardConnections(server, {
     perAddress: limits.perAddress,
     max: limits.max,
@@ -97,10 +93,6 @@ export async function createImdsServer(options: ImdsServerOptions): Promise<Imds
       server.off('error', reject);
       resolve();
     });
-  });
-  // An accept that fails (EMFILE) must not end the process, and with it every VM's IMDS.
-  server.on('error', (err) => {
-    logger?.error({ err }, 'IMDS listener error');
   });
   const { port } = server.address() as AddressInfo;
   return {

@@ -1,5 +1,6 @@
 // Slows client-secret guessing: failures counted per client and per source address, and few scrypt checks at once.
 import type { EpochMs } from '../model.js';
+import type { Clock } from '../ports.js';
 
 /** Options of {@link createFailureLimiter}. */
 export interface FailureLimiterOptions {
@@ -112,6 +113,74 @@ export function createConcurrencyGate(concurrent: number, queue: number): Concur
     },
     get waiting() {
       return waiting.length;
+    },
+  };
+}
+
+/**
+ * Failed client secrets allowed in one window, per client and per source address, before
+ * further attempts are refused (429 with `Retry-After`) without a secret being checked.
+ */
+export interface SecretFailurePolicy {
+  readonly windowSeconds: number;
+  readonly perClient: number;
+  readonly perSource: number;
+}
+
+/** The defaults of `server.tokens.secretFailures` (docs/configuration.md). */
+export const DEFAULT_SECRET_FAILURES: SecretFailurePolicy = {
+  windowSeconds: 60,
+  perClient: 10,
+  perSource: 30,
+};
+
+/**
+ * Secret checks (one scrypt each, about 50 ms of a libuv thread) run at most 2 at once, so half
+ * of the default pool of 4 stays free for signing and other work; 32 more may wait, and any
+ * beyond are refused at once (429, `Retry-After: 1`).
+ */
+export const SECRET_CHECKS = { concurrent: 2, queued: 32 } as const;
+
+/** How many clients and addresses the secret throttle remembers at most. */
+const SECRET_FAILURE_KEYS = 10_000;
+
+/** The token issuer's guard on client secrets: failures per client and source, and turns. */
+export interface SecretGuard {
+  /** Whole seconds until `client` (and `source`) may try a secret again; 0 when both may now. */
+  retryAfter(client: string, source: string | undefined): number;
+  /** A turn to check a secret (see {@link ConcurrencyGate.acquire}), or undefined when too many wait. */
+  turn(): Promise<() => void> | undefined;
+  /** Counts a failed secret of `client` from `source`. */
+  failed(client: string, source: string | undefined): void;
+}
+
+/** A {@link SecretGuard} under `policy`, its windows read from `clock`. */
+export function createSecretGuard(
+  policy: SecretFailurePolicy = DEFAULT_SECRET_FAILURES,
+  clock: Clock,
+): SecretGuard {
+  const limiter = (maxFailures: number) =>
+    createFailureLimiter({
+      windowMs: policy.windowSeconds * 1000,
+      maxFailures,
+      maxKeys: SECRET_FAILURE_KEYS,
+    });
+  const byClient = limiter(policy.perClient);
+  const bySource = limiter(policy.perSource);
+  const gate = createConcurrencyGate(SECRET_CHECKS.concurrent, SECRET_CHECKS.queued);
+  return {
+    retryAfter(client, source) {
+      const now = clock.now();
+      return Math.max(
+        byClient.retryAfter(client, now) ?? 0,
+        source === undefined ? 0 : (bySource.retryAfter(source, now) ?? 0),
+      );
+    },
+    turn: () => gate.acquire(),
+    failed(client, source) {
+      const now = clock.now();
+      byClient.fail(client, now);
+      if (source !== undefined) bySource.fail(source, now);
     },
   };
 }

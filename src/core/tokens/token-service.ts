@@ -12,7 +12,7 @@ import { createRefusalCoalescer } from '../audit/refusal-coalescer.js';
 import { verifyClientSecret } from '../directory/client-secret.js';
 import type { TenantLookup } from '../directory/known-tenants.js';
 import { type JwsAlgorithm, KeyCache } from './key-cache.js';
-import { createConcurrencyGate, createFailureLimiter } from './secret-throttle.js';
+import { createSecretGuard, type SecretFailurePolicy } from './secret-throttle.js';
 import { type AppError, tooManyRequests } from '../errors.js';
 import type { AuditEvent, Credential, Principal } from '../model.js';
 import type { Clock, ReplayClaim, Store } from '../ports.js';
@@ -21,33 +21,6 @@ import type { Clock, ReplayClaim, Store } from '../ports.js';
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 86_700;
 /** The longest a client assertion may live (`exp` at most this far ahead). */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 600;
-
-/**
- * Failed client secrets allowed in one window, per client and per source address, before
- * further attempts are refused (429 with `Retry-After`) without a secret being checked.
- */
-export interface SecretFailurePolicy {
-  readonly windowSeconds: number;
-  readonly perClient: number;
-  readonly perSource: number;
-}
-
-/** The defaults of `server.tokens.secretFailures` (docs/configuration.md). */
-export const DEFAULT_SECRET_FAILURES: SecretFailurePolicy = {
-  windowSeconds: 60,
-  perClient: 10,
-  perSource: 30,
-};
-
-/**
- * Secret checks (one scrypt each, about 50 ms of a libuv thread) run at most 2 at once, so half
- * of the default pool of 4 stays free for signing and other work; 32 more may wait, and any
- * beyond are refused at once (429, `Retry-After: 1`).
- */
-export const SECRET_CHECKS = { concurrent: 2, queued: 32 } as const;
-
-/** How many clients and addresses the secret throttle remembers at most. */
-const SECRET_FAILURE_KEYS = 10_000;
 
 /** The default of `audit.refusalWindowSeconds`: repeated refusals become one row per minute. */
 export const DEFAULT_REFUSAL_WINDOW_SECONDS = 60;
@@ -75,7 +48,7 @@ export interface TokenServiceOptions {
   readonly tenants?: TenantLookup;
   /** Tolerance for clock differences when checking assertion times. Default 300 s. */
   readonly clockSkewSeconds?: number;
-  /** When failed secrets are throttled; default {@link DEFAULT_SECRET_FAILURES}. */
+  /** When failed secrets are throttled; default `DEFAULT_SECRET_FAILURES` (secret-throttle.ts). */
   readonly secretFailures?: SecretFailurePolicy;
   /** How long repeated refusals are counted before one row reports them; default 60 s. */
   readonly refusalWindowSeconds?: number;
@@ -167,16 +140,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const skew = options.clockSkewSeconds ?? 300;
   const keyCache = new KeyCache();
   const tenants: TenantLookup = options.tenants ?? ((id) => store.tenants.get(id));
-  const secretPolicy = options.secretFailures ?? DEFAULT_SECRET_FAILURES;
-  const limiter = (maxFailures: number) =>
-    createFailureLimiter({
-      windowMs: secretPolicy.windowSeconds * 1000,
-      maxFailures,
-      maxKeys: SECRET_FAILURE_KEYS,
-    });
-  const failuresByClient = limiter(secretPolicy.perClient);
-  const failuresBySource = limiter(secretPolicy.perSource);
-  const secretChecks = createConcurrencyGate(SECRET_CHECKS.concurrent, SECRET_CHECKS.queued);
+  const secrets = createSecretGuard(options.secretFailures, clock);
   const refusals = createRefusalCoalescer({
     windowMs: (options.refusalWindowSeconds ?? DEFAULT_REFUSAL_WINDOW_SECONDS) * 1000,
     maxKeys: REFUSAL_KEYS,
@@ -276,11 +240,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 
   /** Refuses (429) while the client or the source address has used up its failed secrets. */
   function checkSecretThrottle(principal: Principal, source: string | undefined): void {
-    const now = clock.now();
-    const wait = Math.max(
-      failuresByClient.retryAfter(principal.objectId, now) ?? 0,
-      source === undefined ? 0 : (failuresBySource.retryAfter(source, now) ?? 0),
-    );
+    const wait = secrets.retryAfter(principal.objectId, source);
     if (wait > 0) {
       throw new Refusal(
         'secret_failures_throttled',
@@ -302,10 +262,10 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     if (principal.type !== 'Application')
       refuse('secret_not_allowed_for_managed_identity', pid, principal.appId);
     checkSecretThrottle(principal, source);
-    const secrets = (await store.credentials.listForPrincipal(pid)).filter(
+    const candidates = (await store.credentials.listForPrincipal(pid)).filter(
       (c) => c.kind === 'secret' && !c.revoked && c.secretHash !== null,
     );
-    const slot = secretChecks.acquire();
+    const slot = secrets.turn();
     if (slot === undefined) {
       throw new Refusal(
         'secret_checks_busy',
@@ -318,7 +278,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     try {
       // Failures may have reached the limit while this check waited for its turn.
       checkSecretThrottle(principal, source);
-      for (const credential of secrets) {
+      for (const credential of candidates) {
         if (await verifyClientSecret(secret, credential.secretHash ?? '')) {
           match = credential;
           break;
@@ -328,9 +288,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       release();
     }
     if (match === undefined) {
-      const now = clock.now();
-      failuresByClient.fail(pid, now);
-      if (source !== undefined) failuresBySource.fail(source, now);
+      secrets.failed(pid, source);
       refuse('secret_invalid', pid, principal.appId);
     }
     if (match.notAfter <= clock.now()) refuse('secret_expired', pid, principal.appId);
