@@ -40,7 +40,6 @@ interface Identity {
   readonly clientId: string;
 }
 
-
 /** IMDS's answer to a token request from the VM; `query` is sent as written. */
 async function askImds(imdsUrl: string, query: string) {
   const answer = await httpRequest(
