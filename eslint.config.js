@@ -3,16 +3,27 @@ import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
-const layer = (from, forbidden) => ({
+/**
+ * The imports `src/${from}` may not make: any of `forbidden`, and values (`import type` is fine)
+ * of `typesOnly`. test/architecture/layers.test.ts checks the same on every run of the suite.
+ */
+const layer = (from, forbidden, typesOnly = []) => ({
   files: [`src/${from}/**/*.ts`],
   rules: {
-    'no-restricted-imports': [
+    '@typescript-eslint/no-restricted-imports': [
       'error',
       {
-        patterns: forbidden.map((dir) => ({
-          group: [`**/${dir}/*`, `**/${dir}`],
-          message: `src/${from} must not import src/${dir} (see STYLE.md, dependency direction).`,
-        })),
+        patterns: [
+          ...forbidden.map((dir) => ({
+            group: [`**/${dir}/*`, `**/${dir}`],
+            message: `src/${from} must not import src/${dir} (see STYLE.md, dependency direction).`,
+          })),
+          ...typesOnly.map((dir) => ({
+            group: [`**/${dir}/*`, `**/${dir}`],
+            allowTypeImports: true,
+            message: `src/${from} may take only types from src/${dir}: write \`import type\` (see STYLE.md).`,
+          })),
+        ],
       },
     ],
   },
@@ -74,13 +85,16 @@ export default tseslint.config(
     },
   },
   layer('wire', ['store', 'server', 'agent', 'client', 'cli', 'config']),
-  layer('core', ['store', 'server', 'agent', 'client', 'cli', 'config']),
+  // core raises AppErrors and renders no wire format: only wire's types may reach it.
+  layer('core', ['store', 'server', 'agent', 'client', 'cli', 'config'], ['wire']),
   layer('store', ['server', 'agent', 'client', 'cli']),
   layer('config', ['store', 'server', 'agent', 'client', 'cli']),
   layer('client', ['store', 'server', 'agent', 'cli']),
   layer('server', ['agent', 'cli']),
   layer('agent', ['server', 'cli', 'store']),
+  // The CLI starts a server only through what src/main.ts (the composition root) hands it.
+  layer('cli', ['server']),
   // Tests beside the code run it against real parts (the store, the server), so the layer
   // boundaries, which keep production code honest, do not bind them.
-  { files: ['src/**/*.test.ts'], rules: { 'no-restricted-imports': 'off' } },
+  { files: ['src/**/*.test.ts'], rules: { '@typescript-eslint/no-restricted-imports': 'off' } },
 );

@@ -9,7 +9,7 @@ import { type Benchmark, type Measurement, percentile } from './harness.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** What `npm start` runs: the launcher, which rebuilds the bundle only when src/ changed. */
 const LAUNCHER = join(ROOT, 'scripts/tessera.js');
-const MAIN = join(ROOT, 'src/cli/main.ts');
+const MAIN = join(ROOT, 'src/main.ts');
 const WARM_RUNS = 5;
 const READY = 'tessera up: ready at';
 

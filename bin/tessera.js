@@ -4,5 +4,5 @@ import { existsSync } from 'node:fs';
 import { URL } from 'node:url';
 
 // A package built for installing ships dist/ without src/; a checkout must never run stale code.
-const checkout = existsSync(new URL('../src/cli/main.ts', import.meta.url));
-await import(checkout ? '../scripts/tessera.js' : '../dist/cli/main.js');
+const checkout = existsSync(new URL('../src/main.ts', import.meta.url));
+await import(checkout ? '../scripts/tessera.js' : '../dist/main.js');

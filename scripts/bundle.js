@@ -7,7 +7,7 @@ import { fileURLToPath, URL } from 'node:url';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** The bundle of `src/cli/main.ts`; its source map sits beside it. */
+/** The bundle of `src/main.ts`; its source map sits beside it. */
 export const BUNDLE = join(ROOT, 'dist', 'bundle', 'tessera.js');
 /** What the bundle is made from: the sources, and this file (it holds the build options). */
 export const BUNDLE_INPUTS = [join(ROOT, 'src'), fileURLToPath(import.meta.url)];
@@ -45,7 +45,7 @@ export function bundleIsStale(bundle = BUNDLE, inputs = BUNDLE_INPUTS) {
 }
 
 /**
- * Bundles `src/cli/main.ts` into {@link BUNDLE} (with a linked source map), leaving packages in
+ * Bundles `src/main.ts` into {@link BUNDLE} (with a linked source map), leaving packages in
  * node_modules (native better-sqlite3 and pg among them). Each file is written under a temporary
  * name and renamed, so a start racing this one reads a whole bundle. Rejects with esbuild's
  * errors when the sources do not build.
@@ -54,7 +54,7 @@ export async function buildBundle() {
   const started = new Date();
   const { build } = await import('esbuild');
   const result = await build({
-    entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
+    entryPoints: [join(ROOT, 'src', 'main.ts')],
     outfile: BUNDLE,
     bundle: true,
     platform: 'node',

@@ -25,7 +25,7 @@ export const PAGES = [
   { route: 'machines', title: 'VMs and scale sets' },
   { route: 'roles', title: 'Role assignments' },
   { route: 'hosts', title: 'Hosts' },
-  { route: 'activity', title: 'Token activity' },
+  { route: 'activity', title: 'Activity' },
   { route: 'graph', title: 'Graph' },
 ] as const;
 

@@ -5,7 +5,7 @@ import type { Logger } from '../config/logger.js';
 import { identityNotFound, isAppError } from '../core/errors.js';
 import type { AgentIdentity, AgentTokenResponse, AgentVm } from '../wire/agent-api.js';
 import { type AgentBackend, createAgentBackend } from './backend.js';
-import { type AgentClock, systemClock } from './clock.js';
+import { type AgentClock, systemAgentClock } from './clock.js';
 import { type HostIdentity, loadOrRegisterHost } from './host-identity.js';
 import { createIdentityKeys, type IdentityKeys } from './identity-keys.js';
 import { createRefusalReporter } from './refusal-reporter.js';
@@ -126,7 +126,7 @@ export interface Agent {
  * tokens, drop keys of identities no VM has any more, and certify keys for new ones in advance.
  */
 export function createAgent(options: AgentOptions): Agent {
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? systemAgentClock;
   const { logger, observer } = options;
   const client = createServerClient({
     serverUrl: options.serverUrl,

@@ -1,4 +1,5 @@
 // The agent's time source: the current time and timers, injected so tests can move time by hand.
+import { systemClock } from '../core/clock.js';
 import type { Clock } from '../core/ports.js';
 
 /** Cancels a timer made by {@link AgentClock.setTimer}; calling it twice is harmless. */
@@ -16,14 +17,14 @@ export interface AgentClock extends Clock {
 /** Node's longest `setTimeout` delay; longer schedules re-arm until they are due. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-/** The system clock: `Date.now()` and unreferenced `setTimeout`s. */
-export const systemClock: AgentClock = {
-  now: () => Date.now(),
+/** The system clock (core's {@link systemClock}) with unreferenced `setTimeout`s. */
+export const systemAgentClock: AgentClock = {
+  now: () => systemClock.now(),
   setTimer(callback, delayMs) {
-    const due = Date.now() + Math.max(0, delayMs);
+    const due = systemClock.now() + Math.max(0, delayMs);
     let handle: NodeJS.Timeout | undefined;
     const arm = (): void => {
-      const left = due - Date.now();
+      const left = due - systemClock.now();
       handle = setTimeout(
         left > MAX_TIMER_MS ? arm : callback,
         Math.min(Math.max(0, left), MAX_TIMER_MS),

@@ -3,6 +3,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import type { Logger } from '../config/logger.js';
 import { isAppError } from '../core/errors.js';
+import { isRecord } from '../core/guards.js';
 import { type AgentClock, type Backoff, backoffDelay, type CancelTimer } from './clock.js';
 import { assertCertifies, newKeyAndCsr } from './host-identity.js';
 import { readSealed, writeSealed } from './sealed-file.js';
@@ -367,10 +368,9 @@ function unseal(value: unknown): SealedEntry[] {
   if (!Array.isArray(value)) throw new Error('the sealed keys are not a list');
   return value.filter(
     (i): i is SealedEntry =>
-      typeof i === 'object' &&
-      i !== null &&
-      typeof (i as SealedEntry).principalId === 'string' &&
-      typeof (i as SealedEntry).privateKey === 'string' &&
-      typeof (i as SealedEntry).certificate === 'string',
+      isRecord(i) &&
+      typeof i.principalId === 'string' &&
+      typeof i.privateKey === 'string' &&
+      typeof i.certificate === 'string',
   );
 }

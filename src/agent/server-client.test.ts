@@ -1,25 +1,40 @@
 // The agent API client against a scripted HTTP server: host assertions, error mapping, network failures.
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSelfSignedCertificate, issueServerCertificate } from '../core/keys/x509.js';
 import { createManualClock } from './clock.js';
+import { AppError } from '../core/errors.js';
 import { renderImdsError } from '../wire/errors/index.js';
-import { createServerClient, errorFromResponse, type HostCredentials } from './server-client.js';
+import { renderOAuthError } from '../wire/errors/oauth.js';
+import { ENTRA_ERRORS, type EntraErrorSpec } from '../wire/oauth/entra-errors.js';
+import { createServerClient, type HostCredentials } from './server-client.js';
+import { errorFromResponse } from './server-replies.js';
 
 interface Scripted {
   status: number;
   body: string;
   headers?: Record<string, string>;
+  /** Never answer (the request is held until the test ends). */
+  hold?: boolean;
 }
 
 let server: Server;
 let url: string;
 const seen: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
 let next: Scripted = { status: 200, body: '{}' };
+/** When set, the server drops a kept-alive connection as its next request arrives. */
+let dropReused = false;
+const requestsOn = new WeakMap<Socket, number>();
+const held: ServerResponse[] = [];
 let host: HostCredentials;
 let hostPublic: ReturnType<typeof generateKeyPairSync>['publicKey'];
 
@@ -27,6 +42,8 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
+    const count = (requestsOn.get(req.socket) ?? 0) + 1;
+    requestsOn.set(req.socket, count);
     req.on('end', () => {
       seen.push({
         method: req.method ?? '',
@@ -34,6 +51,15 @@ beforeAll(async () => {
         headers: req.headers,
         body: Buffer.concat(chunks).toString(),
       });
+      if (dropReused && count > 1) {
+        dropReused = false;
+        req.socket.destroy();
+        return;
+      }
+      if (next.hold === true) {
+        held.push(res);
+        return;
+      }
       res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
       res.end(next.body);
     });
@@ -53,6 +79,7 @@ beforeAll(async () => {
   host = { hostId: 'host-1', privateKey, certificateDer: cert.der };
 });
 afterAll(async () => {
+  for (const res of held) res.destroy();
   await new Promise((resolve) => server.close(resolve));
 });
 
@@ -200,6 +227,73 @@ describe('server client', () => {
     expect(answer(400, 'unauthorized_client', 'no number').error).toMatchObject({
       code: 'InvalidRequest',
     });
+  });
+
+  it('hands IMDS every Entra refusal with Entra’s status, error and description', () => {
+    // The agent API's contract (src/server/agent-api/token.ts): Entra's `error` as the code and
+    // the first line of its `error_description` as the message, with Entra's status.
+    const rows = new Map<string, EntraErrorSpec>();
+    for (const spec of Object.values(ENTRA_ERRORS) as EntraErrorSpec[]) {
+      rows.set(`${spec.code} ${spec.error} ${spec.status}`, spec);
+    }
+    expect(rows.size).toBeGreaterThan(7);
+    for (const spec of rows.values()) {
+      const raised = new AppError(spec.code, 'Entra said no.', {
+        status: spec.status,
+        errorCodes: [spec.aadsts],
+        wire: { oauth: spec.error },
+      });
+      const entra = renderOAuthError(raised, { traceId: 't', correlationId: 'c', now: 0 });
+      const { error, error_description: description } = JSON.parse(entra.body) as Record<
+        string,
+        string
+      >;
+      const firstLine = (description ?? '').split('\r\n')[0];
+      const agentApiBody = JSON.stringify({ error: { code: error, message: firstLine } });
+      const crossed = errorFromResponse(entra.status, agentApiBody, undefined, 5);
+      const imds = renderImdsError(crossed);
+      expect({ status: imds.status, body: JSON.parse(imds.body) as unknown }, spec.code).toEqual({
+        status: entra.status,
+        body: { error, error_description: firstLine },
+      });
+    }
+  });
+
+  it('times a call out on the agent’s clock, a long-poll’s wait included, as a retryable 503', async () => {
+    const clock = createManualClock();
+    const client = createServerClient({ serverUrl: url, clock, timeoutMs: 1_000 });
+    client.useHost(host);
+    next = { status: 200, body: '{}', hold: true };
+    const before = seen.length;
+    let settled = false;
+    const poll = client.syncVms(0, 30).finally(() => {
+      settled = true;
+    });
+    poll.catch(() => undefined);
+    // The deadline is set once the request is on its way (after the host assertion is signed).
+    while (seen.length === before) await new Promise((resolve) => setTimeout(resolve, 5));
+    await clock.advance(30_999);
+    expect(settled).toBe(false);
+    await clock.advance(1);
+    await expect(poll).rejects.toMatchObject({ code: 'ServiceUnavailable', status: 503 });
+
+    const stop = new AbortController();
+    const aborted = client.syncVms(0, 30, stop.signal);
+    stop.abort();
+    await expect(aborted).rejects.toMatchObject({ code: 'Aborted' });
+    client.close();
+  });
+
+  it('sends a call again when the server dropped the kept-alive connection it went out on', async () => {
+    const client = createServerClient({ serverUrl: url, clock: createManualClock() });
+    client.useHost(host);
+    next = { status: 200, body: JSON.stringify(token) };
+    await client.token({ vmId: '/vm', clientAssertion: 'x', resource: 'r' });
+    const before = seen.length;
+    dropReused = true;
+    expect(await client.token({ vmId: '/vm', clientAssertion: 'x', resource: 'r' })).toEqual(token);
+    expect(seen.slice(before).map((s) => s.url)).toEqual(['/agent/v1/token', '/agent/v1/token']);
+    client.close();
   });
 
   it('reports a server that cannot be reached as ServiceUnavailable with Retry-After', async () => {

@@ -1,10 +1,7 @@
-// Checking the agent API's answers: the shapes the agent relies on, before it trusts a body.
-import { AppError, type ErrorCode } from '../core/errors.js';
+// Reading the agent API's answers: the shapes the agent relies on, and error answers as the AppErrors the server raised.
+import { AppError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
+import { isRecord } from '../core/guards.js';
 import type { AgentIdentity, AgentVm, VmSync } from '../wire/agent-api.js';
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** An object whose `texts` members are strings and `numbers` members finite numbers. */
 export function shaped(
@@ -19,6 +16,7 @@ export function shaped(
   );
 }
 
+/** True for an array of strings. */
 export const allStrings = (value: unknown): boolean =>
   Array.isArray(value) && value.every((v) => typeof v === 'string');
 
@@ -44,8 +42,96 @@ export function isVmSync(value: unknown): value is VmSync {
 }
 
 /**
- * Entra's `error` values the agent API's `POST /token` passes on, with the code the server raised
- * each under (src/wire/oauth/entra-errors.ts).
+ * The error for "the server cannot be reached or answered badly": 503 with `Retry-After`, so IMDS
+ * answers a retryable 5xx.
+ */
+export function upstreamUnavailable(
+  message: string,
+  retryAfterSeconds: number,
+  cause?: unknown,
+): AppError {
+  return new AppError('ServiceUnavailable', message, {
+    status: 503,
+    expose: true,
+    retryAfterSeconds,
+    cause,
+  });
+}
+
+/** True when `error` says the server is (for now) unreachable or overloaded, so a retry may help. */
+export function isTransient(error: unknown): boolean {
+  return (
+    error instanceof AppError &&
+    (error.code === 'ServiceUnavailable' || error.code === 'TooManyRequests')
+  );
+}
+
+/** The code of a 4xx answer whose body names none of ours. */
+const CODE_FOR_STATUS: Readonly<Record<number, ErrorCode>> = {
+  401: 'AuthenticationRequired',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  412: 'PreconditionFailed',
+  429: 'TooManyRequests',
+};
+
+function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== 'string' || !/^\d{1,6}$/.test(value.trim())) return undefined;
+  return Number(value.trim());
+}
+
+/**
+ * Turns a non-2xx answer into an AppError: a 5xx is `ServiceUnavailable` (503) whatever the
+ * server said; a 4xx keeps its status and, when it is one of ours, the server's code (the wire
+ * code is kept for the ARM dialect); an Entra refusal becomes the Entra error it was (see
+ * {@link entraErrorFrom}); `Retry-After` is carried over.
+ */
+export function errorFromResponse(
+  status: number,
+  text: string,
+  retryAfterHeader: string | string[] | undefined,
+  defaultRetryAfterSeconds: number,
+): AppError {
+  let wireCode: string | undefined;
+  let message: string | undefined;
+  let target: string | undefined;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    const error = isRecord(parsed) ? parsed.error : undefined;
+    if (isRecord(error)) {
+      if (typeof error.code === 'string') wireCode = error.code;
+      if (typeof error.message === 'string') message = error.message;
+      if (typeof error.target === 'string') target = error.target;
+    }
+  } catch {
+    // Not JSON (a proxy's page): the status says enough.
+  }
+  const retrySeconds = parseRetryAfter(retryAfterHeader);
+  if (status >= 500 || status < 400) {
+    return upstreamUnavailable(
+      `The Tessera server is unavailable (HTTP ${status}).`,
+      retrySeconds ?? defaultRetryAfterSeconds,
+    );
+  }
+  const entra = entraErrorFrom(status, wireCode, message, target);
+  if (entra !== undefined) return entra;
+  const known = (ERROR_CODES as readonly string[]).includes(wireCode ?? '');
+  const code: ErrorCode = known
+    ? (wireCode as ErrorCode)
+    : (CODE_FOR_STATUS[status] ?? 'InvalidRequest');
+  return new AppError(code, message ?? `The Tessera server refused the request (HTTP ${status}).`, {
+    status,
+    ...(wireCode === undefined ? {} : { wire: { arm: wireCode } }),
+    ...(target === undefined ? {} : { target }),
+    ...(retrySeconds === undefined ? {} : { retryAfterSeconds: retrySeconds }),
+  });
+}
+
+/**
+ * Entra's `error` values the agent API passes on (`POST /token`, and `POST /identities/{id}/
+ * certificate` for a disabled identity), with the code the server raised each under
+ * (src/wire/oauth/entra-errors.ts).
  */
 const ENTRA_ERROR_CODES: Readonly<Record<string, ErrorCode>> = {
   invalid_request: 'InvalidRequest',

@@ -4,13 +4,13 @@
 // so this is an operator command on the server's machine, like `tessera host create` without
 // `--server`. What it prints is `az ad sp create-for-rbac`'s object, so scripts written for az
 // (`--query password -o tsv`) work unchanged.
-import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
+import { systemClock } from '../core/clock.js';
 import { createCertificateAuthorityService } from '../core/directory/certificate-authority.js';
 import { createDirectory } from '../core/directory/directory.js';
 import type { RoleDefinition } from '../core/model.js';
 import type { Store } from '../core/ports.js';
-import { parseScope } from '../core/rbac/index.js';
+import { assignServicePrincipalRole, parseScope } from '../core/rbac/index.js';
 import { ClientError } from '../client/errors.js';
 import { addOutputFlags, type ClientFlagOptions, print, reporting, usage } from './client-kit.js';
 import type { ConfigFlagOptions } from './flags.js';
@@ -94,7 +94,11 @@ export async function runCreateForRbac(
           ? undefined
           : findRole(await store.roles.listDefinitions(), options.role);
       const checked = await Promise.all(scopes.map((s) => checkScope(store, s)));
-      const clock = { now: () => Date.now() };
+      const assignments =
+        role === undefined
+          ? []
+          : [...new Set(checked)].map((scope) => ({ scope, roleDefinitionId: role.id }));
+      const clock = systemClock;
       const created = await store.transaction(async (tx) => {
         const directory = createDirectory({
           store: tx,
@@ -109,16 +113,11 @@ export async function runCreateForRbac(
         const { secret } = await directory.addClientSecret(principal.objectId, {
           lifetimeMs: years * YEAR_MS,
         });
-        for (const scope of role === undefined ? [] : [...new Set(checked)]) {
-          await tx.roles.createAssignment({
-            id: randomUUID(),
-            scope,
-            roleDefinitionId: role?.id ?? '',
-            principalId: principal.objectId,
-            principalType: 'ServicePrincipal',
-            createdAt: clock.now(),
-            createdBy: null,
-          });
+        for (const { scope, roleDefinitionId } of assignments) {
+          await assignServicePrincipalRole(
+            { store: tx, clock },
+            { scope, roleDefinitionId, principalId: principal.objectId },
+          );
         }
         return { appId: principal.appId, displayName: name, password: secret, tenant: tenant.id };
       });

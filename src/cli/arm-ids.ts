@@ -1,4 +1,6 @@
 // ARM ids, paths and `az`'s result shapes for `tessera group|identity|role`: building, parsing, flattening.
+import { isRecord } from '../core/guards.js';
+import { RESOURCE_TYPES } from '../core/resource-types.js';
 
 /**
  * The api-versions the commands send: the newest the real `az` sends that Tessera serves
@@ -13,7 +15,7 @@ export const AZ_API_VERSIONS = {
 } as const;
 
 /** The type of user-assigned identities. */
-export const IDENTITY_TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities';
+export const IDENTITY_TYPE = RESOURCE_TYPES.userAssignedIdentities;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -72,9 +74,6 @@ export function roleDefinitionGuid(id: string): string | undefined {
   const guid = match?.[1];
   return guid !== undefined && isGuid(guid) ? guid.toLowerCase() : undefined;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * An ARM body as the Python SDKs behind `az` show it: `properties` merged into the top level.

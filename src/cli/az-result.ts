@@ -2,9 +2,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { type ClientFlagOptions, print, usage } from './client-kit.js';
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+import { isRecord } from '../core/guards.js';
 
 /**
  * `az`'s global transform: every object with an `id` of the form

@@ -10,9 +10,11 @@ import { isClientError } from '../client/errors.js';
 import { createHttp, type HttpSend } from '../client/http.js';
 import { createVaultClient } from '../client/keyvault.js';
 import { loadConfigOrExit } from '../config/index.js';
+import { systemClock } from '../core/clock.js';
 import { BUILT_IN_ROLE_IDS } from '../core/rbac/index.js';
 import { DEMO_SECRET } from './demo-vault.js';
 import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
+import { isRecord } from '../core/guards.js';
 
 const UAI_API = '2023-01-31';
 const VM_API = '2024-07-01';
@@ -33,9 +35,6 @@ interface UpFile {
 /** A refusal before any step ran: one line, exit status 1. */
 class NotReady extends Error {}
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const str = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 async function readJson(file: string, what: string): Promise<Record<string, unknown>> {
@@ -52,7 +51,7 @@ async function readJson(file: string, what: string): Promise<Record<string, unkn
   }
   try {
     const parsed: unknown = JSON.parse(text);
-    if (isObject(parsed)) return parsed;
+    if (isRecord(parsed)) return parsed;
   } catch {
     // reported below
   }
@@ -62,7 +61,7 @@ async function readJson(file: string, what: string): Promise<Record<string, unkn
 /** `up.json`, checked for the members the story uses. */
 async function readUpFile(file: string): Promise<UpFile> {
   const up = await readJson(file, 'an up.json file');
-  const demo = isObject(up.demo) ? up.demo : {};
+  const demo = isRecord(up.demo) ? up.demo : {};
   const values = [up.server, up.imds, up.adminCredentials, up.subscriptionId, demo.vaultUri];
   if (values.some((v) => str(v) === '') || str(demo.resourceGroup) === '' || str(demo.vm) === '') {
     throw new NotReady(`${file} lacks members tessera demo needs (server, imds, demo.*)`);
@@ -122,15 +121,15 @@ async function imdsToken(
   } catch {
     body = { error: 'not JSON', error_description: text.slice(0, 200) };
   }
-  return { status: response.status, body: isObject(body) ? body : {} };
+  return { status: response.status, body: isRecord(body) ? body : {} };
 }
 
 /** Calls `probe` every {@link POLL_MS} until it returns a value or {@link SYNC_WAIT_MS} pass. */
 async function poll<T>(probe: () => Promise<T | undefined>): Promise<{ value?: T; ms: number }> {
-  const started = Date.now();
+  const started = systemClock.now();
   for (;;) {
     const value = await probe();
-    const ms = Date.now() - started;
+    const ms = systemClock.now() - started;
     if (value !== undefined) return { value, ms };
     if (ms >= SYNC_WAIT_MS) return { ms };
     await new Promise((done) => setTimeout(done, POLL_MS));
@@ -141,7 +140,7 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 /** The VM's identity type with or without user-assigned identities. */
 function identityType(vm: ArmObject, userAssigned: boolean): string {
-  const type = isObject(vm.identity) ? str(vm.identity.type) : '';
+  const type = isRecord(vm.identity) ? str(vm.identity.type) : '';
   const system = type.toLowerCase().includes('systemassigned');
   if (system) return userAssigned ? 'SystemAssigned, UserAssigned' : 'SystemAssigned';
   return userAssigned ? 'UserAssigned' : 'None';
@@ -149,8 +148,8 @@ function identityType(vm: ArmObject, userAssigned: boolean): string {
 
 /** The ids of a VM's user-assigned identities. */
 function userAssignedIds(vm: ArmObject): string[] {
-  const identity = isObject(vm.identity) ? vm.identity : {};
-  const assigned = isObject(identity.userAssignedIdentities) ? identity.userAssignedIdentities : {};
+  const identity = isRecord(vm.identity) ? vm.identity : {};
+  const assigned = isRecord(identity.userAssignedIdentities) ? identity.userAssignedIdentities : {};
   return Object.keys(assigned);
 }
 
@@ -201,7 +200,7 @@ async function tell(up: UpFile, send: HttpSend, arm: ArmClient): Promise<boolean
         const path = `${identityId}?api-version=${UAI_API}`;
         const { body } = await arm.request('PUT', path, { location: 'westeurope' });
         made.created = true;
-        const properties = isObject(body.properties) ? body.properties : {};
+        const properties = isRecord(body.properties) ? body.properties : {};
         clientId = str(properties.clientId);
         principalId = str(properties.principalId);
         if (clientId === '' || principalId === '') throw new Error('no clientId or principalId');
@@ -241,14 +240,14 @@ async function tell(up: UpFile, send: HttpSend, arm: ArmClient): Promise<boolean
           claims.oid === principalId ? '' : `oid is ${String(claims.oid)}`,
           str(claims.xms_mirid).toLowerCase() === identityId.toLowerCase() ? '' : 'xms_mirid',
           claims.appidacr === '2' ? '' : `appidacr is ${String(claims.appidacr)}`,
-          exp * 1000 > Date.now() ? '' : 'exp is past',
+          exp * 1000 > systemClock.now() ? '' : 'exp is past',
         ].filter((p) => p !== '');
         if (problems.length > 0) throw new Error(`wrong claims: ${problems.join(', ')}`);
         return [
           `client_id ${clientId}: a token after ${seconds(ms)}`,
           `aud ${String(claims.aud)}, oid ${principalId}, appidacr 2`,
           `xms_mirid ${str(claims.xms_mirid)}`,
-          `exp ${new Date(exp * 1000).toISOString()} (in ${((exp * 1000 - Date.now()) / 3_600_000).toFixed(1)} h)`,
+          `exp ${new Date(exp * 1000).toISOString()} (in ${((exp * 1000 - systemClock.now()) / 3_600_000).toFixed(1)} h)`,
         ];
       },
     },

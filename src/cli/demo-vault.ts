@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { BUILT_IN_ROLE_IDS } from '../core/rbac/index.js';
-import type { RunningServer } from '../server/runtime.js';
+import type { LaunchedServer } from './server-launcher.js';
 
 export const DEMO_VAULT = 'demo-vault';
 export const DEMO_SECRET = 'demo-secret';
@@ -11,7 +11,7 @@ const ROLE_API = '2022-04-01';
 
 /** What {@link ensureDemoVault} needs: ARM and Key Vault calls as the administrator. */
 export interface DemoVaultInput {
-  readonly server: RunningServer;
+  readonly server: Pick<LaunchedServer, 'url' | 'subscriptionId'>;
   readonly dnsSuffix: string;
   readonly groupId: string;
   /** `PUT {path}?api-version=…` on ARM as the administrator; returns the status and body. */

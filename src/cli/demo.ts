@@ -1,11 +1,12 @@
 // The demo of `tessera up`: a host for the embedded agent and a VM on it with a system identity, bound to loopback.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ADMIN_SECRET_FILE } from '../config/index.js';
+import { systemClock } from '../core/clock.js';
+import { issueJoinToken } from '../core/hosts/join-tokens.js';
 import type { Store } from '../core/ports.js';
 import { agentStateDir } from '../agent/runtime.js';
-import { issueJoinToken } from '../server/agent-api/hosts.js';
-import { ADMIN_SECRET_FILE } from '../server/bootstrap.js';
-import type { RunningServer } from '../server/runtime.js';
+import type { LaunchedServer } from './server-launcher.js';
 import { ensureDemoVault } from './demo-vault.js';
 
 /** The embedded agent's host name. */
@@ -45,7 +46,7 @@ async function fileExists(path: string): Promise<boolean> {
  * every start changes nothing.
  */
 export async function ensureDemo(input: {
-  readonly server: RunningServer;
+  readonly server: Pick<LaunchedServer, 'url' | 'tenant' | 'subscriptionId'>;
   readonly store: Store;
   readonly dataDir: string;
   readonly administratorAppId: string;
@@ -59,8 +60,8 @@ export async function ensureDemo(input: {
   let joinToken: string | undefined;
   let hostId = existing?.id;
   if (!registered || existing === undefined) {
-    const issued = await issueJoinToken({ store, clock: { now: () => Date.now() } }, DEMO_HOST);
-    joinToken = issued.host.joinToken;
+    const issued = await issueJoinToken({ store, clock: systemClock }, DEMO_HOST);
+    joinToken = issued.joinToken;
     hostId = issued.host.id;
   }
   if (hostId === undefined) throw new Error('the demo host has no id');

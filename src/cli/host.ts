@@ -11,7 +11,10 @@ import { createHostClient, type HostClient } from '../client/hosts.js';
 import { loadConfigOrExit } from '../config/index.js';
 import { isAppError } from '../core/errors.js';
 import type { Store } from '../core/ports.js';
-import { deleteHost, getHost, issueJoinToken, listHosts } from '../server/agent-api/hosts.js';
+import { systemClock } from '../core/clock.js';
+import { deleteHost, getHost, listHosts } from '../core/hosts/hosts.js';
+import { issueJoinToken } from '../core/hosts/join-tokens.js';
+import { createdHost, hostView } from '../wire/agent-api-hosts.js';
 import { confirmed, printResult } from './az-result.js';
 import {
   addOutputFlags,
@@ -51,15 +54,21 @@ async function asClientError<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The hosts of the store, with the agent API's semantics (the same functions serve both). */
+/**
+ * The hosts of the store, with the agent API's semantics: the same core functions serve both, and
+ * the same renderers shape what they return.
+ */
 function storeHosts(store: Store): HostClient {
-  const services = { store, clock: { now: () => Date.now() } };
   return {
-    list: () => listHosts(services),
-    get: (nameOrId) => asClientError(() => getHost(services, nameOrId)),
-    create: (name) => asClientError(() => issueJoinToken(services, name)),
+    list: async () => (await listHosts(store)).map(hostView),
+    get: (nameOrId) => asClientError(async () => hostView(await getHost(store, nameOrId))),
+    create: (name) =>
+      asClientError(async () => {
+        const issued = await issueJoinToken({ store, clock: systemClock }, name);
+        return { created: issued.created, host: createdHost(issued) };
+      }),
     delete: async (nameOrId) => {
-      await asClientError(() => deleteHost(services, nameOrId));
+      await asClientError(() => deleteHost(store, nameOrId));
     },
   };
 }

@@ -5,6 +5,7 @@ import { ARM_SCOPE, type ArmClient, type ArmObject } from '../client/arm.js';
 import { ClientError } from '../client/errors.js';
 import { createVaultClient, type VaultClient } from '../client/keyvault.js';
 import { BUILT_IN_ROLE_IDS } from '../core/rbac/builtin-roles.js';
+import { RESOURCE_TYPES } from '../core/resource-types.js';
 import { printResult } from './az-result.js';
 import {
   clientFlags,
@@ -18,7 +19,7 @@ import {
 import { resourcePath } from './vm-identity.js';
 
 /** The ARM type of a vault, and the api-version the commands send (a recent `az`'s). */
-const VAULT_TYPE = 'Microsoft.KeyVault/vaults';
+const VAULT_TYPE = RESOURCE_TYPES.keyVaults;
 const VAULT_API = '2023-07-01';
 
 /**

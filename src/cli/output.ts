@@ -1,6 +1,7 @@
 // What client commands print: `--query` (JMESPath) and `--output json|table|tsv|none`, as `az` renders them.
 import { search } from '@jmespath-community/jmespath';
 import type { JSONValue } from '@jmespath-community/jmespath';
+import { isRecord } from '../core/guards.js';
 
 /** The output formats, `az`'s names. */
 export const OUTPUT_FORMATS = ['json', 'table', 'tsv', 'none'] as const;
@@ -23,9 +24,6 @@ export function applyQuery(value: unknown, query: string | undefined): unknown {
     });
   }
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Objects with their keys sorted, at every depth: `az`'s JSON output does so. */
 function sortKeys(value: unknown): unknown {

@@ -2,6 +2,12 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, commandPath } from './program.js';
+import type { CliDependencies } from './server-launcher.js';
+
+/** The program's dependencies for tests that only read its commands: nothing is started. */
+const READ_ONLY: CliDependencies = {
+  launchServer: () => Promise.reject(new Error('this test starts no server')),
+};
 
 /** The help text as `--help` prints it, the text added after the options included. */
 function helpOf(command: Command): string {
@@ -27,7 +33,7 @@ function runnable(program: Command): Command[] {
 }
 
 describe('the tessera program', () => {
-  const commands = runnable(buildProgram());
+  const commands = runnable(buildProgram(READ_ONLY));
 
   it('has the az-shaped nouns and verbs the CLI promises', () => {
     const paths = commands.map(commandPath);
@@ -51,12 +57,11 @@ describe('the tessera program', () => {
     }
   });
 
-  it.each(runnable(buildProgram()).map((command) => [commandPath(command), command] as const))(
-    '%s --help shows an example',
-    (path, command) => {
-      const help = helpOf(command);
-      expect(help).toMatch(/\nExamples?:\n {2}\$ (tessera|npm|npx|TESSERA_)/);
-      expect(help).toContain(`Usage: tessera ${path}`);
-    },
-  );
+  it.each(
+    runnable(buildProgram(READ_ONLY)).map((command) => [commandPath(command), command] as const),
+  )('%s --help shows an example', (path, command) => {
+    const help = helpOf(command);
+    expect(help).toMatch(/\nExamples?:\n {2}\$ (tessera|npm|npx|TESSERA_)/);
+    expect(help).toContain(`Usage: tessera ${path}`);
+  });
 });

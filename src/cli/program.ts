@@ -16,6 +16,7 @@ import { registerKeyVaultCommands } from './keyvault.js';
 import { registerLoginCommands } from './login.js';
 import { registerMigrateCommand } from './migrate/scan.js';
 import { registerRoleCommands } from './role.js';
+import type { CliDependencies } from './server-launcher.js';
 import { runServer } from './server-start.js';
 import { registerSigningKeyCommands } from './signing-key.js';
 import { registerTokenCommand } from './token.js';
@@ -104,8 +105,11 @@ function addExamples(command: Command): void {
   command.commands.forEach(addExamples);
 }
 
-/** Builds the whole `tessera` program (it parses nothing). */
-export function buildProgram(): Command {
+/**
+ * Builds the whole `tessera` program (it parses nothing); `deps` are what its commands start of
+ * other layers (the server, for `up` and `server`).
+ */
+export function buildProgram(deps: CliDependencies): Command {
   const program = new Command('tessera')
     .description('Self-hosted managed identities for virtual machines, wire-compatible with Azure.')
     // A usage mistake is one line (`error: …`), as every other error; `--help` shows the usage.
@@ -129,7 +133,7 @@ export function buildProgram(): Command {
       ).choices(UP_TERMINAL_LEVELS),
     )
     .action(async (options: UpOptions) => {
-      await runUp(options);
+      await runUp(options, deps.launchServer);
     });
 
   addConfigFlags(
@@ -139,7 +143,7 @@ export function buildProgram(): Command {
         'run the server: directory and token issuer, ARM, Key Vault and the agent API (hosts run `tessera agent`)',
       ),
   ).action(async (options: ConfigFlagOptions) => {
-    await runServer(options);
+    await runServer(options, deps.launchServer);
   });
 
   addImdsFlags(

@@ -1,6 +1,7 @@
 // What `tessera server` and `tessera up` share: the store opened with the master key, and `tessera server` itself.
 import { join } from 'node:path';
 import {
+  ADMIN_LOGIN_FILE,
   ensureDataDir,
   loadConfigOrExit,
   loadOrCreateMasterKey,
@@ -9,10 +10,9 @@ import {
 } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
 import type { Store } from '../core/ports.js';
-import { ADMIN_LOGIN_FILE, ensureAdministrator } from '../server/bootstrap.js';
-import { startServer } from '../server/runtime.js';
 import { databaseOptionsFrom, openStore } from '../store/index.js';
 import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
+import type { ServerLauncher } from './server-launcher.js';
 import { untilSignal } from './signals.js';
 
 /**
@@ -61,10 +61,13 @@ export async function openServerStore(config: TesseraConfig): Promise<ServerStor
 /**
  * `tessera server`: the directory and token issuer, ARM, the Key Vault data plane and the agent
  * API, without an agent (hosts run `tessera agent`). HTTPS with `server.tls`, else HTTP plus
- * HTTPS from a local CA on `server.httpsPort`. Prints where it listens and runs until SIGINT or
- * SIGTERM. A bad configuration exits with status 2 and one line on stderr.
+ * HTTPS from a local CA on `server.httpsPort`, started with `launchServer`. Prints where it listens
+ * and runs until SIGINT or SIGTERM. A bad configuration exits with status 2 and one line on stderr.
  */
-export async function runServer(options: ConfigFlagOptions): Promise<void> {
+export async function runServer(
+  options: ConfigFlagOptions,
+  launchServer: ServerLauncher,
+): Promise<void> {
   const config = loadConfigOrExit(loadOptionsFrom(options));
   await ensureDataDir(config.dataDir);
   const { store, applied, where, masterKeySource } = await openServerStore(config);
@@ -73,20 +76,13 @@ export async function runServer(options: ConfigFlagOptions): Promise<void> {
   }
   const logger = createLogger({ level: config.log.level, name: 'tessera-server' });
   const localTls = config.server.tls.certFile === undefined;
-  const server = await startServer({ config, store, logger, localTls });
-  const admin = await ensureAdministrator({
-    store,
-    services: server.services,
-    tenant: server.tenant,
-    dataDir: config.dataDir,
-    clock: { now: () => Date.now() },
-  });
+  const server = await launchServer({ config, store, logger, localTls });
   process.stdout.write(
     [
       `tessera server: store ready (${where}; ${applied.length} migration(s) applied)`,
       `  tenant:         ${server.tenant.id}`,
       `  subscription:   ${server.subscriptionId}`,
-      `  administrator:  client id ${admin.principal.appId} (${join(config.dataDir, ADMIN_LOGIN_FILE)})`,
+      `  administrator:  client id ${server.administrator.appId} (${join(config.dataDir, ADMIN_LOGIN_FILE)})`,
       ...(server.httpsUrl === undefined || server.httpsUrl === server.url
         ? []
         : [`  HTTPS:          ${server.httpsUrl} (CA ${server.caFile ?? 'configured'})`]),

@@ -3,10 +3,10 @@
 // They open the store directly (like the server does), not through the HTTP API: rotating keys is
 // an operator's act on the installation, needed precisely when the API's own keys are in doubt.
 import type { Command } from 'commander';
-import { selectSigningKey } from '../core/keys/signing-keys.js';
+import { systemClock } from '../core/clock.js';
+import { signingKeyPolicyFor } from '../core/keys/signing-key-policy.js';
+import { createSigningKeyService, selectSigningKey } from '../core/keys/signing-keys.js';
 import type { SigningKey } from '../core/model.js';
-import { serviceSettingsFrom } from '../server/runtime.js';
-import { createServerServices } from '../server/services.js';
 import { printResult } from './az-result.js';
 import { addOutputFlags, type ClientFlagOptions, reporting } from './client-kit.js';
 import type { ConfigFlagOptions } from './flags.js';
@@ -66,7 +66,7 @@ export async function runSigningKeyList(options: SigningKeyListOptions): Promise
   // `reporting`: a bad `--query` is one line and exit status 2, as for every command.
   await reporting(() =>
     withStore(options, async (store) => {
-      const now = Date.now();
+      const now = systemClock.now();
       const keys = await store.signingKeys.listPublished(now);
       printResult(signingKeyViews(keys, now), options, KEY_COLUMNS);
     }),
@@ -84,10 +84,18 @@ export async function runSigningKeyRotate(
   options: ConfigFlagOptions & { immediate?: boolean },
 ): Promise<void> {
   await withStore(options, async (store, config) => {
-    const clock = { now: () => Date.now() };
-    const services = createServerServices(store, clock, serviceSettingsFrom(config, ''));
-    const rotation = await services.signingKeys.rotate({ immediate: options.immediate === true });
-    const now = clock.now();
+    const { tokens } = config.server;
+    const signingKeys = createSigningKeyService({
+      store,
+      clock: systemClock,
+      policy: signingKeyPolicyFor({
+        tokenLifetimeSeconds: tokens.lifetimeSeconds,
+        signingKeyRotationDays: tokens.signingKeyRotationDays,
+        signingKeyPublishLeadHours: tokens.signingKeyPublishLeadHours,
+      }),
+    });
+    const rotation = await signingKeys.rotate({ immediate: options.immediate === true });
+    const now = systemClock.now();
     // By kid: a later immediate rotation elsewhere has unpublished the key if it is not signing.
     const key = (await store.signingKeys.get(rotation.key.kid)) ?? rotation.key;
     const signing = selectSigningKey(await store.signingKeys.listPublished(now), now);

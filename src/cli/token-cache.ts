@@ -6,6 +6,7 @@ import type { TokenProvider } from '../client/credentials.js';
 import { ClientError } from '../client/errors.js';
 import type { HttpSend } from '../client/http.js';
 import { writeSecretFile } from '../config/index.js';
+import { systemClock } from '../core/clock.js';
 import { readPrivateFile } from './private-file.js';
 
 /** The cache's file in a data directory, next to `login.json`. */
@@ -99,7 +100,7 @@ export function createCachingTokenProvider(options: {
 }): CachingTokenProvider {
   const { owner, tokens } = options;
   const file = join(options.dataDir, TOKEN_CACHE_FILE);
-  const now = options.now ?? (() => Date.now());
+  const now = options.now ?? (() => systemClock.now());
   const held = new Map<string, Held>();
   const usable = (h: Held | undefined): h is Held =>
     h !== undefined && h.expiresAtMs - RENEW_BEFORE_MS > now();

@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import { ClientError, errorFromAnswer } from '../client/errors.js';
 import { createHttp, type HttpSend } from '../client/http.js';
 import { loadConfigOrExit } from '../config/index.js';
+import { isRecord } from '../core/guards.js';
 import { addOutputFlags, print, reporting, usage, withExample } from './client-kit.js';
 import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
 import type { OutputFormat } from './output.js';
@@ -63,10 +64,7 @@ export async function getImdsToken(
   } catch {
     body = undefined;
   }
-  const object =
-    typeof body === 'object' && body !== null && !Array.isArray(body)
-      ? (body as Record<string, unknown>)
-      : undefined;
+  const object = isRecord(body) ? body : undefined;
   if (answer.status >= 400 || object?.error !== undefined) {
     throw errorFromAnswer(answer.status >= 400 ? answer.status : 400, answer.text, `GET ${url}`);
   }

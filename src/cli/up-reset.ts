@@ -24,6 +24,7 @@ const STORE_TABLES: Readonly<Record<keyof Database, true>> = {
   hosts: true,
   vault_secrets: true,
   audit_events: true,
+  activity_events: true,
 };
 /** Kysely's own bookkeeping tables, which the migrator creates beside them. */
 const MIGRATION_TABLES = ['kysely_migration', 'kysely_migration_lock'];

@@ -2,18 +2,19 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  ADMIN_LOGIN_FILE,
+  ADMIN_SECRET_FILE,
   ensureDataDir,
   loadConfigOrExit,
   MASTER_KEY_FILE,
   writeSecretFile,
 } from '../config/index.js';
 import { type LogLevel, moreVerbose } from '../config/logger.js';
-import { ADMIN_LOGIN_FILE, ADMIN_SECRET_FILE, ensureAdministrator } from '../server/bootstrap.js';
-import { startServer } from '../server/runtime.js';
 import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
 import { untilSignal } from './signals.js';
 import { DEMO_GROUP, DEMO_HOST, DEMO_VM, ensureDemo } from './demo.js';
 import { DEMO_SECRET } from './demo-vault.js';
+import type { ServerLauncher } from './server-launcher.js';
 import { openServerStore, type ServerStore } from './server-start.js';
 import { UP_FILE } from './up-file.js';
 import { createUpLog } from './up-log.js';
@@ -102,13 +103,14 @@ function bannerLines(facts: BannerFacts): string[] {
 
 /**
  * Loads the configuration, prepares the data directory and master key, opens and migrates the
- * store, starts the server, the demo and the agent, prints {@link bannerLines} and writes
+ * store, starts the server (with `launchServer`), the demo and the agent, prints
+ * {@link bannerLines} and writes
  * `up.json`, then runs until SIGINT or SIGTERM and closes cleanly. The log goes to
  * `<dataDir>/tessera.log`, warnings and errors also to the terminal ({@link createUpLog}). With
  * `reset`, first empties the data directory and Tessera's PostgreSQL tables ({@link resetForUp}).
  * A bad configuration, or a refused reset, exits with status 2 and one line on stderr.
  */
-export async function runUp(options: UpOptions): Promise<void> {
+export async function runUp(options: UpOptions, launchServer: ServerLauncher): Promise<void> {
   const config = loadConfigOrExit(loadOptionsFrom(options));
   if (options.reset === true) process.stderr.write(await resetForUp(config, options.config));
   await ensureDataDir(config.dataDir);
@@ -123,21 +125,15 @@ export async function runUp(options: UpOptions): Promise<void> {
   const { logger } = log;
   const { store, applied, where, masterKeySource } = await openServerStore(config);
   logger.info({ store: where, migrationsApplied: applied.length }, 'store ready');
-  const server = await startServer({ config, store, logger, localTls: true });
+  const server = await launchServer({ config, store, logger, localTls: true });
   const tenant = server.tenant.id;
-  const admin = await ensureAdministrator({
-    store,
-    services: server.services,
-    tenant: server.tenant,
-    dataDir: config.dataDir,
-    clock: { now: () => Date.now() },
-  });
+  const admin = server.administrator;
   const demo = await ensureDemo({
     server,
     store,
     dataDir: config.dataDir,
-    administratorAppId: admin.principal.appId,
-    administratorObjectId: admin.principal.objectId,
+    administratorAppId: admin.appId,
+    administratorObjectId: admin.objectId,
     dnsSuffix: config.server.keyVault.dnsSuffix,
   });
   const agent = await startAgentRuntime({
@@ -177,7 +173,7 @@ export async function runUp(options: UpOptions): Promise<void> {
     httpsUrl: server.httpsUrl,
     caFile: server.caFile,
     tenant,
-    adminAppId: admin.principal.appId,
+    adminAppId: admin.appId,
     imdsUrl: agent.imdsUrl,
     vaultUri: demo.vaultUri,
     dnsSuffix: config.server.keyVault.dnsSuffix,

@@ -2,6 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { ArmObject } from '../client/arm.js';
+import { isRecord } from '../core/guards.js';
+import { RESOURCE_TYPES } from '../core/resource-types.js';
 import {
   type ClientFlagOptions,
   connect,
@@ -13,7 +15,7 @@ import {
 import { COMPUTE_API, resourcePath } from './vm-identity.js';
 import { printResult } from './az-result.js';
 
-const VM_TYPE = 'Microsoft.Compute/virtualMachines';
+const VM_TYPE = RESOURCE_TYPES.virtualMachines;
 
 /** `az vm extension list`'s table columns. */
 const EXTENSION_COLUMNS =
@@ -57,10 +59,8 @@ export async function jsonObjectFlag(
   } catch {
     return usage(command, `${flag}: not valid JSON: ${given}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return usage(command, `${flag}: expected a JSON object, got ${given}`);
-  }
-  return parsed as ArmObject;
+  if (!isRecord(parsed)) return usage(command, `${flag}: expected a JSON object, got ${given}`);
+  return parsed;
 }
 
 /**

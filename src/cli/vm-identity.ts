@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { ArmClient, ArmObject } from '../client/arm.js';
 import { ClientError } from '../client/errors.js';
+import { RESOURCE_TYPES } from '../core/resource-types.js';
 import {
   type ClientFlagOptions,
   connect,
@@ -11,6 +12,7 @@ import {
   withExample,
 } from './client-kit.js';
 import { printResult } from './az-result.js';
+import { isRecord } from '../core/guards.js';
 
 /** The Compute api-version the commands send: what `az` 2.6x sends for VMs and scale sets. */
 export const COMPUTE_API = '2024-07-01';
@@ -18,7 +20,7 @@ export const COMPUTE_API = '2024-07-01';
 /** `az`'s name for the system-assigned identity in an identity list (`MSI_LOCAL_ID`). */
 export const SYSTEM_IDENTITY = '[system]';
 
-const UAI_TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities';
+const UAI_TYPE = RESOURCE_TYPES.userAssignedIdentities;
 
 /** The identities an `--assign-identity` or `--identities` flag names. */
 export interface IdentitySelection {
@@ -26,9 +28,6 @@ export interface IdentitySelection {
   /** Full resource ids of user-assigned identities, as given or built from a name. */
   readonly userAssigned: readonly string[];
 }
-
-const isRecord = (value: unknown): value is ArmObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Reads an identity list flag as `az` does: absent or given without values (`true`) is the

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { ArmClient, ArmObject } from '../client/arm.js';
 import { ClientError } from '../client/errors.js';
 import { createHostClient } from '../client/hosts.js';
+import { RESOURCE_TYPES } from '../core/resource-types.js';
 import {
   clientFlags,
   type ClientFlagOptions,
@@ -26,7 +27,7 @@ import {
 import { confirmed, printResult } from './az-result.js';
 
 /** The ARM type of a VM. */
-export const VM_TYPE = 'Microsoft.Compute/virtualMachines';
+export const VM_TYPE = RESOURCE_TYPES.virtualMachines;
 
 /**
  * `az vm list`'s and `az vm show`'s table columns, and the host the VM is placed on: its name

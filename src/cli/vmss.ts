@@ -1,6 +1,7 @@
 // `tessera vmss`: virtual machine scale sets through ARM, with the operator's token, shaped like `az vmss`.
 import { type Command, InvalidArgumentError } from 'commander';
 import type { ArmObject } from '../client/arm.js';
+import { RESOURCE_TYPES } from '../core/resource-types.js';
 import {
   clientFlags,
   type ClientFlagOptions,
@@ -24,7 +25,7 @@ import {
 import { printResult } from './az-result.js';
 
 /** The ARM type of a scale set. */
-export const VMSS_TYPE = 'Microsoft.Compute/virtualMachineScaleSets';
+export const VMSS_TYPE = RESOURCE_TYPES.scaleSets;
 
 /** `az vmss list`'s and `az vmss show`'s table columns. */
 const VMSS_COLUMNS =

@@ -1,6 +1,7 @@
 // A small ARM client: subscriptions, resource groups, key vaults and role assignments, as the CLI needs them.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { isRecord } from '../core/guards.js';
 import { ClientError, errorFromAnswer } from './errors.js';
 import type { HttpSend } from './http.js';
 import type { TokenProvider } from './credentials.js';
@@ -58,9 +59,6 @@ export interface ArmClient {
   ): Promise<boolean>;
 }
 
-const isObject = (value: unknown): value is ArmObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const segment = (value: string): string => encodeURIComponent(value);
 
 /** Makes the client for the server at `serverUrl` (no trailing slash). */
@@ -91,7 +89,7 @@ export function createArmClient(options: {
     } catch {
       parsed = undefined;
     }
-    if (!isObject(parsed)) {
+    if (!isRecord(parsed)) {
       throw new ClientError('UnexpectedResponse', `not a JSON object from ${method} ${path}`, {
         status: answer.status,
       });
@@ -107,7 +105,7 @@ export function createArmClient(options: {
     let path: string | undefined = first;
     while (path !== undefined) {
       const { body } = await call('GET', path);
-      if (Array.isArray(body.value)) items.push(...body.value.filter(isObject));
+      if (Array.isArray(body.value)) items.push(...body.value.filter(isRecord));
       const next = typeof body.nextLink === 'string' ? new URL(body.nextLink) : undefined;
       // Its path only, asked of this server: the token never goes to a host the answer names.
       path = next === undefined ? undefined : `${next.pathname}${next.search}`;

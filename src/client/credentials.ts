@@ -200,6 +200,8 @@ export function createTokenProvider(options: {
       method: 'POST',
       url: endpoint,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      // Asking twice only mints a second token.
+      repeatable: true,
       body: new URLSearchParams({
         grant_type: 'client_credentials',
         client_id: credentials.clientId,

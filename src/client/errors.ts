@@ -1,4 +1,5 @@
 // Errors the clients raise: a service's error answer (ARM, Key Vault, OAuth) or a local failure, in one line.
+import { isRecord } from '../core/guards.js';
 
 /** A failed call, or a client that could not make one; `code` is the service's own when it sent one. */
 export class ClientError extends Error {
@@ -21,9 +22,6 @@ export function isClientError(value: unknown): value is ClientError {
 }
 
 const oneLine = (text: string): string => text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The error an answer with status ≥ 400 carries, read from its body in any of the dialects the

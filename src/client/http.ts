@@ -1,6 +1,11 @@
-// HTTP for the clients: one request function that may name another host than the one it connects to.
-import { type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+// The one HTTP transport of the clients: kept-alive connections, deadlines, aborts, a body cap, one retry on a stale connection.
+import {
+  Agent as HttpAgent,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request as httpRequest,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { ClientError } from './errors.js';
@@ -17,6 +22,16 @@ export interface HttpRequest {
   readonly host?: string | undefined;
   readonly headers?: Readonly<Record<string, string>> | undefined;
   readonly body?: string | undefined;
+  /** Ends the request early: it fails with `Aborted`. */
+  readonly signal?: AbortSignal | undefined;
+  /** Longest this request may take, instead of the transport's (a long-poll adds its wait). */
+  readonly timeoutMs?: number | undefined;
+  /**
+   * True when sending the request twice does no harm, so it is sent again after a kept-alive
+   * connection turned out to be closed (RFC 9110 section 9.2.2). Default: true for the idempotent
+   * methods (GET, HEAD, OPTIONS, PUT, DELETE), false otherwise.
+   */
+  readonly repeatable?: boolean | undefined;
 }
 
 /** The answer, whatever its status. */
@@ -26,16 +41,46 @@ export interface HttpResponse {
   readonly text: string;
 }
 
-/** Sends a request; rejects only when no answer came (a {@link ClientError} `ServiceUnreachable`). */
+/**
+ * Sends a request; rejects only when no whole answer came, with a {@link ClientError}:
+ * `ServiceUnreachable` (no connection, or no answer in time), `Aborted` (the request's signal),
+ * `ResponseTooLarge` (the body cap), `InvalidServerUrl` (not http or https).
+ */
 export type HttpSend = (request: HttpRequest) => Promise<HttpResponse>;
+
+/** An {@link HttpSend} that keeps its connections open between requests. */
+export interface Http extends HttpSend {
+  /** Closes the kept-alive connections; a later request opens a new one. */
+  close(): void;
+}
+
+/** Calls `callback` once after `delayMs`; the function returned cancels it. */
+export type SetTimer = (callback: () => void, delayMs: number) => () => void;
 
 /** Options of {@link createHttp}. */
 export interface HttpOptions {
   /** PEM CA certificates to trust for https besides the system's (e.g. `<dataDir>/tls/ca.pem`). */
   readonly caPem?: string | undefined;
-  /** Longest a request may take. Default 30 s. */
+  /** Longest a request may take, connecting and reading included. Default 30 s. */
   readonly timeoutMs?: number | undefined;
+  /** Answers with a larger body fail with `ResponseTooLarge`. Default 64 MiB. */
+  readonly maxBodyBytes?: number | undefined;
+  /** Where deadlines are kept (an agent's clock); default an unreferenced `setTimeout`. */
+  readonly setTimer?: SetTimer | undefined;
 }
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/** What a connection the server had already closed fails with, when a request is written to it. */
+const STALE_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+const unrefTimer: SetTimer = (callback, delayMs) => {
+  const handle = setTimeout(callback, delayMs);
+  handle.unref();
+  return () => {
+    clearTimeout(handle);
+  };
+};
 
 /** The host name of a Host header value (`name:port`, `[v6]:port`). */
 function hostName(host: string): string {
@@ -43,75 +88,218 @@ function hostName(host: string): string {
   return bracketed?.[1] ?? host.replace(/:\d+$/, '');
 }
 
+/** Everything one exchange needs that does not change between requests. */
+interface Transport {
+  readonly http: HttpAgent;
+  readonly https: HttpsAgent;
+  readonly maxBodyBytes: number;
+}
+
+/** How one exchange failed: `stale` when a reused connection broke before any answer. */
+class ExchangeFailure extends Error {
+  constructor(
+    readonly error: Error,
+    readonly stale: boolean,
+    readonly code: string | undefined,
+  ) {
+    super(error.message);
+  }
+}
+
 /**
- * Makes the request function. Over https it trusts the system's roots plus `caPem`; without a
- * Host override it checks the certificate against the URL's host as usual.
+ * Makes the transport. Connections are kept alive (idle ones never hold the process open). Over
+ * https it trusts the system's roots plus `caPem`; without a Host override it checks the
+ * certificate against the URL's host as usual. A request whose kept-alive connection the server
+ * had closed (`ECONNRESET` or `EPIPE` before any answer) is sent once more on a new connection
+ * when it is repeatable, or after `EPIPE` (the server never read it). The deadline covers both
+ * attempts.
  */
-export function createHttp(options: HttpOptions = {}): HttpSend {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+export function createHttp(options: HttpOptions = {}): Http {
   const ca = options.caPem === undefined ? undefined : [...rootCertificates, options.caPem];
-  return (request) =>
-    new Promise<HttpResponse>((resolve, reject) => {
-      const url = new URL(request.url);
-      const https = url.protocol === 'https:';
-      if (!https && url.protocol !== 'http:') {
-        reject(new ClientError('InvalidServerUrl', `not an http or https URL: ${url.origin}`));
+  const transport: Transport = {
+    http: new HttpAgent({ keepAlive: true }),
+    // `ca` replaces Node's roots: keep them, so a publicly issued certificate still works.
+    https: new HttpsAgent({ keepAlive: true, ...(ca === undefined ? {} : { ca }) }),
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024,
+  };
+  const defaultTimeoutMs = options.timeoutMs ?? 30_000;
+  const setTimer = options.setTimer ?? unrefTimer;
+
+  const send = async (request: HttpRequest): Promise<HttpResponse> => {
+    const url = URL.canParse(request.url) ? new URL(request.url) : undefined;
+    if (url?.protocol !== 'https:' && url?.protocol !== 'http:') {
+      const what = url?.origin ?? request.url;
+      throw new ClientError('InvalidServerUrl', `not an http or https URL: ${what}`);
+    }
+    const timeoutMs = request.timeoutMs ?? defaultTimeoutMs;
+    const stop = new AbortController();
+    const cancelTimer = setTimer(() => {
+      stop.abort(
+        new ClientError(
+          'ServiceUnreachable',
+          `no answer from ${url.origin} within ${timeoutMs} ms`,
+        ),
+      );
+    }, timeoutMs);
+    const onAbort = (): void => {
+      stop.abort(
+        new ClientError('Aborted', `the request to ${url.origin} was aborted`, {
+          cause: request.signal?.reason,
+        }),
+      );
+    };
+    if (request.signal?.aborted === true) onAbort();
+    else request.signal?.addEventListener('abort', onAbort, { once: true });
+    const repeatable = request.repeatable ?? IDEMPOTENT.has(request.method.toUpperCase());
+    try {
+      try {
+        return await exchange(transport, url, request, stop.signal);
+      } catch (failure) {
+        if (!(failure instanceof ExchangeFailure)) throw failure;
+        if (!failure.stale || !(repeatable || failure.code === 'EPIPE')) throw failure.error;
+      }
+      try {
+        return await exchange(transport, url, request, stop.signal);
+      } catch (failure) {
+        throw failure instanceof ExchangeFailure ? failure.error : failure;
+      }
+    } finally {
+      cancelTimer();
+      request.signal?.removeEventListener('abort', onAbort);
+    }
+  };
+
+  return Object.assign(send, {
+    close() {
+      transport.http.destroy();
+      transport.https.destroy();
+    },
+  });
+}
+
+/**
+ * One request and its whole answer on one connection. Rejects with an {@link ExchangeFailure}
+ * carrying the {@link ClientError} to report; `signal` (deadline or caller) ends it with its
+ * reason.
+ */
+function exchange(
+  transport: Transport,
+  url: URL,
+  request: HttpRequest,
+  signal: AbortSignal,
+): Promise<HttpResponse> {
+  return new Promise<HttpResponse>((resolve, reject) => {
+    const fail = (error: Error, stale = false, code?: string): void => {
+      reject(new ExchangeFailure(error, stale, code));
+    };
+    if (signal.aborted) {
+      fail(signal.reason as Error);
+      return;
+    }
+    const https = url.protocol === 'https:';
+    const name = request.host === undefined ? undefined : hostName(request.host);
+    const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
+    const headers: Record<string, string | number> = {
+      accept: 'application/json',
+      ...request.headers,
+      ...(request.host === undefined ? {} : { host: request.host }),
+      ...(body === undefined ? {} : { 'content-length': body.byteLength }),
+    };
+    const target = {
+      protocol: url.protocol,
+      hostname: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port,
+      method: request.method,
+      path: `${url.pathname}${url.search}`,
+      headers,
+    };
+    const req = https
+      ? httpsRequest({
+          ...target,
+          agent: transport.https,
+          // Never an IP address as the server name (RFC 6066 section 3).
+          ...(name !== undefined && isIP(name) === 0 ? { servername: name } : {}),
+        })
+      : httpRequest({ ...target, agent: transport.http });
+    const onAbort = (): void => {
+      req.destroy(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    let answered = false;
+    const settle = (): void => {
+      signal.removeEventListener('abort', onAbort);
+    };
+
+    // `on`, not `once`: a broken socket may report more than one error.
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      settle();
+      if (error instanceof ClientError) {
+        fail(error);
         return;
       }
-      const name = request.host === undefined ? undefined : hostName(request.host);
-      const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
-      const headers: Record<string, string | number> = {
-        accept: 'application/json',
-        ...request.headers,
-        ...(request.host === undefined ? {} : { host: request.host }),
-        ...(body === undefined ? {} : { 'content-length': body.length }),
-      };
-      const target = {
-        protocol: url.protocol,
-        hostname: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port,
-        method: request.method,
-        path: `${url.pathname}${url.search}`,
-        headers,
-        timeout: timeoutMs,
-      };
-      const done = (res: IncomingMessage): void => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            text: Buffer.concat(chunks).toString('utf8'),
-          });
-        });
-      };
-      const req = https
-        ? httpsRequest(
-            {
-              ...target,
-              ...(ca === undefined ? {} : { ca }),
-              // Never an IP address as the server name (RFC 6066 section 3).
-              ...(name !== undefined && isIP(name) === 0 ? { servername: name } : {}),
-            },
-            done,
-          )
-        : httpRequest(target, done);
-      req.on('timeout', () => {
-        req.destroy(new ClientError('ServiceUnreachable', `no answer from ${url.origin} in time`));
-      });
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        reject(
-          error instanceof ClientError
-            ? error
-            : new ClientError(
-                'ServiceUnreachable',
-                `cannot reach ${url.origin}${name === undefined ? '' : ` as ${name}`}: ${error.code ?? error.message}`,
-                { cause: error },
-              ),
-        );
-      });
-      req.end(body);
+      const stale = req.reusedSocket && !answered && STALE_CODES.has(error.code ?? '');
+      const unreachable = new ClientError(
+        'ServiceUnreachable',
+        `cannot reach ${url.origin}${name === undefined ? '' : ` as ${name}`}: ${error.code ?? error.message}`,
+        { cause: error },
+      );
+      fail(unreachable, stale, error.code);
     });
+    req.once('response', (res: IncomingMessage) => {
+      answered = true;
+      readBody(res, transport.maxBodyBytes, url.origin).then(
+        (text) => {
+          settle();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
+        },
+        (error: unknown) => {
+          settle();
+          // The request's own error (an abort, the deadline) says more than the body's.
+          if (!signal.aborted) req.destroy();
+          fail(signal.aborted ? (signal.reason as Error) : (error as Error));
+        },
+      );
+    });
+    req.end(body);
+  });
+}
+
+/** The body of `res` as UTF-8; fails when it exceeds `maxBytes` or the connection breaks. */
+function readBody(res: IncomingMessage, maxBytes: number, origin: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const tooLarge = (): ClientError =>
+      new ClientError('ResponseTooLarge', `the answer from ${origin} exceeds ${maxBytes} bytes`);
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      res.destroy();
+      reject(tooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let ended = false;
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      res.destroy();
+      reject(tooLarge());
+    });
+    res.once('end', () => {
+      ended = true;
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    // Destroyed or cut off mid-body: 'end' never comes.
+    res.once('close', () => {
+      if (ended) return;
+      reject(
+        new ClientError('ServiceUnreachable', `the connection to ${origin} closed mid-answer`),
+      );
+    });
+    res.on('error', () => {
+      // Reported by 'close', which always follows.
+    });
+  });
 }

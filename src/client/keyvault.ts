@@ -1,4 +1,5 @@
 // A Key Vault secrets client that reaches a vault through the server's own address, naming it by Host header.
+import { isRecord } from '../core/guards.js';
 import { ClientError, errorFromAnswer } from './errors.js';
 import type { HttpSend } from './http.js';
 import type { TokenProvider } from './credentials.js';
@@ -26,9 +27,6 @@ export const vaultScope = (dnsSuffix: string): string => `https://${dnsSuffix}/.
 
 /** Vault names as Key Vault takes them (3-24 letters, digits and hyphens). */
 const VAULT_NAME = /^[a-zA-Z0-9-]{3,24}$/;
-
-const isObject = (value: unknown): value is SecretObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Makes the client for vault `vaultName`. Requests go to `serverUrl` with the Host header
@@ -74,7 +72,7 @@ export function createVaultClient(options: {
     } catch {
       parsed = undefined;
     }
-    if (!isObject(parsed)) {
+    if (!isRecord(parsed)) {
       throw new ClientError('UnexpectedResponse', `not a JSON object from ${method} ${host}`, {
         status: answer.status,
       });
@@ -95,7 +93,7 @@ export function createVaultClient(options: {
       let path: string | undefined = `/secrets?api-version=${API_VERSION}`;
       while (path !== undefined) {
         const page = await call('GET', path);
-        if (Array.isArray(page.value)) items.push(...page.value.filter(isObject));
+        if (Array.isArray(page.value)) items.push(...page.value.filter(isRecord));
         path = typeof page.nextLink === 'string' ? nextPath(page.nextLink, host) : undefined;
       }
       return items;

@@ -1,4 +1,4 @@
-// The data directory on disk: owner-only permissions, atomic secret files, and the master key.
+// The data directory on disk: owner-only permissions, atomic secret files, the master key and the files in it.
 import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -7,6 +7,13 @@ import { decodeMasterKey } from './schema.js';
 
 /** File name of the generated master key inside the data directory. */
 export const MASTER_KEY_FILE = 'master.key';
+/** File in the data directory holding the administrator's client secret (mode 0600). */
+export const ADMIN_SECRET_FILE = 'admin.secret';
+/**
+ * File in the data directory telling clients how to log in as the administrator (mode 0600):
+ * `{"tenantId","clientId","secretFile"}`, never the secret itself. `tessera keyvault` reads it.
+ */
+export const ADMIN_LOGIN_FILE = 'admin.json';
 
 function errnoCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;

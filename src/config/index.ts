@@ -10,6 +10,8 @@ export {
 } from './schema.js';
 export { CONFIG_FILE_ENV, loadConfig, loadConfigOrExit, type LoadConfigOptions } from './load.js';
 export {
+  ADMIN_LOGIN_FILE,
+  ADMIN_SECRET_FILE,
   ensureDataDir,
   loadOrCreateMasterKey,
   MASTER_KEY_FILE,

@@ -4,6 +4,7 @@ import { extname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configInvalid, isAppError } from '../core/errors.js';
+import { isRecord } from '../core/guards.js';
 import { configLeaves, configSchema, type LeafKind, type TesseraConfig } from './schema.js';
 
 /** Where the loader reads configuration from. Every field is optional. */
@@ -48,7 +49,7 @@ function fail(message: string): never {
 }
 
 function isPlainObject(value: unknown): value is Tree {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  if (!isRecord(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }

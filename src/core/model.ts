@@ -211,3 +211,55 @@ export interface AuditEvent {
   readonly reason: string | null;
   readonly details: Readonly<Record<string, unknown>>;
 }
+
+/** Which half of an ARM operation an activity event records. */
+export type ActivityEventName = 'BeginRequest' | 'EndRequest';
+
+/** An activity event's status: `Started` on the Begin event, the outcome on the End event. */
+export type ActivityStatus = 'Started' | 'Succeeded' | 'Failed';
+
+/** An activity event's severity, as Azure Monitor names them. */
+export type ActivityLevel = 'Critical' | 'Error' | 'Warning' | 'Informational' | 'Verbose';
+
+/**
+ * One event of ARM's Activity Log (one Azure Monitor `EventData`, category Administrative): the
+ * start or the end of one ARM write, delete or action. Strings are bounded when stored
+ * (`core/audit/activity-bounds.ts`); the request and response bodies are never kept.
+ */
+export interface ActivityEvent {
+  /** The event's own GUID (`eventDataId`). */
+  readonly eventDataId: string;
+  /** The operation's GUID, shared by its Begin and End events. */
+  readonly operationId: string;
+  readonly at: EpochMs;
+  readonly subscriptionId: string;
+  readonly tenantId: string;
+  /** Null for operations above any resource group (the subscription itself). */
+  readonly resourceGroup: string | null;
+  /** The scope the operation addressed, in the case it was sent. */
+  readonly resourceId: string;
+  /** E.g. `Microsoft.Compute/virtualMachines`. */
+  readonly resourceType: string;
+  /** The provider namespace, e.g. `Microsoft.Compute`. */
+  readonly resourceProvider: string;
+  /** The RBAC action, e.g. `Microsoft.Compute/virtualMachines/write`. */
+  readonly operationName: string;
+  readonly eventName: ActivityEventName;
+  readonly status: ActivityStatus;
+  /** The response's status; null on the Begin event. */
+  readonly httpStatus: number | null;
+  readonly level: ActivityLevel;
+  readonly callerObjectId: string;
+  readonly callerAppId: string | null;
+  /** As Azure shows the caller: the UPN of a user, else the principal's object id. */
+  readonly caller: string;
+  readonly correlationId: string;
+  readonly clientRequestId: string | null;
+  /** ARM's `x-ms-request-id` of the request. */
+  readonly serviceRequestId: string;
+  readonly method: string;
+  readonly uri: string | null;
+  readonly clientIp: string | null;
+  /** The caller's token claims, every value a string (`"iat": "1421876371"`), as Azure shows them. */
+  readonly claims: Readonly<Record<string, string>>;
+}

@@ -1,6 +1,7 @@
 // The ports the domain depends on: the store, the clock and id generation.
 
 import type {
+  ActivityEvent,
   AuditEvent,
   CertificateAuthority,
   Credential,
@@ -101,6 +102,8 @@ export interface ResourceQuery {
   readonly subscriptionId?: string;
   readonly resourceGroup?: string;
   readonly type?: string;
+  /** Any of these types (case-insensitive); with `type`, both must hold. */
+  readonly types?: readonly string[];
   /** The resource's own name, compared case-insensitively (ASCII). */
   readonly name?: string;
 }
@@ -366,6 +369,40 @@ export interface AuditRetention {
   readonly keep: number;
 }
 
+/**
+ * What an Activity Log query keeps: one subscription's events from `from` to `to` (inclusive),
+ * narrowed by each filter given; ids, groups and namespaces compare case-insensitively, and
+ * `resourceId` matches the scope exactly, not what lies under it.
+ */
+export interface ActivityQuery {
+  readonly subscriptionId: string;
+  readonly from: EpochMs;
+  readonly to: EpochMs;
+  readonly resourceGroup?: string;
+  readonly resourceId?: string;
+  /** A provider namespace, e.g. `Microsoft.Compute`. */
+  readonly resourceProvider?: string;
+  readonly correlationId?: string;
+  /** Compared case-insensitively (a UPN or an object id). */
+  readonly caller?: string;
+  /** Compared case-insensitively (`succeeded`). */
+  readonly status?: string;
+}
+
+/** ARM's Activity Log: the Begin and End events of every ARM write, delete and action. */
+export interface ActivityLog {
+  /**
+   * Appends `events` in one statement, their strings cut to the bounds of
+   * `core/audit/activity-bounds.ts`. Nothing is written for an empty list. Fails with a 409
+   * `Conflict`, writing none of them, if an `eventDataId` exists.
+   */
+  append(events: readonly ActivityEvent[]): Promise<void>;
+  /** Newest first (ties: the later appended first), one page from `page.cursor` on. */
+  query(q: ActivityQuery, page: PageRequest): Promise<Page<ActivityEvent>>;
+  /** As {@link AuditLog.prune}, on the activity log's own rows. */
+  prune(policy: AuditRetention, limit: number): Promise<number>;
+}
+
 /** An assertion id to claim when a token is issued (see {@link AssertionReplayStore.claim}). */
 export interface ReplayClaim {
   readonly clientId: string;
@@ -401,6 +438,7 @@ export interface Store {
   readonly hosts: HostStore;
   readonly vaultSecrets: VaultSecretStore;
   readonly audit: AuditLog;
+  readonly activity: ActivityLog;
   readonly issueLedger: IssueLedger;
   /**
    * Runs `work` in one transaction: all of its writes land, or none do. Inside, `tx` is a store

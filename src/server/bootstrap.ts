@@ -1,21 +1,15 @@
 // First start: the administrator application operators use, with its secret written once to disk.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { writeSecretFile } from '../config/index.js';
+import { ADMIN_LOGIN_FILE, ADMIN_SECRET_FILE, writeSecretFile } from '../config/index.js';
 import type { Principal, Tenant } from '../core/model.js';
 import type { Clock, Store } from '../core/ports.js';
-import { BUILT_IN_ROLE_IDS } from '../core/rbac/index.js';
+import { assignServicePrincipalRole, BUILT_IN_ROLE_IDS } from '../core/rbac/index.js';
+import { RESOURCE_TYPES } from '../core/resource-types.js';
 import type { ServerServices } from './services.js';
 
 /** The alternative name that marks the installation's administrator application. */
 export const ADMIN_MARKER = 'tessera:administrator';
-/** File in the data directory holding the administrator's client secret (mode 0600). */
-export const ADMIN_SECRET_FILE = 'admin.secret';
-/**
- * File in the data directory telling clients how to log in as the administrator (mode 0600):
- * `{"tenantId","clientId","secretFile"}`, never the secret itself. `tessera keyvault` reads it.
- */
-export const ADMIN_LOGIN_FILE = 'admin.json';
 /** The administrator's secret lives two years; rotate it with a new secret before then. */
 const ADMIN_SECRET_LIFETIME_MS = 2 * 365 * 24 * 3_600_000;
 
@@ -50,15 +44,10 @@ export async function ensureAdministrator(options: {
     }));
   const owners = await store.roles.listAssignmentsForPrincipalAtScopes([principal.objectId], ['/']);
   if (!owners.some((a) => a.roleDefinitionId.toLowerCase() === BUILT_IN_ROLE_IDS.owner)) {
-    await store.roles.createAssignment({
-      id: randomUUID(),
-      scope: '/',
-      roleDefinitionId: BUILT_IN_ROLE_IDS.owner,
-      principalId: principal.objectId,
-      principalType: 'ServicePrincipal',
-      createdAt: clock.now(),
-      createdBy: null,
-    });
+    await assignServicePrincipalRole(
+      { store, clock },
+      { scope: '/', roleDefinitionId: BUILT_IN_ROLE_IDS.owner, principalId: principal.objectId },
+    );
   }
   // A secret is made only while the administrator has none: once the file exists (or has been
   // moved somewhere safer by the operator) a restart never mints another.
@@ -86,7 +75,7 @@ export async function ensureDefaultSubscription(options: {
   clock: Clock;
 }): Promise<string> {
   const { store, tenant, clock } = options;
-  const type = 'Microsoft.Resources/subscriptions';
+  const type = RESOURCE_TYPES.subscriptions;
   const [existing] = (await store.resources.list({ type }, { limit: 1 })).items;
   if (existing !== undefined) return existing.subscriptionId;
   const subscriptionId = randomUUID();

@@ -6,8 +6,9 @@ import { createServer } from 'node:net';
 import type { TesseraConfig } from '../config/index.js';
 import type { Logger } from '../config/logger.js';
 import type { Tenant } from '../core/model.js';
+import { systemClock } from '../core/clock.js';
 import type { Clock, Store } from '../core/ports.js';
-import { pruneAuditLog } from '../core/audit/retention.js';
+import { sweepAuditRetention } from '../core/audit/retention.js';
 import { createRbacEvaluator, seedBuiltInRoles } from '../core/rbac/index.js';
 import { createAccessTokenVerifier, localJwksResolver } from '../core/tokens/index.js';
 import { ensureDefaultSubscription } from './bootstrap.js';
@@ -113,7 +114,7 @@ export async function startServer(options: {
   localTls?: boolean;
 }): Promise<RunningServer> {
   const { config, store, logger } = options;
-  const clock = options.clock ?? { now: () => Date.now() };
+  const clock = options.clock ?? systemClock;
   const { host, tls } = config.server;
   const port = config.server.port === 0 ? await freePort(host) : config.server.port;
   const listeners: { url: string; port: number; https?: { cert: Buffer; key: Buffer } }[] = [];
@@ -238,7 +239,7 @@ export async function startServer(options: {
         logger.error({ err: error }, 'server maintenance failed');
       }
       try {
-        await pruneAuditLog(store.audit, clock.now(), config.audit.retention);
+        await sweepAuditRetention(store, clock.now(), config.audit.retention);
       } catch (error) {
         logger.error({ err: error }, 'audit retention sweep failed');
       }

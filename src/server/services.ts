@@ -5,14 +5,15 @@ import {
 } from '../core/directory/certificate-authority.js';
 import { createDirectory, type Directory } from '../core/directory/directory.js';
 import { knownTenants } from '../core/directory/known-tenants.js';
+import { signingKeyPolicyFor } from '../core/keys/signing-key-policy.js';
 import { createSigningKeyService, type SigningKeyService } from '../core/keys/signing-keys.js';
 import type { Clock, Store } from '../core/ports.js';
 import type { SecretFailurePolicy } from '../core/tokens/secret-throttle.js';
 import { createTokenService, type TokenService } from '../core/tokens/token-service.js';
+import { entraRefusal } from '../wire/oauth/entra-refusals.js';
 import { type LoginServices, tokenEndpointsFor } from './login/plugin.js';
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
+const DAY_MS = 86_400_000;
 
 /** The server settings the services need (a slice of the configuration). */
 export interface ServiceSettings {
@@ -69,16 +70,10 @@ export function createServerServices(
     ca,
     certificateLifetimeMs: settings.certificateLifetimeDays * DAY_MS,
   });
-  const lifetimeMs = settings.tokenLifetimeSeconds * 1000;
   const signingKeys = createSigningKeyService({
     store,
     clock,
-    policy: {
-      rotationIntervalMs: settings.signingKeyRotationDays * DAY_MS,
-      publishLeadMs: settings.signingKeyPublishLeadHours * HOUR_MS,
-      // A retired key stays published while any token it signed can still be presented.
-      maxTokenLifetimeMs: lifetimeMs + 5 * 60_000,
-    },
+    policy: signingKeyPolicyFor(settings),
   });
   // One tenant lookup for the login surface and the issuer: each token read the tenant twice.
   const tenants = knownTenants(store.tenants);
@@ -97,6 +92,8 @@ export function createServerServices(
     ...(settings.refusalWindowSeconds === undefined
       ? {}
       : { refusalWindowSeconds: settings.refusalWindowSeconds }),
+    // Audit rows quote what the caller was told: Entra's text.
+    describeRefusal: (refusal) => entraRefusal(refusal).message,
   });
   const login: LoginServices = {
     clock,

@@ -12,6 +12,7 @@ import { vaultNamesAndPurgeMigration } from './migrations/0006-vault-names-and-p
 import { hostCertificateExpiryAndAuditKindMigration } from './migrations/0007-host-certificate-expiry-and-audit-kind.js';
 import { placementAndHostCredentialsMigration } from './migrations/0008-placement-and-host-credentials.js';
 import { boundedAuditStringsMigration } from './migrations/0009-bounded-audit-strings.js';
+import { activityLogMigration } from './migrations/0010-activity-log.js';
 import type { Database } from './schema.js';
 
 /** The migrations, in order. Names sort in the order they run; never rename one that shipped. */
@@ -26,6 +27,7 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
     '0007-host-certificate-expiry-and-audit-kind': hostCertificateExpiryAndAuditKindMigration,
     '0008-placement-and-host-credentials': placementAndHostCredentialsMigration,
     '0009-bounded-audit-strings': boundedAuditStringsMigration,
+    '0010-activity-log': activityLogMigration(dialect),
   };
 }
 

@@ -183,6 +183,41 @@ export interface AuditEventsTable {
   details: string;
 }
 
+/** ARM's Activity Log (migration 0010); `*_key` columns are lower-cased for lookups. */
+export interface ActivityEventsTable {
+  seq: Generated<number>;
+  event_data_id: string;
+  operation_id: string;
+  at: number;
+  subscription_key: string;
+  subscription_id: string;
+  tenant_id: string;
+  resource_group: string | null;
+  resource_group_key: string | null;
+  resource_id: string;
+  resource_id_key: string;
+  resource_type: string;
+  resource_provider: string;
+  resource_provider_key: string;
+  operation_name: string;
+  event_name: string;
+  status: string;
+  http_status: number | null;
+  level: string;
+  caller_object_id: string;
+  caller_app_id: string | null;
+  caller: string;
+  correlation_id: string;
+  correlation_key: string;
+  client_request_id: string | null;
+  service_request_id: string;
+  method: string;
+  uri: string | null;
+  client_ip: string | null;
+  /** JSON object of strings. */
+  claims: string;
+}
+
 /** All tables. Migrations create them; repositories read and write them. */
 export interface Database {
   tenants: TenantsTable;
@@ -199,4 +234,5 @@ export interface Database {
   hosts: HostsTable;
   vault_secrets: VaultSecretsTable;
   audit_events: AuditEventsTable;
+  activity_events: ActivityEventsTable;
 }

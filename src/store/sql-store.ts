@@ -5,6 +5,7 @@ import type { Store } from '../core/ports.js';
 import type { ColumnCipher } from './column-cipher.js';
 import type { SqlDialect } from './dialect.js';
 import { createGroupCommitLedger } from './group-commit.js';
+import { SqlActivityLog } from './repos/activity-log.js';
 import { SqlAssertionReplayStore } from './repos/assertion-replay.js';
 import { SqlAttachmentStore } from './repos/attachments.js';
 import { SqlAuditLog } from './repos/audit.js';
@@ -68,6 +69,7 @@ function bind(
     hosts: new SqlHostStore(executor, dialect),
     vaultSecrets: new SqlVaultSecretStore(executor, cipher),
     audit: new SqlAuditLog(executor),
+    activity: new SqlActivityLog(executor),
     // Inside a transaction the caller's transaction is the commit; outside, issues share one.
     issueLedger: inTransaction
       ? {

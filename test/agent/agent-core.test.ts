@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from '../../src/agent/agent.js';
-import { systemClock } from '../../src/agent/clock.js';
+import { systemAgentClock } from '../../src/agent/clock.js';
 import { newKeyAndCsr } from '../../src/agent/host-identity.js';
+import { createImdsServer } from '../../src/agent/imds/server.js';
 import { createServerClient } from '../../src/agent/server-client.js';
 import { loadConfig, type TesseraConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/config/logger.js';
@@ -16,6 +17,7 @@ import { openStore } from '../../src/store/index.js';
 import type { AgentVm, CreatedHost } from '../../src/wire/agent-api.js';
 import { TEST_MASTER_KEY } from '../fixtures/keys.js';
 import { administratorToken } from '../fixtures/admin.js';
+import { imds, NO_LIMIT, tokenPath } from './imds-harness.js';
 
 const VM_V = 'api-version=2024-07-01';
 const UAI_V = 'api-version=2023-01-31';
@@ -119,7 +121,7 @@ describe('agent core against a real server', () => {
   });
 
   it('registers with a join token that then no longer works', async () => {
-    const operator = createServerClient({ serverUrl: running().url, clock: systemClock });
+    const operator = createServerClient({ serverUrl: running().url, clock: systemAgentClock });
     host = await operator.createHost('host-a', admin);
     expect(host.name).toBe('host-a');
     agent = createAgent({
@@ -328,5 +330,67 @@ describe('agent core against a real server', () => {
     // The sealed key was good: no new certificate was needed.
     expect(theAgent().certificateExpiries()).toContainEqual(keyExpiry);
     expect(vmAt('10.9.0.5')).toBeDefined();
+  });
+
+  it('hands IMDS the Entra refusal of a disabled identity, whether its key was certified before or not', async () => {
+    const uai = await arm(
+      'PUT',
+      `${groupPath}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uai-off?${UAI_V}`,
+      { location: 'westeurope' },
+    );
+    expect(uai.status).toBe(201);
+    const late = uai.body.properties as { principalId: string; clientId: string };
+    const created = await arm('PUT', `${vmPath('vm-off')}?${VM_V}`, {
+      location: 'westeurope',
+      identity: { type: 'SystemAssigned' },
+      properties: { tessera: { hostId: host.id, privateIpAddresses: ['127.0.0.1'] } },
+    });
+    expect(created.status).toBe(201);
+    const early = created.body.identity as { principalId: string };
+    const vm = await until('the VM on the host', () => vmAt('127.0.0.1'));
+    await until('its key', () => (heldKeys().includes(early.principalId) ? true : undefined));
+    // Tessera has no API that disables a principal (Azure: `az ad sp update --set
+    // accountEnabled=false`); an operator does it in the store.
+    for (const principalId of [early.principalId, late.principalId]) {
+      expect(
+        await store!.principals.update(principalId, { enabled: false }, Date.now()),
+      ).toBeDefined();
+    }
+    const attached = await arm('PATCH', `${vmPath('vm-off')}?${VM_V}`, {
+      identity: {
+        type: 'SystemAssigned, UserAssigned',
+        userAssignedIdentities: { [uai.body.id as string]: {} },
+      },
+    });
+    expect(attached.status).toBe(200);
+    await until('the UAI on the VM', () =>
+      vmAt('127.0.0.1')?.identities.some((i) => i.principalId === late.principalId) === true
+        ? true
+        : undefined,
+    );
+
+    const imdsServer = await createImdsServer({
+      backend: theAgent().backend,
+      host: '127.0.0.1',
+      port: 0,
+      rateLimit: NO_LIMIT,
+    });
+    try {
+      for (const [clientId, name] of [
+        [vm.identities[0]!.clientId, 'vm-off'],
+        [late.clientId, 'uai-off'],
+      ] as const) {
+        const refused = await imds(imdsServer.url, tokenPath(`&client_id=${clientId}`));
+        expect({ status: refused.status, body: JSON.parse(refused.text) as unknown }).toEqual({
+          status: 400,
+          body: {
+            error: 'unauthorized_client',
+            error_description: `AADSTS7000112: Application '${clientId}'(${name}) is disabled.`,
+          },
+        });
+      }
+    } finally {
+      await imdsServer.close();
+    }
   });
 });

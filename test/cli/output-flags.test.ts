@@ -2,6 +2,12 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, commandPath } from '../../src/cli/program.js';
+import type { CliDependencies } from '../../src/cli/server-launcher.js';
+
+/** The program's dependencies for a test that only reads its commands: nothing is started. */
+const READ_ONLY: CliDependencies = {
+  launchServer: () => Promise.reject(new Error('this test starts no server')),
+};
 
 /**
  * The commands without `--output`, each with why: they print no data a script would select from
@@ -40,7 +46,7 @@ const has = (command: Command, flag: string): boolean =>
   command.options.some((option) => option.long === flag);
 
 describe('--output and --query', () => {
-  const commands = runnable(buildProgram());
+  const commands = runnable(buildProgram(READ_ONLY));
 
   it('are taken together, by every command outside the list', () => {
     const without = commands.filter((c) => !has(c, '--output')).map(commandPath);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(ROOT, 'src/cli/main.ts');
+const MAIN = join(ROOT, 'src/main.ts');
 /** How long a process gets to print its ready line (tsx compiles on a cold start). */
 const READY_TIMEOUT_MS = 45_000;
 /** How long a process gets to exit after SIGTERM before it is killed. */

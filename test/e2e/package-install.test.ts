@@ -301,7 +301,7 @@ describe.skipIf(!online)(
       expect(packed).toEqual(
         expect.arrayContaining([
           'bin/tessera.js',
-          'dist/cli/main.js',
+          'dist/main.js',
           'dist/index.js',
           'dist/index.d.ts',
           'dist/portal/index.html',

@@ -6,9 +6,9 @@
 // `ServerChildReady` of server-process.ts. Stops cleanly on SIGTERM, and exits when its stdin
 // closes, so that it never outlives the test process that started it.
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/index.js';
+import { ADMIN_SECRET_FILE, loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/config/logger.js';
-import { ADMIN_SECRET_FILE, ensureAdministrator } from '../../src/server/bootstrap.js';
+import { ensureAdministrator } from '../../src/server/bootstrap.js';
 import { startServer } from '../../src/server/runtime.js';
 import { openStore } from '../../src/store/index.js';
 import { TEST_MASTER_KEY } from '../fixtures/keys.js';

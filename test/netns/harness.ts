@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { networkDown, networkUp } from '../../src/agent/network.js';
 import { type AgentRuntime, startAgentRuntime } from '../../src/agent/runtime.js';
-import { systemClock } from '../../src/agent/clock.js';
+import { systemAgentClock } from '../../src/agent/clock.js';
 import { createServerClient } from '../../src/agent/server-client.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/config/logger.js';
@@ -398,7 +398,7 @@ export async function createWorld(): Promise<World> {
     });
     Object.assign(world, { serverUrl: started.url });
     admin = await administratorToken(started, store, dir);
-    const operator = createServerClient({ serverUrl: started.url, clock: systemClock });
+    const operator = createServerClient({ serverUrl: started.url, clock: systemAgentClock });
     const host = await operator.createHost('netns-host', admin);
     operator.close();
     joinToken = host.joinToken;

@@ -205,7 +205,7 @@ describe.skipIf(skipForMissingTools('test/netns', [IP, NFT]))(
           process.execPath,
           '--import',
           tsx,
-          join(REPO, 'src/cli/main.ts'),
+          join(REPO, 'src/main.ts'),
           'extension',
           '--host',
           '127.0.0.1',

@@ -1,10 +1,12 @@
-// The portal's pure logic: RBAC matching, time buckets, PATCH bodies, sessions, host labels, GUIDs.
+// The portal's pure logic: RBAC matching, time buckets, PATCH bodies, sessions, host labels, GUIDs, ARM operations.
 import { describe, expect, it } from 'vitest';
 import { decodeClaims, SESSION_MAX_MS, sessionOf } from '../../portal/src/api/claims.js';
+import type { EventData } from '../../portal/src/api/activity-log.js';
 import { errorOf } from '../../portal/src/api/http.js';
 import { attachPatch, carries, detachPatch } from '../../portal/src/api/identity-patch.js';
 import { actionMatches, isAllowed } from '../../portal/src/api/permissions.js';
 import { bucketize, mergeEvents } from '../../portal/src/lib/buckets.js';
+import { operationRows, resourceOf } from '../../portal/src/lib/control-plane.js';
 import { guidHalves } from '../../portal/src/lib/format.js';
 import { hostLabel, hostLabels, type Inventory } from '../../portal/src/lib/inventory.js';
 
@@ -224,5 +226,97 @@ describe('GUID halves', () => {
     expect(guidHalves('no-hyphen-at-the-ends-')).toEqual(['no-hyphen-at-', 'the-ends-']);
     expect(guidHalves('-')).toEqual(['-', '']);
     expect(guidHalves('opaque')).toEqual(['opaque', '']);
+  });
+});
+
+describe('control-plane rows from Activity Log events', () => {
+  const SUB = '/subscriptions/9b1f6a2e-0c3d-4e5f-8a7b-6c5d4e3f2a1b';
+  const UAI = `${SUB}/resourceGroups/demo-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/forced`;
+  const CALLER = '0f2e4d6c-8b0a-4c1e-9f3d-5b7a9c1e3f5d';
+  const CORRELATION = '6a4c2e0f-1b3d-4f5a-8c7e-9d1b3f5a7c9e';
+  /** A denied PUT's two events, as ActivityLogs_List sends them (newest first). */
+  const denied = (eventName: string, at: string): EventData => ({
+    eventDataId: `${eventName}-id`,
+    eventTimestamp: at,
+    eventName: { value: eventName, localizedValue: eventName },
+    caller: CALLER,
+    operationName: {
+      value: 'Microsoft.ManagedIdentity/userAssignedIdentities/write',
+      localizedValue: 'Microsoft.ManagedIdentity/userAssignedIdentities/write',
+    },
+    resourceId: UAI,
+    resourceGroupName: 'demo-rg',
+    resourceType: { value: 'Microsoft.ManagedIdentity/userAssignedIdentities' },
+    status:
+      eventName === 'EndRequest'
+        ? { value: 'Failed', localizedValue: 'Failed' }
+        : { value: 'Started', localizedValue: 'Started' },
+    subStatus:
+      eventName === 'EndRequest'
+        ? { value: 'Forbidden', localizedValue: 'Forbidden (HTTP Status Code: 403)' }
+        : { value: '', localizedValue: '' },
+    correlationId: CORRELATION,
+    httpRequest: { method: 'PUT' },
+    properties: eventName === 'EndRequest' ? { statusCode: 'Forbidden' } : {},
+  });
+
+  it('makes one row per operation from its End event, with the status and its HTTP reason', () => {
+    const rows = operationRows([
+      denied('EndRequest', '2026-11-24T10:00:01.2340000Z'),
+      denied('BeginRequest', '2026-11-24T10:00:01.2300000Z'),
+    ]);
+    expect(rows).toEqual([
+      {
+        id: 'EndRequest-id',
+        time: '2026-11-24T10:00:01.234Z',
+        caller: CALLER,
+        operation: 'Microsoft.ManagedIdentity/userAssignedIdentities/write',
+        method: 'PUT',
+        resourceId: UAI,
+        resourceName: 'forced',
+        resourceType: 'Microsoft.ManagedIdentity/userAssignedIdentities',
+        status: 'Failed',
+        failed: true,
+        reason: 'Forbidden (HTTP Status Code: 403)',
+        correlationId: CORRELATION,
+      },
+    ]);
+  });
+
+  it('falls back to the status code when an event has no reason text, and omits what is absent', () => {
+    const [row] = operationRows([
+      {
+        eventDataId: 'e',
+        eventTimestamp: '2026-11-24T10:00:00Z',
+        eventName: { value: 'EndRequest' },
+        status: { value: 'Succeeded' },
+        properties: { statusCode: 'Created' },
+      },
+    ]);
+    expect(row).toMatchObject({ reason: 'Created', failed: false, caller: '', resourceName: '' });
+  });
+
+  it('names a resource by its id: children with their parents, groups and subscriptions by name', () => {
+    expect(
+      resourceOf(
+        `${SUB}/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/vm/extensions/ext`,
+      ),
+    ).toEqual({
+      name: 'vm/ext',
+      type: 'Microsoft.Compute/virtualMachines/extensions',
+    });
+    // An assignment at a VM: the last provider is the resource's.
+    const assignment = `${SUB}/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/vm/providers/Microsoft.Authorization/roleAssignments/${CORRELATION}`;
+    expect(resourceOf(assignment)).toEqual({
+      name: CORRELATION,
+      type: 'Microsoft.Authorization/roleAssignments',
+    });
+    expect(resourceOf(`${SUB}/resourcegroups/demo-rg`)).toEqual({
+      name: 'demo-rg',
+      type: 'Microsoft.Resources/resourceGroups',
+    });
+    expect(resourceOf(SUB).type).toBe('Microsoft.Resources/subscriptions');
+    // The event's own type wins over the one read from the id.
+    expect(resourceOf(UAI, 'Microsoft.ManagedIdentity/userAssignedIdentities').name).toBe('forced');
   });
 });

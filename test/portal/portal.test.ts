@@ -4,9 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Child, run, start, stop, until, upArgs } from '../cli/cli-harness.js';
+import { adminArm } from '../fixtures/admin.js';
 import {
   addLegacyExtension,
   type Admin,
@@ -141,7 +142,7 @@ describe.skipIf(skip)('the portal', { timeout: 90_000 }, () => {
 
       // A token from IMDS, as demo-vm asks for it, shows up in the activity chart and table.
       expect(await imdsToken(upFile, clientId)).toBe(200);
-      await go(page, 'Token activity', 'Token activity');
+      await go(page, 'Activity', 'Activity');
       await page.getByLabel('Identity', { exact: true }).selectOption({ label: name });
       const chart = page.getByRole('figure');
       await expect.poll(() => chart.innerText(), { timeout: 15_000 }).toMatch(/: 1 token issued/);
@@ -199,7 +200,7 @@ describe.skipIf(skip)('the portal', { timeout: 90_000 }, () => {
           }),
         ],
         ['Hosts', 'hosts', page.getByRole('rowheader', { name: 'local' })],
-        ['Token activity', 'activity', longRow],
+        ['Activity', 'activity', longRow],
         ['Graph', 'graph', byName],
       ] as const;
       for (const size of [WIDE, NARROW]) {
@@ -375,8 +376,6 @@ describe.skipIf(skip)('the portal', { timeout: 90_000 }, () => {
       await go(page, 'Hosts', 'Hosts');
       await page.getByRole('rowheader', { name: 'local' }).waitFor();
       await shot(page, 'hosts-reader');
-      await go(page, 'Token activity', 'Token activity');
-      await page.getByRole('table', { name: /recent/i }).waitFor();
 
       // The server refuses a write the buttons would not have sent.
       const id = `/subscriptions/${upFile.subscriptionId}/resourceGroups/demo-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/forced-by-reader`;
@@ -395,10 +394,45 @@ describe.skipIf(skip)('the portal', { timeout: 90_000 }, () => {
           },
           body: JSON.stringify({ location: 'westeurope' }),
         });
-        return { status: response.status, body: await response.json() };
+        return {
+          status: response.status,
+          body: await response.json(),
+          correlationId: response.headers.get('x-ms-correlation-request-id') ?? '',
+        };
       }, id);
       expect(refused.status).toBe(403);
       expect(refused.body).toMatchObject({ error: { code: 'AuthorizationFailed' } });
+
+      // The Activity Log shows the refusal, and a write the administrator scripted over ARM, on
+      // the Activity page next to token activity, with a filter to the failed ones.
+      const { call } = await adminArm(upFile.serverHttp, upFile.adminCredentials);
+      const scripted = await call(
+        'PUT',
+        `${id.replace('forced-by-reader', 'scripted-by-admin')}?api-version=2023-01-31`,
+        { location: 'westeurope' },
+      );
+      expect(scripted.status, JSON.stringify(scripted.body)).toBe(201);
+      await go(page, 'Activity', 'Activity');
+      await page.getByRole('table', { name: /recent token events/i }).waitFor();
+      const controlPlane = page.getByRole('region', { name: 'Control-plane activity' });
+      const operation = (resource: string): Locator =>
+        controlPlane.getByRole('row').filter({ hasText: resource });
+      await operation('scripted-by-admin').waitFor();
+      expect(await operation('scripted-by-admin').innerText()).toMatch(
+        /\tSucceeded\s+Created \(HTTP Status Code: 201\)\s/,
+      );
+      const forced = await operation('forced-by-reader').innerText();
+      expect(forced).toMatch(
+        /\tFailed\s+Forbidden \(HTTP Status Code: 403\)\s+you \(signed in\)\t/,
+      );
+      expect(forced).toContain('Microsoft.ManagedIdentity/userAssignedIdentities/write (PUT)');
+      expect(refused.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(forced).toContain(refused.correlationId);
+      expect(await frameScrolls(page, /control-plane operations/)).toBe(false);
+      await controlPlane.getByLabel('Status').selectOption({ label: 'Failed only' });
+      await expect.poll(() => operation('scripted-by-admin').count()).toBe(0);
+      expect(await operation('forced-by-reader').count()).toBe(1);
+      await shot(page, 'activity-reader');
 
       // A token the server no longer accepts (401) returns to the sign-in page.
       await page.evaluate(() => {

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newKeyAndCsr } from '../../src/agent/host-identity.js';
-import { systemClock } from '../../src/agent/clock.js';
+import { systemAgentClock } from '../../src/agent/clock.js';
 import { createServerClient, type ServerClient } from '../../src/agent/server-client.js';
 import { parseCertificate } from '../../src/core/keys/x509.js';
 import { signClientAssertion } from '../../src/agent/token-cache.js';
@@ -215,7 +215,7 @@ async function ownHost(server: TesseraServer, name: string): Promise<OwnedHost> 
   const created = await server.arm('PUT', `/agent/v1/hosts/${name}`);
   expect(created.status).toBe(201);
   const { joinToken } = created.body as { joinToken: string };
-  const client = createServerClient({ serverUrl: server.url, clock: systemClock });
+  const client = createServerClient({ serverUrl: server.url, clock: systemAgentClock });
   const { privateKey, csr } = await newKeyAndCsr(name);
   const registered = await client.register({ joinToken, csr });
   client.useHost({

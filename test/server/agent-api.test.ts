@@ -637,6 +637,28 @@ describe.each(storeTargets())('agent API on $name', (target) => {
       expect(errorCode(badKey)).toBe('InvalidParameter');
     });
 
+    it('refuses a disabled identity a certificate as Entra refuses its tokens (AADSTS7000112)', async () => {
+      const off = await createUai('id-off');
+      await putVm('id-vm-off', {
+        identity: { type: 'UserAssigned', userAssignedIdentities: { [off.id]: {} } },
+        properties: placement(a.id, '10.3.0.9'),
+      });
+      const csr = await csrFor(ecKeys());
+      await h.store.principals.update(off.principalId, { enabled: false }, Date.now());
+      const refused = await certify(a, off.principalId, csr);
+      expect({ status: refused.status, body: refused.body }).toEqual({
+        status: 400,
+        body: {
+          error: {
+            code: 'unauthorized_client',
+            message: `AADSTS7000112: Application '${off.clientId}'(id-off) is disabled.`,
+          },
+        },
+      });
+      await h.store.principals.update(off.principalId, { enabled: true }, Date.now());
+      expect((await certify(a, off.principalId, csr)).status).toBe(200);
+    });
+
     it('issues tokens end to end that verify against the JWKS with the identity and the VM', async () => {
       const jwks = createRemoteJWKSet(new URL(`${h.server.url}/${h.tenantId}/discovery/v2.0/keys`));
       const verify = async (token: string, resource: string) =>

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_ROLE_IDS } from '../../src/core/rbac/index.js';
 import { type ArmHarness, errorCode, startArm } from './arm-harness.js';
+import { assignRole } from './arm-store-fixtures.js';
 
 const V = 'api-version=2021-04-01';
 
@@ -152,15 +153,7 @@ describe('ARM surface: subscriptions and resource groups', () => {
     expect((denied.body?.error as { message: string }).message).toBe(
       `The client '${app.appId}' with object id '${app.objectId}' does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourceGroups/read' over scope '${group}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
     );
-    await h.store.roles.createAssignment({
-      id: randomUUID(),
-      scope: `/subscriptions/${sub}`,
-      roleDefinitionId: BUILT_IN_ROLE_IDS.reader,
-      principalId: app.objectId,
-      principalType: 'ServicePrincipal',
-      createdAt: Date.now(),
-      createdBy: null,
-    });
+    await assignRole(h, app.objectId, BUILT_IN_ROLE_IDS.reader, `/subscriptions/${sub}`);
     expect((await arm('GET', `${group}?${V}`, { token: reader })).status).toBe(200);
     const write = await arm('PUT', `${group}?${V}`, { token: reader, body: { location: 'x' } });
     expect([write.status, errorCode(write.body)]).toEqual([403, 'AuthorizationFailed']);

@@ -1,8 +1,8 @@
 // The ARM surface end to end: user-assigned identities, their principals and what goes with them.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_ROLE_IDS } from '../../src/core/rbac/index.js';
 import { type ArmHarness, errorCode, startArm } from './arm-harness.js';
+import { assignRole } from './arm-store-fixtures.js';
 
 const V = 'api-version=2024-11-30';
 const GROUP_V = 'api-version=2021-04-01';
@@ -39,17 +39,8 @@ describe('ARM surface: user-assigned identities', () => {
     return result.body as unknown as IdentityBody;
   }
 
-  async function assignReader(principalId: string, scope: string): Promise<void> {
-    await h.store.roles.createAssignment({
-      id: randomUUID(),
-      scope,
-      roleDefinitionId: BUILT_IN_ROLE_IDS.reader,
-      principalId,
-      principalType: 'ServicePrincipal',
-      createdAt: Date.now(),
-      createdBy: null,
-    });
-  }
+  const assignReader = (principalId: string, scope: string): Promise<string> =>
+    assignRole(h, principalId, BUILT_IN_ROLE_IDS.reader, scope);
 
   const assignmentsOf = async (principalId: string): Promise<number> =>
     (await h.store.roles.listAssignments({ principalId }, { limit: 100 })).items.length;

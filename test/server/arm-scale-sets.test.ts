@@ -6,7 +6,8 @@ import { BUILT_IN_ROLE_IDS } from '../../src/core/rbac/index.js';
 import { LEGACY_EXTENSION_AUDIT_KIND } from '../../src/core/resources/legacy-extension.js';
 import type { VerifiedAccessToken } from '../../src/core/tokens/index.js';
 import type { ArmResponse, ArmServices } from '../../src/server/arm/context.js';
-import { matchScaleSets } from '../../src/server/arm/scale-sets.js';
+import { runPipeline } from '../../src/server/arm/pipeline.js';
+import { ARM_REGISTRY } from '../../src/server/arm/providers/index.js';
 import { type ArmHarness, type ArmResult, errorCode, startArm } from './arm-harness.js';
 import {
   assignRole,
@@ -517,20 +518,19 @@ describe('ARM surface: virtual machine scale sets', () => {
       rbac: { check: () => Promise.resolve({ allowed: true }) },
       newId: () => randomUUID(),
     };
-    const call = (method: string, path: string, body: unknown): Promise<ArmResponse> => {
-      const segments = path.split('/').slice(1);
-      const handler = matchScaleSets(segments);
-      if (handler === undefined) throw new Error(`no route for ${path}`);
-      return handler(services, {
-        caller: { objectId: randomUUID(), tenantId } as VerifiedAccessToken,
-        method,
-        path,
-        query: { 'api-version': '2024-07-01' },
-        headers: {},
-        body: JSON.stringify(body),
-        url: `${h.server.url}${path}`,
-      });
-    };
+    const call = (method: string, path: string, body: unknown): Promise<ArmResponse> =>
+      runPipeline(
+        { services, registry: ARM_REGISTRY },
+        {
+          caller: { objectId: randomUUID(), tenantId } as VerifiedAccessToken,
+          method,
+          path,
+          query: { 'api-version': '2024-07-01' },
+          headers: {},
+          body: JSON.stringify(body),
+          url: `${h.server.url}${path}`,
+        },
+      );
 
     const placed = await call('PUT', `${id}/virtualMachines/1`, {
       properties: { tessera: { hostId: 'race-a' } },

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_ROLE_IDS } from '../../src/core/rbac/index.js';
 import { type ArmHarness, errorCode, startArm } from './arm-harness.js';
+import { assignRole } from './arm-store-fixtures.js';
 
 const V = 'api-version=2023-07-01';
 const GROUP_V = 'api-version=2021-04-01';
@@ -267,15 +268,7 @@ describe('ARM surface: key vaults', () => {
     const byGroup = `${groupPath('Kv-RG')}/providers/${VAULTS}?${V}`;
     expect((await arm('GET', byGroup, { token })).body?.value).toEqual([]);
 
-    await h.store.roles.createAssignment({
-      id: randomUUID(),
-      scope: path,
-      roleDefinitionId: BUILT_IN_ROLE_IDS.reader,
-      principalId: principal.objectId,
-      principalType: 'ServicePrincipal',
-      createdAt: Date.now(),
-      createdBy: null,
-    });
+    await assignRole(h, principal.objectId, BUILT_IN_ROLE_IDS.reader, path);
     expect((await arm('GET', `${path}?${V}`, { token })).status).toBe(200);
     const listed = (await arm('GET', byGroup, { token })).body?.value as { name: string }[];
     expect(listed.map((v) => v.name)).toEqual(['kv-private']);

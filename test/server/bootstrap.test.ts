@@ -6,11 +6,8 @@ import { openTempStore, type TempStore } from '../fixtures/temp-store.js';
 import { verifyClientSecret } from '../../src/core/directory/client-secret.js';
 import type { Store } from '../../src/core/ports.js';
 import { createRbacEvaluator, seedBuiltInRoles } from '../../src/core/rbac/index.js';
-import {
-  ADMIN_LOGIN_FILE,
-  ADMIN_SECRET_FILE,
-  ensureAdministrator,
-} from '../../src/server/bootstrap.js';
+import { ADMIN_LOGIN_FILE, ADMIN_SECRET_FILE } from '../../src/config/index.js';
+import { ensureAdministrator } from '../../src/server/bootstrap.js';
 import { createServerServices, defaultServiceSettings } from '../../src/server/services.js';
 
 describe('ensureAdministrator', () => {

@@ -39,6 +39,7 @@ describe.each(storeTargets())('store contract (directory) on $name', (target) =>
         '0007-host-certificate-expiry-and-audit-kind',
         '0008-placement-and-host-credentials',
         '0009-bounded-audit-strings',
+        '0010-activity-log',
       ]);
       const again = await openStore({ database: t.options, masterKey: TEST_MASTER_KEY });
       expect(again.applied).toEqual([]);

@@ -2,9 +2,9 @@
 import type { ReactNode } from 'react';
 import { nameOf } from '../api/arm.js';
 import type { AuditEvent } from '../api/tessera.js';
-import { formatTime } from '../lib/format.js';
 import { hostLabel, type Inventory, principalName } from '../lib/inventory.js';
 import { Guid } from './guid.js';
+import { When } from './when.js';
 
 /** The machine of `vmId` (an ARM id or a `vmId` GUID, either case), if the inventory has it. */
 function machineName(inv: Inventory | undefined, vmId: string): string | undefined {
@@ -21,19 +21,6 @@ function Vm(props: { readonly inv: Inventory | undefined; readonly id: string | 
   if (name !== undefined) return name;
   if (!props.id.includes('/')) return <Guid value={props.id} />;
   return <span title={props.id}>{nameOf(props.id)}</span>;
-}
-
-/** `2026-11-24` and `03:28:24 UTC`, on two lines where the column is narrow. */
-function When(props: { readonly iso: string }): ReactNode {
-  const text = formatTime(props.iso);
-  const at = text.indexOf(' ');
-  if (at === -1) return text;
-  return (
-    <>
-      <span className="nowrap">{text.slice(0, at)}</span>{' '}
-      <span className="nowrap">{text.slice(at + 1)}</span>
-    </>
-  );
 }
 
 export function ActivityTable(props: {

@@ -38,3 +38,7 @@ export function guidHalves(value: string): readonly [string, string] {
   }
   return at === -1 ? [value, ''] : [value.slice(0, at + 1), value.slice(at + 1)];
 }
+
+/** Whether `value` is a GUID (`8-4-4-4-12` hex digits, either case). */
+export const isGuid = (value: string): boolean =>
+  /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(value);

@@ -1,53 +1,24 @@
-// Token activity: a live timeline of tokens issued and refused, filterable, with a table of recent events.
-import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
-import { describeError } from '../api/http.js';
+// Activity: tokens issued and refused (live timeline, filters, recent events), then ARM operations.
+import { type ReactNode, useCallback, useMemo, useState } from 'react';
+import type { Http } from '../api/http.js';
 import { type AuditEvent, tokenEvents } from '../api/tessera.js';
+import { ActivityTable } from '../components/activity-table.js';
+import { ControlPlaneActivity } from '../components/control-plane-activity.js';
 import { Timeline } from '../components/timeline.js';
-import { bucketize, mergeEvents, WINDOWS } from '../lib/buckets.js';
+import { bucketize, WINDOWS } from '../lib/buckets.js';
 import { usePortal } from '../lib/context.js';
+import { clock } from '../lib/format.js';
 import { useLoad, useNow } from '../lib/hooks.js';
 import { type Inventory, loadInventory, principalName } from '../lib/inventory.js';
-import { clock } from '../lib/format.js';
-import { ActivityTable } from '../components/activity-table.js';
+import { type PollResult, usePolledEvents } from '../lib/polling.js';
 
 const POLL_MS = 3000;
 const KEEP = 5000;
 const ALL = '';
 
-/** Polls the audit log for token events newer than the newest seen, every {@link POLL_MS}. */
-function useTokenEvents(): { events: AuditEvent[]; error: string | undefined; updated: string } {
-  const { http } = usePortal();
-  const [state, setState] = useState<{ events: AuditEvent[]; error?: string; updated: string }>({
-    events: [],
-    updated: '',
-  });
-  useEffect(() => {
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let since = new Date(Date.now() - 60 * 60_000).toISOString();
-    const tick = async (): Promise<void> => {
-      try {
-        const fresh = await tokenEvents(http, since);
-        if (!live) return;
-        const newest = fresh[0]?.time;
-        if (newest !== undefined && newest > since) since = newest;
-        setState((old) => ({
-          events: mergeEvents(old.events, fresh, KEEP),
-          updated: new Date().toISOString(),
-        }));
-      } catch (error) {
-        if (live) setState((old) => ({ ...old, error: describeError(error) }));
-      }
-      if (live) timer = setTimeout(() => void tick(), POLL_MS);
-    };
-    void tick();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [http]);
-  return { events: state.events, error: state.error, updated: state.updated };
-}
+/** Token events newer than `since`, and the newest time among them. */
+const pollTokens = (http: Http, since: string): Promise<PollResult<AuditEvent>> =>
+  tokenEvents(http, since).then((events) => ({ events, newest: events[0]?.time }));
 
 function Filters(props: {
   readonly inv: Inventory | undefined;
@@ -127,7 +98,12 @@ export function Activity(): ReactNode {
   const { http, subscriptionId, session } = usePortal();
   const load = useCallback(() => loadInventory(http, subscriptionId), [http, subscriptionId]);
   const { data: inv } = useLoad(load);
-  const { events, error, updated } = useTokenEvents();
+  const poll = useCallback((since: string) => pollTokens(http, since), [http]);
+  const { events, error, updated } = usePolledEvents(poll, {
+    everyMs: POLL_MS,
+    keep: KEEP,
+    backMs: 60 * 60_000,
+  });
   const [principal, setPrincipal] = useState(ALL);
   const [resource, setResource] = useState(ALL);
   const [windowIndex, setWindowIndex] = useState(1);
@@ -167,62 +143,71 @@ export function Activity(): ReactNode {
     .filter((b) => b.issued + b.refused > 0);
   return (
     <section aria-labelledby="page-title">
-      <h1 id="page-title">Token activity</h1>
-      <Filters
-        inv={inv}
-        events={events}
-        selfId={session.objectId}
-        principal={principal}
-        resource={resource}
-        windowIndex={windowIndex}
-        onPrincipal={setPrincipal}
-        onResource={setResource}
-        onWindow={setWindowIndex}
-      />
-      <p role="alert" className="status error">
-        {error ?? ''}
-      </p>
-      <figure className="chart">
-        <Timeline buckets={buckets} bucketMs={bucketMs} />
-        <figcaption>
-          <span id="activity-summary">
-            {updated === '' && error === undefined
-              ? 'Loading token activity…'
-              : `${win?.label ?? ''}: ${String(issued)} token${issued === 1 ? '' : 's'} issued, ${String(refused)} refused.`}
-          </span>{' '}
-          <span className="muted">
-            Updates every {POLL_MS / 1000} s
-            {updated === '' ? '' : `; last at ${clock(updated)} UTC`}.
-          </span>
-          <details>
-            <summary>Counts per bucket (text version of the chart)</summary>
-            {busy.length === 0 ? (
-              <p>No tokens in this window.</p>
-            ) : (
-              <table>
-                <caption className="sr-only">Tokens per bucket</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Bucket start (UTC)</th>
-                    <th scope="col">Issued</th>
-                    <th scope="col">Refused</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {busy.map((b) => (
-                    <tr key={b.start}>
-                      <th scope="row">{clock(new Date(b.start * 1000).toISOString())}</th>
-                      <td>{b.issued}</td>
-                      <td>{b.refused}</td>
+      <h1 id="page-title">Activity</h1>
+      <section aria-labelledby="tokens-title">
+        <h2 id="tokens-title">Token activity</h2>
+        <Filters
+          inv={inv}
+          events={events}
+          selfId={session.objectId}
+          principal={principal}
+          resource={resource}
+          windowIndex={windowIndex}
+          onPrincipal={setPrincipal}
+          onResource={setResource}
+          onWindow={setWindowIndex}
+        />
+        <p role="alert" className="status error">
+          {error ?? ''}
+        </p>
+        <figure className="chart">
+          <Timeline buckets={buckets} bucketMs={bucketMs} />
+          <figcaption>
+            <span id="activity-summary">
+              {updated === '' && error === undefined
+                ? 'Loading token activity…'
+                : `${win?.label ?? ''}: ${String(issued)} token${issued === 1 ? '' : 's'} issued, ${String(refused)} refused.`}
+            </span>{' '}
+            <span className="muted">
+              Updates every {POLL_MS / 1000} s
+              {updated === '' ? '' : `; last at ${clock(updated)} UTC`}.
+            </span>
+            <details>
+              <summary>Counts per bucket (text version of the chart)</summary>
+              {busy.length === 0 ? (
+                <p>No tokens in this window.</p>
+              ) : (
+                <table>
+                  <caption className="sr-only">Tokens per bucket</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Bucket start (UTC)</th>
+                      <th scope="col">Issued</th>
+                      <th scope="col">Refused</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </details>
-        </figcaption>
-      </figure>
-      <ActivityTable events={filtered.slice(0, 50)} inv={inv} selfId={session.objectId} />
+                  </thead>
+                  <tbody>
+                    {busy.map((b) => (
+                      <tr key={b.start}>
+                        <th scope="row">{clock(new Date(b.start * 1000).toISOString())}</th>
+                        <td>{b.issued}</td>
+                        <td>{b.refused}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </details>
+          </figcaption>
+        </figure>
+        <ActivityTable events={filtered.slice(0, 50)} inv={inv} selfId={session.objectId} />
+      </section>
+      <ControlPlaneActivity
+        key={subscriptionId}
+        inv={inv}
+        selfId={session.objectId}
+        everyMs={POLL_MS}
+      />
     </section>
   );
 }

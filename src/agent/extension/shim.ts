@@ -14,6 +14,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { configInvalid, isAppError } from '../../core/errors.js';
+import { systemClock } from '../../core/clock.js';
 import type { Clock } from '../../core/ports.js';
 import {
   LEGACY_EXTENSION_DEFAULT_PORT,
@@ -77,8 +78,6 @@ export interface ExtensionShim {
   /** Stops listening, closes open connections and the connections to IMDS. */
   close(): Promise<void>;
 }
-
-const systemClock: Clock = { now: () => Date.now() };
 
 /** The largest form body accepted: a resource and one selector fit many times over. */
 const MAX_FORM_BYTES = 16 * 1024;

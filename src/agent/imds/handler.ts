@@ -1,6 +1,7 @@
 // The IMDS request handler: Azure's checks in Azure's order, then the backend (PROTOCOL.md 1, 2, 8).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAppError } from '../../core/errors.js';
+import { systemClock } from '../../core/clock.js';
 import type { Clock } from '../../core/ports.js';
 import type { AgentVm } from '../../wire/agent-api.js';
 import type { ImdsRoute } from '../../wire/errors/imds.js';
@@ -54,8 +55,6 @@ export interface ImdsHandlerOptions {
 
 /** A `node:http` request listener. */
 export type ImdsRequestListener = (req: IncomingMessage, res: ServerResponse) => void;
-
-const systemClock: Clock = { now: () => Date.now() };
 
 const HEADERS_OK = 0;
 const HEADERS_FORWARDED = 1;

@@ -2,6 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { applyListenerLimits, listenerOptions } from '../../config/listener.js';
+import { systemClock } from '../../core/clock.js';
 import type { Clock } from '../../core/ports.js';
 import { closeServer, httpUrl, type AgentMetrics } from '../metrics.js';
 import type { ImdsBackend } from './backend.js';
@@ -47,8 +48,6 @@ export interface ImdsServer {
   /** Stops listening and closes open connections. */
   close(): Promise<void>;
 }
-
-const systemClock: Clock = { now: () => Date.now() };
 
 /**
  * Starts serving IMDS (see `createImdsHandler` for the routes and the order of checks) and

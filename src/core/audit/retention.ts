@@ -1,6 +1,6 @@
 // The audit log's retention: events older than the maximum age, or beyond the newest maximum rows, are deleted.
 import type { EpochMs } from '../model.js';
-import type { AuditLog } from '../ports.js';
+import type { AuditLog, Store } from '../ports.js';
 
 /** How much audit history is kept (`audit.retention`). */
 export interface AuditRetentionPolicy {
@@ -21,10 +21,11 @@ const DAY_MS = 86_400_000;
 /**
  * Deletes the events `policy` no longer keeps at `now`, in batches of {@link AUDIT_PRUNE_BATCH}
  * (at most 500,000 per call). Safe to run from every replica at once: each batch is an
- * idempotent range delete. Resolves with the number deleted.
+ * idempotent range delete. Resolves with the number deleted. Takes any log that prunes as the
+ * audit log does (the audit log, ARM's activity log).
  */
 export async function pruneAuditLog(
-  audit: AuditLog,
+  audit: Pick<AuditLog, 'prune'>,
   now: EpochMs,
   policy: AuditRetentionPolicy,
 ): Promise<number> {
@@ -36,4 +37,30 @@ export async function pruneAuditLog(
     if (deleted < AUDIT_PRUNE_BATCH) break;
   }
   return total;
+}
+
+/**
+ * The retention sweep: prunes the audit log and ARM's activity log, each with `policy` applied
+ * to its own rows (`maxRows` each), the activity log even when the audit log's prune fails.
+ * Resolves with the numbers deleted; rejects with the first failure once both have run.
+ */
+export async function sweepAuditRetention(
+  store: Pick<Store, 'audit' | 'activity'>,
+  now: EpochMs,
+  policy: AuditRetentionPolicy,
+): Promise<{ audit: number; activity: number }> {
+  // One after the other: on SQLite both would queue on the one writer anyway.
+  let failure: { error: unknown } | undefined;
+  const attempt = async (log: Pick<AuditLog, 'prune'>): Promise<number> => {
+    try {
+      return await pruneAuditLog(log, now, policy);
+    } catch (error) {
+      failure ??= { error };
+      return 0;
+    }
+  };
+  const audit = await attempt(store.audit);
+  const activity = await attempt(store.activity);
+  if (failure !== undefined) throw failure.error;
+  return { audit, activity };
 }

@@ -5,7 +5,7 @@ import {
   secretDeletedButRecoverable,
   secretDisabled,
   secretNotFound,
-} from '../../wire/keyvault/errors.js';
+} from './secret-errors.js';
 import type { EpochMs, VaultSecretVersion } from '../model.js';
 import type { Clock, Page, PageRequest, Store } from '../ports.js';
 
@@ -62,9 +62,10 @@ export interface SecretService {
 }
 
 /**
- * Fails with Key Vault's 403 when the value of `secret` may not be read: it is disabled. As in
- * Key Vault, a secret outside its `nbf`/`exp` window is still served ("get operation will work
- * for not-yet-valid and expired secrets"); those attributes are for the application to honour.
+ * Fails with a 403 `secret_disabled` problem when the value of `secret` may not be read: it is
+ * disabled. As in Key Vault, a secret outside its `nbf`/`exp` window is still served ("get
+ * operation will work for not-yet-valid and expired secrets"); those attributes are for the
+ * application to honour.
  */
 export function assertReadable(secret: VaultSecretVersion): void {
   if (!secret.enabled) throw secretDisabled();

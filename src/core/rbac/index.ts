@@ -8,6 +8,13 @@ export {
   validateActionPattern,
   type ActionMatcher,
 } from './actions.js';
+export { assignServicePrincipalRole, type ServicePrincipalRole } from './assign.js';
+export {
+  addRoleAssignment,
+  isAssignableAt,
+  removeRoleAssignment,
+  rolesGrantedAt,
+} from './assignments.js';
 export {
   BUILT_IN_ROLE_IDS,
   BUILT_IN_ROLES,
@@ -28,3 +35,4 @@ export {
   roleDefinitionResourceId,
 } from './role-definition-id.js';
 export { ancestorScopes, parseScope, type ParsedScope, type ScopeKind } from './scope.js';
+export { subscriptionsReached, type SubscriptionReach } from './reach.js';

@@ -1,13 +1,15 @@
 // Records, in the writer's transaction, which VMs changed on which hosts, for agents to catch up from.
 import type { EpochMs, Resource } from '../model.js';
+import { isRecord } from '../guards.js';
 import type { Store } from '../ports.js';
+import { RESOURCE_TYPES } from '../resource-types.js';
 
 /** The ARM type of a virtual machine. */
-export const VM_RESOURCE_TYPE = 'Microsoft.Compute/virtualMachines';
+export const VM_RESOURCE_TYPE = RESOURCE_TYPES.virtualMachines;
 /** The ARM type of a scale set. */
-export const SCALE_SET_RESOURCE_TYPE = 'Microsoft.Compute/virtualMachineScaleSets';
+export const SCALE_SET_RESOURCE_TYPE = RESOURCE_TYPES.scaleSets;
 /** The ARM type of a scale-set instance (a VM of a scale set). */
-export const SCALE_SET_INSTANCE_TYPE = 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines';
+export const SCALE_SET_INSTANCE_TYPE = RESOURCE_TYPES.scaleSetInstances;
 
 const BATCH = 500;
 
@@ -39,8 +41,8 @@ export function hostOf(resource: Pick<Resource, 'properties'>): string | null {
 /** The private addresses a VM or instance is recognised by (`properties.tessera.privateIpAddresses`), the strings only. */
 export function privateAddressesOf(resource: Pick<Resource, 'properties'>): string[] {
   const tessera = resource.properties.tessera;
-  if (typeof tessera !== 'object' || tessera === null) return [];
-  const { privateIpAddresses } = tessera as { privateIpAddresses?: unknown };
+  if (!isRecord(tessera)) return [];
+  const { privateIpAddresses } = tessera;
   return Array.isArray(privateIpAddresses)
     ? privateIpAddresses.filter((ip): ip is string => typeof ip === 'string')
     : [];

@@ -1,4 +1,5 @@
 // The deprecated VM extension that served tokens inside the VM on localhost:50342: recognised, flagged, its port read.
+import { isRecord } from '../guards.js';
 
 /** The publisher of the managed-identity VM extension. */
 export const LEGACY_EXTENSION_PUBLISHER = 'Microsoft.ManagedIdentity';
@@ -45,10 +46,8 @@ export const LEGACY_PORT_RULE = 'an integer from 1 to 65535 (a number or a strin
  * not a port, so the caller can refuse it in its own dialect (see {@link LEGACY_PORT_RULE}).
  */
 export function legacyExtensionPort(settings: unknown): number | undefined {
-  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
-    return LEGACY_EXTENSION_DEFAULT_PORT;
-  }
-  const port: unknown = (settings as Record<string, unknown>).port;
+  if (!isRecord(settings)) return LEGACY_EXTENSION_DEFAULT_PORT;
+  const port: unknown = settings.port;
   if (port === undefined || port === null) return LEGACY_EXTENSION_DEFAULT_PORT;
   const value =
     typeof port === 'number'

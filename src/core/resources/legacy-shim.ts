@@ -1,27 +1,26 @@
 // Whether a VM or scale-set instance expects the legacy extension endpoint, and on which port.
 import type { Resource } from '../model.js';
 import type { Store } from '../ports.js';
+import { RESOURCE_TYPES } from '../resource-types.js';
 import {
   SCALE_SET_INSTANCE_TYPE,
   SCALE_SET_RESOURCE_TYPE,
   VM_RESOURCE_TYPE,
 } from './change-feed.js';
 import { isLegacyIdentityExtension, legacyExtensionPort } from './legacy-extension.js';
+import { isRecord } from '../guards.js';
 
 /** The ARM type of a VM extension (a child resource `{vmId}/extensions/{name}`). */
-export const VM_EXTENSION_RESOURCE_TYPE = 'Microsoft.Compute/virtualMachines/extensions';
+export const VM_EXTENSION_RESOURCE_TYPE = RESOURCE_TYPES.vmExtensions;
 
 const BATCH = 500;
 
 const isType = (resource: Resource, type: string): boolean =>
   resource.type.toLowerCase() === type.toLowerCase();
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** The port of an extension's `{publisher, type, settings}`, if it is the legacy one with a valid port. */
 function portOf(properties: unknown): number | undefined {
-  if (!isObject(properties)) return undefined;
+  if (!isRecord(properties)) return undefined;
   if (!isLegacyIdentityExtension(properties.publisher, properties.type)) return undefined;
   return legacyExtensionPort(properties.settings);
 }
@@ -43,8 +42,8 @@ async function vmPort(store: Store, vmId: string): Promise<number | undefined> {
 /** `properties.virtualMachineProfile.extensionProfile.extensions` of a scale set, or `[]`. */
 function profileExtensions(scaleSet: Resource): readonly unknown[] {
   const profile = scaleSet.properties.virtualMachineProfile;
-  const extensionProfile = isObject(profile) ? profile.extensionProfile : undefined;
-  const extensions = isObject(extensionProfile) ? extensionProfile.extensions : undefined;
+  const extensionProfile = isRecord(profile) ? profile.extensionProfile : undefined;
+  const extensions = isRecord(extensionProfile) ? extensionProfile.extensions : undefined;
   return Array.isArray(extensions) ? (extensions as unknown[]) : [];
 }
 
@@ -59,7 +58,7 @@ async function instancePort(store: Store, instanceId: string): Promise<number | 
 export function scaleSetLegacyPort(scaleSet: Resource): number | undefined {
   if (!isType(scaleSet, SCALE_SET_RESOURCE_TYPE)) return undefined;
   for (const entry of profileExtensions(scaleSet)) {
-    const port = portOf(isObject(entry) ? entry.properties : undefined);
+    const port = portOf(isRecord(entry) ? entry.properties : undefined);
     if (port !== undefined) return port;
   }
   return undefined;

@@ -19,8 +19,17 @@ export {
   DEFAULT_TOKEN_LIFETIME_SECONDS,
   MAX_ASSERTION_LIFETIME_SECONDS,
   createTokenService,
+  type ClientCredential,
+  type ClientCredentialsGrant,
   type IssueContext,
   type IssuedToken,
   type TokenService,
   type TokenServiceOptions,
 } from './token-service.js';
+export {
+  TokenRefusedError,
+  tokenRefused,
+  type TokenRefusal,
+  type TokenRefusalFacts,
+  type TokenRefusalReason,
+} from './refusals.js';

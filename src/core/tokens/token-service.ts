@@ -1,18 +1,20 @@
 // The token issuer: authenticates a client (assertion or secret), mints a v1 access token, audits it.
-import { type KeyObject, randomFillSync } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import {
-  entraError,
-  type EntraErrorArgs,
-  type EntraReason,
-} from '../../wire/oauth/entra-errors.js';
-import type { TokenRequest } from '../../wire/oauth/token-request.js';
 import { boundAuditEvent } from '../audit/bounds.js';
 import { createRefusalCoalescer } from '../audit/refusal-coalescer.js';
 import { verifyClientSecret } from '../directory/client-secret.js';
 import type { TenantLookup } from '../directory/known-tenants.js';
 import { type JwsAlgorithm, KeyCache } from './key-cache.js';
+import {
+  type TokenRefusal,
+  type TokenRefusalFacts,
+  type TokenRefusalReason,
+  TokenRefusedError,
+  tokenRefused,
+} from './refusals.js';
 import { createSecretGuard, type SecretFailurePolicy } from './secret-throttle.js';
+import { newTokenId } from './token-id.js';
 import { type AppError, tooManyRequests } from '../errors.js';
 import type { AuditEvent, Credential, Principal } from '../model.js';
 import type { Clock, ReplayClaim, Store } from '../ports.js';
@@ -52,6 +54,24 @@ export interface TokenServiceOptions {
   readonly secretFailures?: SecretFailurePolicy;
   /** How long repeated refusals are counted before one row reports them; default 60 s. */
   readonly refusalWindowSeconds?: number;
+  /**
+   * The `reason` a refusal's audit row carries; default the error's own (neutral) message. The
+   * server passes the text its callers are sent, so a row reads as what the client was told.
+   */
+  readonly describeRefusal?: (refusal: TokenRefusal) => string;
+}
+
+/** How a client proves who it is: a client assertion (RFC 7523) or a client secret. */
+export type ClientCredential =
+  | { readonly kind: 'assertion'; readonly assertion: string }
+  | { readonly kind: 'secret'; readonly secret: string };
+
+/** A client-credentials grant as a surface parsed it: who asks, for what, and its proof. */
+export interface ClientCredentialsGrant {
+  readonly clientId: string;
+  /** The token's audience (`aud`). */
+  readonly resource: string;
+  readonly auth: ClientCredential;
 }
 
 /** Who is asking, beyond the request itself: known when the agent asks for a VM. */
@@ -77,13 +97,18 @@ export interface IssuedToken {
 export interface TokenService {
   /**
    * Authenticates the client of `request` in `tenantId` and mints an access token for the
-   * requested resource. Fails with an Entra-dialect AppError (RFC 6749 section 5.2), or a
-   * `TooManyRequests` one (429, `retryAfterSeconds`) while the client or the source address has
-   * too many failed secrets. Every token issued is one audit row, written before it is released;
-   * refusals are counted: the first of a (tenant, reason, principal, source) is a row at once,
-   * the rest one row per window (see {@link TokenService.flushRefusals}).
+   * requested resource. Fails with a {@link TokenRefusedError} (its `refusal` says why, for the
+   * surface to render in its dialect: Entra's RFC 6749 section 5.2 errors on the login surface),
+   * or a `TooManyRequests` AppError (429, `retryAfterSeconds`) while the client or the source
+   * address has too many failed secrets. Every token issued is one audit row, written before it
+   * is released; refusals are counted: the first of a (tenant, reason, principal, source) is a
+   * row at once, the rest one row per window (see {@link TokenService.flushRefusals}).
    */
-  issue(tenantId: string, request: TokenRequest, context?: IssueContext): Promise<IssuedToken>;
+  issue(
+    tenantId: string,
+    request: ClientCredentialsGrant,
+    context?: IssueContext,
+  ): Promise<IssuedToken>;
   /**
    * Writes the refusal counts whose window has ended (every count, with `all`, at shutdown):
    * the server calls this periodically. Resolves with the number of rows written.
@@ -95,7 +120,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ALLOWED_ASSERTION_ALGS = new Set(['RS256', 'PS256', 'ES256']);
 
 /** Why a refusal happened, from a closed set: what repeated refusals are counted under. */
-type RefusalReason = EntraReason | 'secret_failures_throttled' | 'secret_checks_busy';
+type RefusalReason = TokenRefusalReason | 'secret_failures_throttled' | 'secret_checks_busy';
 
 class Refusal extends Error {
   constructor(
@@ -107,31 +132,12 @@ class Refusal extends Error {
   }
 }
 
-function refuse<R extends EntraReason>(
+function refuse<R extends TokenRefusalReason>(
   reason: R,
   principalId: string | null,
-  ...args: EntraErrorArgs<R>
+  facts: TokenRefusalFacts[R],
 ): never {
-  throw new Refusal(reason, entraError(reason, ...args), principalId);
-}
-
-/**
- * Random bytes for ids, drawn from the CSPRNG 4 KiB at a time (as `crypto.randomUUID` pools its
- * entropy): one fill serves 256 ids, where a fill per id cost more than the id's other work.
- * Every byte is used once.
- */
-const entropy = Buffer.alloc(4096);
-let entropyUsed = entropy.length;
-
-/** A v1 `uti`: 16 random bytes, base64url (22 characters), as Entra's. */
-function newTokenId(): string {
-  if (entropyUsed + 16 > entropy.length) {
-    randomFillSync(entropy);
-    entropyUsed = 0;
-  }
-  const id = entropy.toString('base64url', entropyUsed, entropyUsed + 16);
-  entropyUsed += 16;
-  return id;
+  throw new Refusal(reason, tokenRefused(reason, facts), principalId);
 }
 
 export function createTokenService(options: TokenServiceOptions): TokenService {
@@ -148,11 +154,15 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 
   async function findClient(tenantId: string, clientId: string): Promise<Principal> {
     const tenant = GUID.test(tenantId) ? await tenants(tenantId.toLowerCase()) : undefined;
-    if (tenant === undefined) refuse('tenant_not_found', null, tenantId);
+    if (tenant === undefined) refuse('tenant_not_found', null, { tenant: tenantId });
     const principal = await store.principals.getByAppId(clientId.toLowerCase());
-    if (principal?.tenantId !== tenant.id) refuse('principal_not_found', null, clientId, tenantId);
+    if (principal?.tenantId !== tenant.id)
+      refuse('principal_not_found', null, { clientId, tenant: tenantId });
     if (!principal.enabled)
-      refuse('principal_disabled', principal.objectId, clientId, principal.displayName);
+      refuse('principal_disabled', principal.objectId, {
+        clientId,
+        displayName: principal.displayName,
+      });
     return principal;
   }
 
@@ -168,10 +178,10 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       header = decodeProtectedHeader(assertion);
       payload = decodeJwt(assertion);
     } catch {
-      refuse('assertion_malformed', pid);
+      refuse('assertion_malformed', pid, {});
     }
     const alg = header.alg ?? '';
-    if (!ALLOWED_ASSERTION_ALGS.has(alg)) refuse('assertion_alg_not_allowed', pid, alg);
+    if (!ALLOWED_ASSERTION_ALGS.has(alg)) refuse('assertion_alg_not_allowed', pid, { alg });
     const sha256 = typeof header['x5t#S256'] === 'string' ? header['x5t#S256'] : undefined;
     const sha1 = typeof header.x5t === 'string' ? header.x5t : undefined;
     // PS256 names its certificate by SHA-256 (x5t#S256); RS256 by SHA-1 (x5t), as Entra documents.
@@ -181,26 +191,28 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         : sha1 !== undefined
           ? (['sha1', sha1] as const)
           : undefined;
-    if (byThumbprint === undefined) refuse('unknown_certificate', pid, '(none)', principal.appId);
+    if (byThumbprint === undefined)
+      refuse('unknown_certificate', pid, { thumbprint: '(none)', clientId: principal.appId });
     const found = await store.credentials.getForAssertion(byThumbprint[0], pid, byThumbprint[1]);
     const credential = found?.credential;
     if (credential?.kind !== 'certificate' || credential.certificate === null) {
-      refuse('unknown_certificate', pid, byThumbprint[1], principal.appId);
+      refuse('unknown_certificate', pid, {
+        thumbprint: byThumbprint[1],
+        clientId: principal.appId,
+      });
     }
     const now = clock.now();
     // A certificate issued to a host stands for an (identity, host) attachment and dies with it:
     // revoked when the pair is detached, and checked here too (read with it), so no window opens.
     if (credential.revoked || found?.attached !== true) {
-      refuse('certificate_revoked', pid, byThumbprint[1]);
+      refuse('certificate_revoked', pid, { thumbprint: byThumbprint[1] });
     }
     if (credential.notAfter <= now || credential.notBefore > now + skew * 1000) {
-      refuse(
-        'certificate_expired',
-        pid,
-        byThumbprint[1],
-        credential.notBefore,
-        credential.notAfter,
-      );
+      refuse('certificate_expired', pid, {
+        thumbprint: byThumbprint[1],
+        notBefore: credential.notBefore,
+        notAfter: credential.notAfter,
+      });
     }
     const publicKey = await keyCache.verifyKey(
       credential.id,
@@ -215,26 +227,27 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         requiredClaims: ['exp', 'jti', 'aud', 'iss', 'sub'],
       });
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) refuse('assertion_expired', pid);
+      if (error instanceof joseErrors.JWTExpired) refuse('assertion_expired', pid, {});
       if (error instanceof joseErrors.JWTClaimValidationFailed) {
-        if (error.claim === 'nbf' || error.claim === 'iat') refuse('assertion_not_yet_valid', pid);
-        refuse('assertion_malformed', pid);
+        if (error.claim === 'nbf' || error.claim === 'iat')
+          refuse('assertion_not_yet_valid', pid, {});
+        refuse('assertion_malformed', pid, {});
       }
-      refuse('invalid_assertion_signature', pid, byThumbprint[1]);
+      refuse('invalid_assertion_signature', pid, { thumbprint: byThumbprint[1] });
     }
     const audiences = options.assertionAudiencesFor(tenantId);
     const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     if (!aud.some((a) => typeof a === 'string' && audiences.includes(a))) {
-      refuse('assertion_audience', pid);
+      refuse('assertion_audience', pid, {});
     }
-    if (payload.iss !== payload.sub) refuse('assertion_subject_not_issuer', pid);
-    if (payload.iss !== principal.appId) refuse('assertion_issuer_subject', pid);
+    if (payload.iss !== payload.sub) refuse('assertion_subject_not_issuer', pid, {});
+    if (payload.iss !== principal.appId) refuse('assertion_issuer_subject', pid, {});
     const exp = payload.exp ?? 0;
     if (exp * 1000 - now > (MAX_ASSERTION_LIFETIME_SECONDS + skew) * 1000) {
-      refuse('assertion_lifetime_too_long', pid, MAX_ASSERTION_LIFETIME_SECONDS);
+      refuse('assertion_lifetime_too_long', pid, { maxSeconds: MAX_ASSERTION_LIFETIME_SECONDS });
     }
     const jti = typeof payload.jti === 'string' ? payload.jti : '';
-    if (jti === '' || jti.length > 256) refuse('assertion_malformed', pid);
+    if (jti === '' || jti.length > 256) refuse('assertion_malformed', pid, {});
     return { credential, replay: { clientId: principal.appId, jti, expiresAt: exp * 1000 } };
   }
 
@@ -260,7 +273,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   ): Promise<Credential> {
     const pid = principal.objectId;
     if (principal.type !== 'Application')
-      refuse('secret_not_allowed_for_managed_identity', pid, principal.appId);
+      refuse('secret_not_allowed_for_managed_identity', pid, { clientId: principal.appId });
     checkSecretThrottle(principal, source);
     const candidates = (await store.credentials.listForPrincipal(pid)).filter(
       (c) => c.kind === 'secret' && !c.revoked && c.secretHash !== null,
@@ -289,9 +302,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     }
     if (match === undefined) {
       secrets.failed(pid, source);
-      refuse('secret_invalid', pid, principal.appId);
+      refuse('secret_invalid', pid, { clientId: principal.appId });
     }
-    if (match.notAfter <= clock.now()) refuse('secret_expired', pid, principal.appId);
+    if (match.notAfter <= clock.now()) refuse('secret_expired', pid, { clientId: principal.appId });
     return match;
   }
 
@@ -331,9 +344,18 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     return { accessToken, resource, issuedAt, notBefore: issuedAt, expiresOn, tokenId, principal };
   }
 
+  /** A refusal's audit `reason`: in the surface's words when it gave `describeRefusal`. */
+  function describe(refusal: Refusal): string {
+    const { error } = refusal;
+    if (error instanceof TokenRefusedError && options.describeRefusal !== undefined) {
+      return options.describeRefusal(error.refusal);
+    }
+    return error.message;
+  }
+
   function auditEvent(
     tenantId: string,
-    request: TokenRequest,
+    request: ClientCredentialsGrant,
     context: IssueContext,
     outcome: AuditEvent['outcome'],
     fields: { principalId: string | null; tokenId?: string; reason?: string },
@@ -381,7 +403,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           tokenId: issued.tokenId,
         });
         if (!(await store.issueLedger.recordIssue(event, replay, clock.now()))) {
-          refuse('assertion_replayed', principal.objectId);
+          refuse('assertion_replayed', principal.objectId, {});
         }
         return issued;
       } catch (error) {
@@ -389,7 +411,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         const event = boundAuditEvent(
           auditEvent(tenantId, request, context, 'refused', {
             principalId: error.principalId,
-            reason: error.error.message,
+            reason: describe(error),
           }),
         );
         const row = refusals.admit(refusalKey(event, error.reason), event);

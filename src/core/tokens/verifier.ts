@@ -12,7 +12,7 @@ import {
   type JWTPayload,
 } from 'jose';
 
-import type { JwkInput } from '../../wire/oauth/discovery.js';
+import type { JwkInput } from '../keys/jwk.js';
 import { AppError, isAppError, serviceUnavailable } from '../errors.js';
 import type { Clock } from '../ports.js';
 

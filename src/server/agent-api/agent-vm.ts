@@ -1,5 +1,12 @@
 // AgentVm records: a VM or scale-set instance resource as the agent on its host needs it (placement, profile, identities).
+import {
+  type CurrentIdentity,
+  currentIdentityOf,
+  readIdentity,
+  scaleSetState,
+} from '../../core/compute/index.js';
 import type { IdentityAttachment, Resource } from '../../core/model.js';
+import { isRecord } from '../../core/guards.js';
 import type { Store } from '../../core/ports.js';
 import {
   hostOf,
@@ -14,8 +21,6 @@ import {
   scaleSetLegacyPort,
 } from '../../core/resources/legacy-shim.js';
 import type { AgentIdentity, AgentVm } from '../../wire/agent-api.js';
-import { scaleSetState } from '../arm/scale-set-body.js';
-import { type CurrentIdentity, currentIdentityOf, readVmIdentity } from '../arm/vm-identity.js';
 
 /** What kind of compute resource `resource` is for the agent, or undefined for any other type. */
 export function computeKind(resource: Resource): AgentVm['kind'] | undefined {
@@ -54,7 +59,7 @@ export async function readAgentIdentities(
   store: Store,
   holderId: string,
 ): Promise<AgentIdentity[]> {
-  return agentIdentitiesOf(holderId, await readVmIdentity(store, holderId));
+  return agentIdentitiesOf(holderId, await readIdentity(store, holderId));
 }
 
 /** {@link readAgentIdentities} from an identity already read. */
@@ -217,8 +222,8 @@ async function readScaleSetFacts(store: Store, scaleSetId: string): Promise<Scal
 function stringAt(value: unknown, path: readonly string[]): string {
   let current = value;
   for (const name of path) {
-    if (typeof current !== 'object' || current === null || Array.isArray(current)) return '';
-    current = (current as Record<string, unknown>)[name];
+    if (!isRecord(current)) return '';
+    current = current[name];
   }
   return typeof current === 'string' ? current : '';
 }

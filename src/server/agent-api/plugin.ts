@@ -4,10 +4,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { forbidden, isAppError, notFound } from '../../core/errors.js';
 import type { CertificateAuthorityService } from '../../core/directory/certificate-authority.js';
 import type { Directory } from '../../core/directory/directory.js';
+import { deleteHost, getHost, listHosts } from '../../core/hosts/hosts.js';
+import { issueJoinToken } from '../../core/hosts/join-tokens.js';
 import type { Clock, Store } from '../../core/ports.js';
 import type { AccessTokenVerifier } from '../../core/tokens/index.js';
 import type { TokenService } from '../../core/tokens/token-service.js';
 import { AGENT_API_PREFIX } from '../../wire/agent-api.js';
+import { createdHost, hostView } from '../../wire/agent-api-hosts.js';
 import { renderArmError } from '../../wire/errors/index.js';
 import type { Authorizer } from '../arm/context.js';
 import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
@@ -15,14 +18,7 @@ import { fromFrameworkError } from '../http-errors.js';
 import { type AttestationSigner, createAttestationSigner } from './attest.js';
 import { type ChangeSignal, createChangeSignal } from './change-signal.js';
 import { createHostAuthenticator, type HostAuthenticator } from './host-auth.js';
-import {
-  deleteHost,
-  getHost,
-  issueJoinToken,
-  listHosts,
-  registerHost,
-  renewHost,
-} from './hosts.js';
+import { registerHost, renewHost } from './hosts.js';
 import { issueIdentityCertificate } from './identity-certificates.js';
 import { recordRefusals } from './refusals.js';
 import { issueAgentToken } from './token.js';
@@ -156,24 +152,24 @@ export function agentApiPlugin(
 
   app.get('/hosts', async (request, reply) => {
     await authorizeOperator(request, HOSTS_READ_ACTION);
-    send(reply, 200, { value: await listHosts(services) });
+    send(reply, 200, { value: (await listHosts(services.store)).map(hostView) });
   });
 
   app.get('/hosts/:name', async (request: NameRequest, reply) => {
     await authorizeOperator(request, HOSTS_READ_ACTION);
-    send(reply, 200, await getHost(services, request.params.name));
+    send(reply, 200, hostView(await getHost(services.store, request.params.name)));
   });
 
   app.put('/hosts/:name', async (request: NameRequest, reply) => {
     await authorizeOperator(request, HOSTS_WRITE_ACTION);
-    const { created, host } = await issueJoinToken(services, request.params.name);
-    send(reply, created ? 201 : 200, host);
+    const issued = await issueJoinToken(services, request.params.name);
+    send(reply, issued.created ? 201 : 200, createdHost(issued));
   });
 
   // As an ARM delete: 200 when this request deleted it, 204 when another one did meanwhile.
   app.delete('/hosts/:name', async (request: NameRequest, reply) => {
     await authorizeOperator(request, HOSTS_DELETE_ACTION);
-    const deleted = await deleteHost(services, request.params.name);
+    const deleted = await deleteHost(services.store, request.params.name);
     void reply
       .status(deleted ? 200 : 204)
       .header('cache-control', 'no-store')

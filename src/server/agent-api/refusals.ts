@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { invalidParameter } from '../../core/errors.js';
+import { isRecord } from '../../core/guards.js';
 import type { AuditEvent, Host } from '../../core/model.js';
 import type { Clock, Store } from '../../core/ports.js';
 import {
@@ -67,10 +68,8 @@ function parseReport(body: unknown, now: number): ReportedRefusal[] {
   }
   return entries.map((entry: unknown, i) => {
     const at = `refusals[${i}]`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      throw invalidParameter(at, `'${at}' must be an object.`);
-    }
-    const member = entry as Readonly<Record<string, unknown>>;
+    if (!isRecord(entry)) throw invalidParameter(at, `'${at}' must be an object.`);
+    const member: Readonly<Record<string, unknown>> = entry;
     const address = stringMember(member, 'address', MAX_ADDRESS_CHARS);
     if (isIP(address) === 0) {
       throw invalidParameter(`${at}.address`, `'${at}.address' must be an IP address.`);

@@ -1,12 +1,11 @@
 // Reading the agent API's JSON request bodies: an object, with string members where the contract says so.
 import { invalidParameter, invalidRequest, missingParameter } from '../../core/errors.js';
+import { isRecord } from '../../core/guards.js';
 
 /** The body as a JSON object; anything else is `InvalidRequestContent` (400). */
 export function bodyObject(body: unknown): Readonly<Record<string, unknown>> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw invalidRequest('The request body must be a JSON object.');
-  }
-  return body as Record<string, unknown>;
+  if (!isRecord(body)) throw invalidRequest('The request body must be a JSON object.');
+  return body;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { TokenService } from '../../core/tokens/token-service.js';
 import type { AgentTokenResponse } from '../../wire/agent-api.js';
 import { entraErrorCodes, entraErrorName } from '../../wire/errors/oauth.js';
 import { entraError } from '../../wire/oauth/entra-errors.js';
+import { asEntraError } from '../../wire/oauth/entra-refusals.js';
 import { resourceIdKey } from '../../wire/arm/resource-id.js';
 import { identityHolderOf, isPlacedOn } from './agent-vm.js';
 import { bodyObject, stringMember } from './request-body.js';
@@ -22,7 +23,7 @@ const MAX_PEER_CHARS = 64;
  * `AuthorizationFailed` otherwise; `iss` is read unverified only to find the identity). The token
  * service then verifies the assertion against the identity's certificates (audience: the
  * tenant's v1 token endpoint), mints the token with `xms_az_rid` = the VM and audits it with the
- * VM, host and peer. Its Entra errors keep their status and become
+ * VM, host and peer. Its refusals, in Entra's words, keep their status and become
  * `{"error":{"code":"<OAuth error>","message":"AADSTS<n>: …"}}`.
  */
 export async function issueAgentToken(
@@ -54,13 +55,7 @@ export async function issueAgentToken(
   try {
     const issued = await deps.tokens.issue(
       identity.tenantId,
-      {
-        version: 'v1',
-        grantType: 'client_credentials',
-        clientId: identity.clientId,
-        resource,
-        auth: { kind: 'assertion', assertion },
-      },
+      { clientId: identity.clientId, resource, auth: { kind: 'assertion', assertion } },
       { vmId: vm.id, hostId: host.id, ...(peer === undefined ? {} : { peer }) },
     );
     return {
@@ -71,7 +66,7 @@ export async function issueAgentToken(
       notBefore: issued.notBefore,
     };
   } catch (error) {
-    throw agentError(error);
+    throw agentError(asEntraError(error));
   }
 }
 
@@ -110,7 +105,7 @@ function unverifiedIssuer(assertion: string): string {
 }
 
 /** An Entra error in the agent API's shape, same status; anything else unchanged. */
-function agentError(error: unknown): unknown {
+export function agentError(error: unknown): unknown {
   if (!isAppError(error) || error.wire.oauth === undefined || !error.expose) return error;
   const [aadsts] = entraErrorCodes(error);
   return new AppError(error.code, `AADSTS${aadsts ?? 0}: ${error.message}`, {

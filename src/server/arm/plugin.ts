@@ -1,25 +1,19 @@
 // The ARM surface: bearer authentication, ARM's error dialect and trace headers, and dispatch by path.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isAppError, notFound } from '../../core/errors.js';
+import { isAppError } from '../../core/errors.js';
 import type { AccessTokenVerifier } from '../../core/tokens/index.js';
 import {
   armTraceHeaders,
   describeJsonDepthFault,
   invalidRequestContent,
-  unknownNamespaceError,
 } from '../../wire/arm/index.js';
 import { renderArmError } from '../../wire/errors/index.js';
 import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
 import { fromFrameworkError } from '../http-errors.js';
-import { matchAuditEvents } from './audit-events.js';
-import type { ArmHandler, ArmServices, RouteMatcher } from './context.js';
-import { matchKeyVaults } from './key-vaults.js';
-import { matchResourceGroups } from './resource-groups.js';
-import { matchRoleAuthorization } from './role-assignments.js';
-import { matchScaleSets } from './scale-sets.js';
-import { matchUserAssignedIdentities } from './user-assigned-identities.js';
-import { matchVirtualMachines } from './virtual-machines.js';
-import { matchVmExtensions } from './vm-extensions.js';
+import type { ArmServices } from './context.js';
+import { activityRecorder } from './activity-recorder.js';
+import { runPipeline } from './pipeline.js';
+import { ARM_REGISTRY } from './providers/index.js';
 
 export interface ArmPluginOptions {
   readonly services: ArmServices;
@@ -29,29 +23,6 @@ export interface ArmPluginOptions {
   readonly authorizationUri: string;
   /** The server's public URL, no trailing slash (for `nextLink`). */
   readonly publicUrl: string;
-}
-
-/**
- * The route tables, tried in order: each maps a path (split into segments, original case) to a
- * handler or passes. Each resource kind keeps its table in its own module.
- */
-const ROUTES: readonly RouteMatcher[] = [
-  matchResourceGroups,
-  matchUserAssignedIdentities,
-  matchVirtualMachines,
-  matchVmExtensions,
-  matchScaleSets,
-  matchRoleAuthorization,
-  matchKeyVaults,
-  matchAuditEvents,
-];
-
-function route(segments: readonly string[]): ArmHandler | undefined {
-  for (const match of ROUTES) {
-    const handler = match(segments);
-    if (handler !== undefined) return handler;
-  }
-  return undefined;
 }
 
 /**
@@ -67,9 +38,9 @@ function anyCase(...words: string[]): string {
 /**
  * The first segment of every ARM path, `subscriptions` or `providers` (tenant-level ids: role
  * assignments and definitions at `/`), in any case: ARM matches its fixed segments
- * case-insensitively, and the route tables compare the rest as keywords.
+ * case-insensitively, and the pipeline parses the rest the same way (`parseTarget`).
  */
-const ARM_ROOT = `/:root${anyCase('subscriptions', 'providers')}`;
+const ARM_ROOT = `/:root${anyCase('subscriptions', 'providers', 'tenants')}`;
 
 /**
  * ARM's body step, for every route before anything else runs: the body is kept as text (handlers
@@ -85,6 +56,8 @@ function readBody(body: string): string {
 /** Registers the ARM routes under `/subscriptions` and `/providers`. */
 export function armPlugin(app: FastifyInstance, options: ArmPluginOptions): Promise<void> {
   const { services, verifier } = options;
+  /** Each request's trace ids, so an error answer carries the ids its Activity Log events name. */
+  const traces = new WeakMap<FastifyRequest, Record<string, string>>();
 
   // ARM takes any body on any method as text.
   app.removeAllContentTypeParsers();
@@ -99,7 +72,7 @@ export function armPlugin(app: FastifyInstance, options: ArmPluginOptions): Prom
   app.setErrorHandler((error, request, reply) => {
     const mapped = fromFrameworkError(error);
     if (!isAppError(mapped)) request.log.error({ err: error }, 'ARM request failed');
-    const trace = armTraceHeaders(request.headers, services.newId);
+    const trace = traces.get(request) ?? armTraceHeaders(request.headers, services.newId);
     const rendered = renderArmError(mapped, {
       correlationId: trace['x-ms-correlation-request-id'],
     });
@@ -125,18 +98,7 @@ export function armPlugin(app: FastifyInstance, options: ArmPluginOptions): Prom
     const [rawPath = '', search = ''] = request.url.split('?', 2);
     // A doubled leading slash is how SDKs join a scope that starts with '/' (see app.ts).
     const path = rawPath.replace(/^\/{2,}/, '/');
-    const segments = path.split('/').slice(1);
-    const handler = segments.includes('') ? undefined : route(segments);
-    if (handler === undefined) {
-      const providers = segments.findLastIndex((s) => s.toLowerCase() === 'providers');
-      const namespaceError =
-        providers < 0 ? undefined : unknownNamespaceError(segments.slice(providers + 1));
-      if (namespaceError !== undefined) throw namespaceError;
-      throw notFound(`The resource path '${path}' is not served by Tessera.`, {
-        wire: { arm: 'InvalidResourceType' },
-      });
-    }
-    const response = await handler(services, {
+    const armRequest = {
       caller,
       method: request.method,
       path,
@@ -144,8 +106,17 @@ export function armPlugin(app: FastifyInstance, options: ArmPluginOptions): Prom
       headers: request.headers,
       body: typeof request.body === 'string' ? request.body : '',
       url: `${options.publicUrl}${path}${search === '' ? '' : `?${search}`}`,
-    });
+    };
     const trace = armTraceHeaders(request.headers, services.newId);
+    traces.set(request, trace);
+    const recorded = activityRecorder(
+      services,
+      { headers: trace, clientIp: request.ip },
+      (error) => {
+        request.log.error({ err: error }, 'the Activity Log could not record an ARM operation');
+      },
+    );
+    const response = await runPipeline({ services, registry: ARM_REGISTRY, recorded }, armRequest);
     void reply.status(response.status).headers({ ...trace, ...response.headers });
     if (response.body === undefined) {
       void reply.send();

@@ -8,7 +8,7 @@ import type { Clock } from '../../core/ports.js';
 import type { RbacEvaluator } from '../../core/rbac/index.js';
 import type { AccessTokenVerifier, VerifiedAccessToken } from '../../core/tokens/index.js';
 import { renderKeyVaultError } from '../../wire/errors/index.js';
-import { keyVaultInnerCode } from '../../wire/keyvault/errors.js';
+import { asKeyVaultError, keyVaultInnerCode } from '../../wire/keyvault/errors.js';
 import { fromFrameworkError } from '../http-errors.js';
 import { authenticateForVault, checkKeyVaultApiVersion, keyVaultChallenge } from './access.js';
 import { registerSecretRoutes } from './secret-routes.js';
@@ -139,7 +139,8 @@ export async function buildKeyVaultApp(options: {
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const mapped = fromFrameworkError(error);
+    // The secret service fails in neutral words; this surface speaks Key Vault's.
+    const mapped = asKeyVaultError(fromFrameworkError(error));
     if (!isAppError(mapped)) request.log.error({ err: error }, 'Key Vault request failed');
     const rendered = renderKeyVaultError(mapped, { innerErrorCode: keyVaultInnerCode(mapped) });
     void reply

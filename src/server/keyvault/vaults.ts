@@ -2,9 +2,10 @@
 import { AppError } from '../../core/errors.js';
 import type { Resource } from '../../core/model.js';
 import type { Clock, Store } from '../../core/ports.js';
+import { RESOURCE_TYPES } from '../../core/resource-types.js';
 
 /** The ARM type of key vaults. */
-export const VAULT_TYPE = 'Microsoft.KeyVault/vaults';
+export const VAULT_TYPE = RESOURCE_TYPES.keyVaults;
 /** A full listing of vaults is made again at most this often when a name is not found. */
 const RELOAD_INTERVAL_MS = 1_000;
 const PAGE = 500;

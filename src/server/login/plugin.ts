@@ -5,6 +5,7 @@ import type { Clock } from '../../core/ports.js';
 import type { TokenService } from '../../core/tokens/token-service.js';
 import { renderOAuthError } from '../../wire/errors/index.js';
 import { entraError } from '../../wire/oauth/entra-errors.js';
+import { asEntraError } from '../../wire/oauth/entra-refusals.js';
 import {
   jwksDocument,
   openIdConfigurationV1,
@@ -62,7 +63,8 @@ export async function loginPlugin(
     const traceId = randomUUID();
     const header = request.headers['client-request-id'];
     const correlationId = typeof header === 'string' && GUID.test(header) ? header : randomUUID();
-    const mapped = fromFrameworkError(error);
+    // The token service refuses in neutral words; this surface speaks Entra's.
+    const mapped = asEntraError(fromFrameworkError(error));
     if (!(mapped instanceof Error && 'code' in mapped && mapped.name === 'AppError')) {
       request.log.error({ err: error }, 'login request failed');
     }

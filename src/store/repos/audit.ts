@@ -5,7 +5,8 @@ import type { AuditEvent, AuditOutcome } from '../../core/model.js';
 import type { AuditLog, AuditQuery, AuditRetention, Page, PageRequest } from '../../core/ports.js';
 import { decodeCursor, toPage } from '../paging.js';
 import type { AuditEventsTable } from '../schema.js';
-import { affected, type Executor, fromJson, insertOrConflict, toJson } from './shared.js';
+import { type Executor, fromJson, insertOrConflict, toJson } from './shared.js';
+import { pruneEvents } from './event-retention.js';
 
 type Row = Omit<AuditEventsTable, 'seq'> & { seq: number };
 
@@ -69,55 +70,8 @@ export class SqlAuditLog implements AuditLog {
     return toPage(await query.execute(), page.limit, toEvent, (r) => [r.seq]);
   }
 
-  /**
-   * Two range deletes, each bounded to `limit` rows and each found through an index (`at`, and
-   * the `seq` key), so a replica deleting the same range at the same time only waits, then
-   * deletes nothing: no `LIMIT` on `DELETE` (SQLite lacks it) and no row-by-row `IN` list.
-   */
-  async prune(policy: AuditRetention, limit: number): Promise<number> {
-    const byAge = await this.pruneOlderThan(policy.before, limit);
-    if (byAge >= limit) return byAge;
-    return byAge + (await this.pruneBeyondNewest(policy.keep, limit - byAge));
-  }
-
-  private async pruneOlderThan(before: number, limit: number): Promise<number> {
-    // The limit-th oldest old event; none: fewer than `limit` are old, so delete them all.
-    const edge = await this.db
-      .selectFrom('audit_events')
-      .select(['at', 'seq'])
-      .where('at', '<', before)
-      .orderBy('at')
-      .orderBy('seq')
-      .offset(limit - 1)
-      .limit(1)
-      .executeTakeFirst();
-    let query = this.db.deleteFrom('audit_events').where('at', '<', before);
-    if (edge !== undefined) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('at', '<', edge.at),
-          eb.and([eb('at', '=', edge.at), eb('seq', '<=', edge.seq)]),
-        ]),
-      );
-    }
-    return affected(await query.executeTakeFirst());
-  }
-
-  private async pruneBeyondNewest(keep: number, limit: number): Promise<number> {
-    const bounds = await this.db
-      .selectFrom('audit_events')
-      .select((eb) => [
-        eb.fn.min<number | null>('seq').as('first'),
-        eb.fn.max<number | null>('seq').as('last'),
-      ])
-      .executeTakeFirst();
-    if (bounds === undefined || bounds.first === null || bounds.last === null) return 0;
-    // Sequence numbers only grow, so everything at or below `last - keep` is beyond the newest
-    // `keep`; take at most `limit` sequence numbers of it from the oldest end.
-    const cut = Math.min(bounds.last - keep, bounds.first + limit - 1);
-    if (cut < bounds.first) return 0;
-    return affected(
-      await this.db.deleteFrom('audit_events').where('seq', '<=', cut).executeTakeFirst(),
-    );
+  /** Deletes at most `limit` events `policy` no longer keeps (see `pruneEvents`). */
+  prune(policy: AuditRetention, limit: number): Promise<number> {
+    return pruneEvents(this.db, 'audit_events', policy, limit);
   }
 }

@@ -133,6 +133,13 @@ export class SqlResourceStore implements ResourceStore {
       if (q.resourceGroup !== undefined)
         filtered = filtered.where('resource_group_key', '=', keyOf(q.resourceGroup));
       if (q.type !== undefined) filtered = filtered.where('type_key', '=', keyOf(q.type));
+      if (q.types !== undefined) {
+        filtered = filtered.where(
+          'type_key',
+          'in',
+          q.types.length === 0 ? [''] : q.types.map(keyOf),
+        );
+      }
       if (q.name !== undefined)
         filtered = filtered.where(sql<string>`lower(name)`, '=', q.name.toLowerCase());
       return filtered;

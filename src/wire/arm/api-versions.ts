@@ -1,9 +1,7 @@
 // The api-versions Tessera's ARM surface accepts per resource type, and ARM's errors for the rest.
-import type { AppError } from '../../core/errors.js';
 import { missingApiVersion } from '../../core/errors.js';
 import {
   invalidApiVersionParameter,
-  invalidResourceNamespace,
   invalidResourceType,
   noRegisteredProviderFound,
 } from './arm-errors.js';
@@ -24,13 +22,13 @@ export interface ResourceTypeVersions {
 /**
  * ARM's list for its own types (resource groups, subscriptions), newest first as ARM prints it,
  * including its odd tail. Captured in https://github.com/ansible-collections/azure/issues/1739
- * (2024); 2024-07-01, 2024-11-01 (what @azure/arm-resources 6 sends) and 2025-04-01 added from
+ * (2024); 2024-07-01, 2024-11-01, 2025-03-01 (what @azure/arm-resources 6.1 sends) and 2025-04-01 added from
  * azure-rest-api-specs `specification/resources/resource-manager/Microsoft.Resources/resources/
  * stable/`.
  */
 // prettier-ignore
 const RESOURCES_VERSIONS = [
-  '2025-04-01', '2024-11-01', '2024-08-01', '2024-07-01', '2024-06-01-preview', '2024-03-01',
+  '2025-04-01', '2025-03-01', '2024-11-01', '2024-08-01', '2024-07-01', '2024-06-01-preview', '2024-03-01',
   '2023-07-01', '2023-07-01-preview', '2023-03-01-preview', '2022-12-01', '2022-11-01-preview',
   '2022-09-01', '2022-06-01', '2022-05-01', '2022-03-01-preview', '2022-01-01', '2021-04-01',
   '2021-01-01', '2020-10-01', '2020-09-01', '2020-08-01', '2020-07-01', '2020-06-01', '2020-05-01',
@@ -79,6 +77,9 @@ const COMPUTE_VERSIONS = [
 export const API_VERSIONS: Readonly<Record<string, ResourceTypeVersions>> = {
   'Microsoft.Resources/subscriptions': { authority: 'arm', versions: RESOURCES_VERSIONS },
   'Microsoft.Resources/resourceGroups': { authority: 'arm', versions: RESOURCES_VERSIONS },
+  'Microsoft.Resources/tenants': { authority: 'arm', versions: RESOURCES_VERSIONS },
+  'Microsoft.Resources/resources': { authority: 'arm', versions: RESOURCES_VERSIONS },
+  'Microsoft.Resources/providers': { authority: 'arm', versions: RESOURCES_VERSIONS },
   'Microsoft.ManagedIdentity/userAssignedIdentities': {
     authority: 'provider',
     versions: MSI_VERSIONS,
@@ -123,14 +124,20 @@ export const API_VERSIONS: Readonly<Record<string, ResourceTypeVersions>> = {
     authority: 'provider',
     versions: ['2019-09-01', '2021-10-01', '2022-07-01', '2023-02-01', '2023-07-01', '2024-11-01'],
   },
+  // The Activity Log (ActivityLogs_List): azure-rest-api-specs `monitor/resource-manager/
+  // Microsoft.Insights` has activityLogs_API.json in the 2015-04-01 stable folder only.
+  'Microsoft.Insights/eventtypes': { authority: 'provider', versions: ['2015-04-01'] },
 };
 
-const BY_KEY = new Map(
-  Object.entries(API_VERSIONS).map(([type, spec]) => [type.toLowerCase(), { type, spec }]),
-);
-const NAMESPACES = new Set(
-  Object.keys(API_VERSIONS).map((type) => type.split('/')[0]?.toLowerCase()),
-);
+/**
+ * The versions of a type of {@link API_VERSIONS}; a provider declaration names its type's list
+ * with it. Throws a plain `Error` (a programming fault) for a type the table does not have.
+ */
+export function versionsOf(resourceType: string): ResourceTypeVersions {
+  const spec = API_VERSIONS[resourceType];
+  if (spec === undefined) throw new Error(`no api-versions are listed for ${resourceType}`);
+  return spec;
+}
 
 /** The query as a server hands it over: a `URLSearchParams` or a parsed record. */
 export type ApiVersionQuery =
@@ -164,8 +171,9 @@ export function readApiVersion(query: ApiVersionQuery): string | undefined {
 }
 
 /**
- * Checks the request's `api-version` for `resourceType` (`Microsoft.Compute/virtualMachines`)
- * and returns the version in the case Tessera lists it. Fails as ARM does:
+ * Checks the request's `api-version` against `spec`, the versions of `resourceType`
+ * (`Microsoft.Compute/virtualMachines`, canonical case), and returns the version in the case
+ * listed. Fails as ARM does:
  *
  * - absent: `MissingApiVersionParameter` (400) "The api-version query parameter
  *   (?api-version=) is required for all requests."
@@ -174,59 +182,31 @@ export function readApiVersion(query: ApiVersionQuery): string | undefined {
  * - not listed, for `Microsoft.Authorization` types: `InvalidResourceType` (404) naming the
  *   supported versions;
  * - not listed, for provider types: `NoRegisteredProviderFound` (400) naming `location`,
- *   the supported versions and `locations`;
- * - a type Tessera does not serve: `InvalidResourceType` (404), or `InvalidResourceNamespace`
- *   (404) when the namespace is unknown too.
+ *   the supported versions and `locations`.
  *
  * Versions compare case-insensitively (`2022-05-01-PREVIEW`).
  */
 export function checkApiVersion(
   resourceType: string,
+  spec: ResourceTypeVersions,
   query: ApiVersionQuery,
   options: ApiVersionOptions = {},
 ): string {
   const given = readApiVersion(query);
   if (given === undefined) throw missingApiVersion();
-  const entry = BY_KEY.get(resourceType.toLowerCase());
-  if (entry === undefined) throw unknownType(resourceType, given);
-  const match = entry.spec.versions.find(
-    (version) => version.toLowerCase() === given.toLowerCase(),
-  );
+  const match = spec.versions.find((version) => version.toLowerCase() === given.toLowerCase());
   if (match !== undefined) return match;
-  const [namespace = '', ...rest] = entry.type.split('/');
+  const [namespace = '', ...rest] = resourceType.split('/');
   const type = rest.join('/');
-  switch (entry.spec.authority) {
+  switch (spec.authority) {
     case 'arm':
-      throw invalidApiVersionParameter(given, entry.spec.versions);
+      throw invalidApiVersionParameter(given, spec.versions);
     case 'authorization':
-      throw invalidResourceType(type, namespace, given, entry.spec.versions);
+      throw invalidResourceType(type, namespace, given, spec.versions);
     case 'provider': {
       const locations = options.locations ?? [];
       const location = options.location ?? locations[0] ?? '';
-      throw noRegisteredProviderFound(location, given, type, entry.spec.versions, locations);
+      throw noRegisteredProviderFound(location, given, type, spec.versions, locations);
     }
   }
-}
-
-function unknownType(resourceType: string, given: string): AppError {
-  const [namespace = '', ...rest] = resourceType.split('/');
-  if (!NAMESPACES.has(namespace.toLowerCase())) return invalidResourceNamespace(namespace);
-  return invalidResourceType(rest.join('/'), namespace, given);
-}
-
-/**
- * The error for a path naming a provider type Tessera does not serve, from the segments after
- * `providers` (`['Microsoft.Foo', 'bars', 'x']`): `InvalidResourceNamespace` when the namespace
- * is unknown, otherwise undefined (the caller answers `InvalidResourceType` in its words).
- */
-export function unknownNamespaceError(afterProviders: readonly string[]): AppError | undefined {
-  const [namespace] = afterProviders;
-  if (namespace === undefined || NAMESPACES.has(namespace.toLowerCase())) return undefined;
-  return invalidResourceNamespace(namespace);
-}
-
-/** True when `version` is one Tessera serves for `resourceType` (no error, no query parsing). */
-export function isSupportedApiVersion(resourceType: string, version: string): boolean {
-  const entry = BY_KEY.get(resourceType.toLowerCase());
-  return entry?.spec.versions.some((v) => v.toLowerCase() === version.toLowerCase()) ?? false;
 }

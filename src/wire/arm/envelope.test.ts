@@ -1,8 +1,7 @@
 // Tests of ARM envelopes: member order, paging links, body parsing, tags and tracing headers.
 import { describe, expect, it } from 'vitest';
+import { armFailure } from '../../../test/fixtures/arm-failure.js';
 
-import { AppError } from '../../core/errors.js';
-import { renderArmError } from '../errors/arm.js';
 import {
   armResource,
   armTraceHeaders,
@@ -14,19 +13,6 @@ import {
   parseListQuery,
   validateTags,
 } from './envelope.js';
-
-/** Runs `fn` and returns the rendered ARM error it throws. */
-function armFailure(fn: () => unknown): { status: number; code: string; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    const rendered = renderArmError(error);
-    const body = JSON.parse(rendered.body) as { error: { code: string; message: string } };
-    return { status: rendered.status, ...body.error };
-  }
-  throw new Error('expected a failure');
-}
 
 const ID =
   '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1';

@@ -1,5 +1,6 @@
 // ARM's envelopes: resource bodies, list pages, request bodies, tags and tracing headers.
 import type { AppError } from '../../core/errors.js';
+import { isRecord } from '../../core/guards.js';
 import { armError, invalidRequestContent } from './arm-errors.js';
 import { describeJsonFault } from './json-text.js';
 
@@ -185,10 +186,8 @@ export function parseJsonBody(text: string, options: { required?: boolean } = {}
  */
 export function parseJsonObject(text: string): Record<string, unknown> {
   const body = parseJsonBody(text, { required: true });
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw invalidRequestContent('The request body must be a JSON object.');
-  }
-  return body as Record<string, unknown>;
+  if (!isRecord(body)) throw invalidRequestContent('The request body must be a JSON object.');
+  return body;
 }
 
 /** ARM's tag limits (tag-resources.md "Limitations"). */
@@ -211,10 +210,10 @@ const TAG_NAME_RESERVED = /[<>%&\\?/\p{Cc}]/u;
  *   (not captured).
  */
 export function validateTags(tags: unknown): Record<string, string> {
-  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
+  if (!isRecord(tags)) {
     throw armError('InvalidTag', 'The tags must be a JSON object of tag names and string values.');
   }
-  const entries = Object.entries(tags as Record<string, unknown>);
+  const entries = Object.entries(tags);
   if (entries.length > TAG_LIMITS.count) {
     throw armError(
       'InvalidTag',

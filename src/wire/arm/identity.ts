@@ -2,6 +2,7 @@
 import { AppError, isAppError } from '../../core/errors.js';
 import { armError, invalidRequestContent } from './arm-errors.js';
 import { parseResourceId, resourceIdKey } from './resource-id.js';
+import { isRecord } from '../../core/guards.js';
 
 /** The `identity.type` values, as ARM writes them (comma and space between the two kinds). */
 export const IDENTITY_TYPES = [
@@ -91,7 +92,7 @@ const READ_ONLY_VALUE_MEMBERS = new Set(['principalid', 'clientid']);
 
 const isIdentityValue = (entry: unknown): boolean =>
   entry === null ||
-  (isObject(entry) &&
+  (isRecord(entry) &&
     Object.keys(entry).every((name) => READ_ONLY_VALUE_MEMBERS.has(name.toLowerCase())));
 
 /**
@@ -198,7 +199,7 @@ export function parseIdentity(
   options: ParseIdentityOptions,
 ): IdentityRequest | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) {
+  if (!isRecord(value)) {
     throw invalidRequestContent("The value of 'identity' must be a JSON object.");
   }
   const format = options.format ?? 'userAssignedIdentities';
@@ -259,7 +260,7 @@ interface UserAssignedLists {
 
 function readDictionary(raw: unknown): UserAssignedLists {
   if (raw === undefined || raw === null) return { set: [], remove: [] };
-  if (!isObject(raw)) {
+  if (!isRecord(raw)) {
     throw invalidRequestContent(
       "The value of 'identity.userAssignedIdentities' must be a JSON object.",
     );
@@ -433,10 +434,6 @@ export function renderIdentity(
       found === undefined ? {} : { principalId: found.principalId, clientId: found.clientId };
   }
   return { ...head, userAssignedIdentities };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // Json.NET binds members case-insensitively; an exact match wins over a case-folded one.

@@ -1,4 +1,4 @@
-// ARM's wire formats: resource ids, api-versions, envelopes, the VM identity property, errors.
+// ARM's wire formats: resource ids, api-versions, envelopes, the VM identity property, the Activity Log, errors.
 export {
   armError,
   invalidApiVersionParameter,
@@ -18,10 +18,26 @@ export {
   resourceNotFound,
 } from './arm-errors.js';
 export {
+  EVENT_DATA_KEYS,
+  dotNetTicks,
+  eventTimestamp,
+  parseActivitySelect,
+  renderActivityEvent,
+  subStatusOf,
+  type EventDataBody,
+  type EventDataKey,
+  type LocalizableString,
+} from './activity-log.js';
+export {
+  ACTIVITY_LOG_MAX_AGE_DAYS,
+  parseActivityFilter,
+  parseActivityTime,
+  type ActivityFilter,
+} from './activity-log-filter.js';
+export {
   API_VERSIONS,
   checkApiVersion,
-  isSupportedApiVersion,
-  unknownNamespaceError,
+  versionsOf,
   readApiVersion,
   type ApiVersionAuthority,
   type ApiVersionOptions,
@@ -87,3 +103,90 @@ export {
   type ResourceIdKind,
   type ResourceIdSpec,
 } from './resource-id.js';
+export {
+  invalidFilter,
+  matchesFilter,
+  parseResourceExpand,
+  parseResourceFilter,
+  type FilterSubject,
+  type ResourceExpand,
+  type ResourceFilter,
+} from './resource-filter.js';
+export { checkPreconditions } from './preconditions.js';
+export { OWN_TYPES, parseTarget, type ArmTarget, type ScopeKind } from './target.js';
+export {
+  renderGenericResource,
+  renderProvider,
+  renderResourceGroup,
+  renderSubscription,
+  renderTenant,
+  type ProviderTypeInput,
+} from './resource-manager.js';
+export {
+  AUDIT_EVENTS_API_VERSION,
+  invalidQueryValue,
+  parseAuditEventsQuery,
+  renderAuditEvent,
+} from './audit-events.js';
+export {
+  parseDefinitionFilter,
+  permissionBlocks,
+  queryFilter,
+  renderRoleAssignment,
+  renderRoleDefinition,
+} from './authorization.js';
+export {
+  grantRefusal,
+  invalidRoleAssignmentId,
+  roleAssignmentNotFound,
+  roleDefinitionDoesNotExist,
+} from './authorization-errors.js';
+export { SYSTEM_IDENTITIES, mergeHolderIdentity, renderSystemIdentity } from './compute-body.js';
+export {
+  UAI_ASSIGN_ACTION,
+  computeProblemInArmWords,
+  holderReadAction,
+  linkedAuthorizationFailed,
+} from './compute-errors.js';
+export {
+  DEFAULT_SKU,
+  VAULTS,
+  defaultVaultUri,
+  rbacProperties,
+  renderVault,
+  storedVaultProperties,
+  validateVaultName,
+  vaultAlreadyExists,
+  vaultPropertiesOf,
+} from './key-vault-body.js';
+export { parseAssignmentFilter } from './role-assignment-filter.js';
+export {
+  instanceSkipToken,
+  instancesAfter,
+  parseScaleSetProperties,
+  parseSku,
+  renderInstance,
+  renderScaleSet,
+} from './scale-set-body.js';
+export {
+  normaliseLocation,
+  optionalLocation,
+  refuseMove,
+  requiredLocation,
+  tagsOf,
+} from './tracked-body.js';
+export {
+  USER_ASSIGNED_IDENTITIES,
+  parseIsolationScope,
+  renderUserAssignedIdentity,
+  userAssignedIdentityProperties,
+  type UserAssignedIdentityProperties,
+} from './user-assigned-identity.js';
+export {
+  checkExtensionProperties,
+  extensionPropertiesAfter,
+  parseExtensionRequest,
+  renderExtension,
+  validateExtensionName,
+} from './vm-extension-body.js';
+export { mergePatch, parseVmProperties, patchVmProperties, renderVm } from './vm-body.js';

@@ -1,8 +1,7 @@
 // Tests of ARM id parsing: every scope shape, case handling, round trips and ARM's error codes.
 import { describe, expect, it } from 'vitest';
+import { armFailure } from '../../../test/fixtures/arm-failure.js';
 
-import { AppError } from '../../core/errors.js';
-import { renderArmError } from '../errors/arm.js';
 import {
   canonicalResourceId,
   formatResourceId,
@@ -18,19 +17,6 @@ const SUB = '00000000-1111-2222-3333-444444444444';
 const RG = `/subscriptions/${SUB}/resourceGroups/rg1`;
 const VM = `${RG}/providers/Microsoft.Compute/virtualMachines/vm1`;
 const UAI = `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1`;
-
-/** Runs `fn` and returns the rendered ARM error it throws. */
-function armFailure(fn: () => unknown): { status: number; code: string; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    const rendered = renderArmError(error);
-    const body = JSON.parse(rendered.body) as { error: { code: string; message: string } };
-    return { status: rendered.status, ...body.error };
-  }
-  throw new Error('expected a failure');
-}
 
 describe('parseResourceId', () => {
   it.each([

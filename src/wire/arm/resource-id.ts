@@ -1,5 +1,6 @@
 // ARM resource ids and scopes: parse, format, compare and validate (PROTOCOL.md section 4.1).
 import type { AppError } from '../../core/errors.js';
+import { RESOURCE_TYPES } from '../../core/resource-types.js';
 import {
   invalidResourceGroup,
   invalidResourceName,
@@ -152,7 +153,7 @@ function scopeNode(
     ...(isGroup ? { resourceGroup } : {}),
     types: [isGroup ? 'resourceGroups' : 'subscriptions'],
     names: [name],
-    fullType: isGroup ? 'Microsoft.Resources/resourceGroups' : 'Microsoft.Resources/subscriptions',
+    fullType: isGroup ? RESOURCE_TYPES.resourceGroups : RESOURCE_TYPES.subscriptions,
     name,
     ...(parent === undefined ? {} : { parent }),
     extension: false,

@@ -6,6 +6,7 @@
 // `articles/active-directory/managed-identities-azure-resources/howto-migrate-vm-extension.md`
 // (2018-02-25; `client_id`, `object_id`) and Azure/msrestazure-for-python
 // `msrestazure/azure_active_directory.py` `get_msi_token` (the form POST, `msi_res_id`).
+import { isRecord } from '../../core/guards.js';
 import type { ImdsQuery } from './query.js';
 
 /**
@@ -128,8 +129,8 @@ const asString = (value: unknown): string | undefined =>
  * Returns undefined when `imds` has no string `access_token` or no `expires_on`.
  */
 export function renderLegacyTokenBody(imds: unknown): string | undefined {
-  if (typeof imds !== 'object' || imds === null || Array.isArray(imds)) return undefined;
-  const body = imds as Readonly<Record<string, unknown>>;
+  if (!isRecord(imds)) return undefined;
+  const body: Readonly<Record<string, unknown>> = imds;
   const accessToken = body['access_token'];
   const expiresOn = asString(body['expires_on']);
   if (typeof accessToken !== 'string' || accessToken === '' || expiresOn === undefined) {
@@ -249,8 +250,8 @@ export function legacyErrorFromImds(
   retryAfter: string | undefined,
 ): LegacyError {
   const safeStatus = status >= 400 && status <= 599 ? status : 500;
-  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-    const { error, error_description: description } = body as Readonly<Record<string, unknown>>;
+  if (isRecord(body)) {
+    const { error, error_description: description } = body;
     if (typeof error === 'string' && error !== '' && typeof description === 'string') {
       return legacyError(safeStatus, error, description, retryAfter);
     }

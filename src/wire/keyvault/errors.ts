@@ -1,5 +1,6 @@
 // Key Vault's own errors for the secrets data plane: codes, messages and inner codes as Azure sends them.
 import { AppError, type ErrorCode } from '../../core/errors.js';
+import { type SecretProblem, SecretProblemError } from '../../core/keyvault/secret-errors.js';
 
 /** Inner error codes (`innererror.code`) carried by errors made here. */
 const innerCodes = new WeakMap<AppError, string>();
@@ -83,4 +84,26 @@ export function keyVaultUnauthorized(message: string): AppError {
 /** 400 `BadParameter` with Key Vault's text. */
 export function badParameter(message: string): AppError {
   return keyVaultError('InvalidParameter', 400, 'BadParameter', message);
+}
+
+/** The Key Vault error for a problem of the secret service: Key Vault's code, text and inner code. */
+export function keyVaultProblem(problem: SecretProblem): AppError {
+  switch (problem.reason) {
+    case 'secret_not_found':
+      return secretNotFound(problem.nameOrId);
+    case 'deleted_secret_not_found':
+      return deletedSecretNotFound(problem.name);
+    case 'secret_deleted_but_recoverable':
+      return secretDeletedButRecoverable(problem.name);
+    case 'secret_disabled':
+      return secretDisabled();
+  }
+}
+
+/**
+ * `error` as Key Vault sends it: a {@link SecretProblemError} becomes its Key Vault error
+ * ({@link keyVaultProblem}); anything else is returned unchanged.
+ */
+export function asKeyVaultError(error: unknown): unknown {
+  return error instanceof SecretProblemError ? keyVaultProblem(error.problem) : error;
 }

@@ -1,6 +1,7 @@
 // The Key Vault secrets wire format: request bodies and names in, SecretBundle and friends out.
 import type { VaultSecretVersion } from '../../core/model.js';
 import { badParameter, secretTooLarge } from './errors.js';
+import { isRecord } from '../../core/guards.js';
 
 /** Secret names: 1-127 letters, digits and hyphens. */
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
@@ -41,9 +42,6 @@ export interface SecretBody {
   readonly attributes?: SecretAttributesBody;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** Parses a JSON body text; anything but a JSON object is `BadParameter`. */
 export function parseBodyObject(text: string | undefined): Record<string, unknown> {
   if (text === undefined || text.trim() === '') {
@@ -55,7 +53,7 @@ export function parseBodyObject(text: string | undefined): Record<string, unknow
   } catch {
     throw badParameter('The request body is not valid JSON.');
   }
-  if (!isObject(parsed)) throw badParameter('The request body must be a JSON object.');
+  if (!isRecord(parsed)) throw badParameter('The request body must be a JSON object.');
   return parsed;
 }
 
@@ -72,7 +70,7 @@ function unixSeconds(value: unknown, name: string): number | null | undefined {
 
 function parseAttributes(value: unknown): SecretAttributesBody | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) throw badParameter("Property 'attributes' must be an object.");
+  if (!isRecord(value)) throw badParameter("Property 'attributes' must be an object.");
   const { enabled } = value;
   if (enabled !== undefined && enabled !== null && typeof enabled !== 'boolean') {
     throw badParameter("Property 'attributes.enabled' must be true or false.");
@@ -88,7 +86,7 @@ function parseAttributes(value: unknown): SecretAttributesBody | undefined {
 
 function parseTags(value: unknown): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) throw badParameter("Property 'tags' must be an object of strings.");
+  if (!isRecord(value)) throw badParameter("Property 'tags' must be an object of strings.");
   const entries = Object.entries(value);
   // Azure's whole message for too many tags, CRLF included.
   if (entries.length > MAX_TAGS) throw badParameter('Property has invalid value\r\n');

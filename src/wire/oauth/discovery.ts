@@ -1,5 +1,5 @@
 // Entra ID's OpenID discovery documents, JWKS and MSAL instance-discovery bodies, per tenant.
-import type { JWK } from 'jose';
+import type { JwkInput } from '../../core/keys/jwk.js';
 
 /** Where and for whom a discovery document is served. */
 export interface DiscoveryInput {
@@ -28,12 +28,6 @@ export interface OpenIdConfiguration {
   readonly tenant_region_scope: string | null;
   readonly cloud_instance_name: string;
 }
-
-/** A public JWK as callers hold it: jose's `JWK`, read-only, its arrays too. */
-export type JwkInput = Readonly<Omit<JWK, 'x5c' | 'key_ops' | 'oth'>> & {
-  readonly x5c?: readonly string[];
-  readonly key_ops?: readonly string[];
-};
 
 /** A published signing key; `issuer` only on the v2 keys endpoint (PROTOCOL.md section 5.4). */
 export type PublishedJwk = JwkInput & { readonly issuer?: string };
