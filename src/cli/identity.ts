@@ -21,6 +21,7 @@ import {
   usage,
 } from './client-kit.js';
 import { addResourceGroup } from './az-result.js';
+import { registerFederatedCredentialCommands } from './federated-credential.js';
 
 /** Options of the `tessera identity` commands. */
 export interface IdentityOptions extends ClientFlagOptions {
@@ -175,4 +176,6 @@ export function registerIdentityCommands(
       for (const ref of refs) await arm.request('DELETE', path(ref));
     }),
   );
+
+  registerFederatedCredentialCommands(identity, flags);
 }

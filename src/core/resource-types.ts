@@ -8,6 +8,8 @@ export const RESOURCE_TYPES = {
   resources: 'Microsoft.Resources/resources',
   providers: 'Microsoft.Resources/providers',
   userAssignedIdentities: 'Microsoft.ManagedIdentity/userAssignedIdentities',
+  federatedCredentials:
+    'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials',
   systemIdentities: 'Microsoft.ManagedIdentity/identities',
   virtualMachines: 'Microsoft.Compute/virtualMachines',
   vmExtensions: 'Microsoft.Compute/virtualMachines/extensions',

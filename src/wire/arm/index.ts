@@ -190,3 +190,15 @@ export {
   validateExtensionName,
 } from './vm-extension-body.js';
 export { mergePatch, parseVmProperties, patchVmProperties, renderVm } from './vm-body.js';
+export {
+  FEDERATED_FIELD_MAX,
+  concurrentFederatedWrites,
+  federatedCredentialOf,
+  issuerSubjectTaken,
+  parentIdentityNotFound,
+  parseFederatedCredential,
+  renderFederatedCredential,
+  tooManyFederatedCredentials,
+  validateFederatedCredentialName,
+  type FederatedCredential,
+} from './federated-credential.js';

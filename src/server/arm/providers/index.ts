@@ -2,6 +2,7 @@
 import { createRegistry, type Registry } from '../registry.js';
 import { activityLog } from './activity-log.js';
 import { auditEvents } from './audit-events.js';
+import { federatedCredentials } from './federated-credentials.js';
 import { keyVaults } from './key-vaults.js';
 import { permissions } from './permissions.js';
 import { resourceGroups } from './resource-groups.js';
@@ -25,6 +26,7 @@ export const ARM_REGISTRY: Registry = createRegistry([
   genericResources(() => ARM_REGISTRY),
   resourceProviders(() => ARM_REGISTRY),
   userAssignedIdentities,
+  federatedCredentials,
   systemIdentities,
   virtualMachines,
   vmExtensions,
