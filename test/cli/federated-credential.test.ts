@@ -4,17 +4,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Result, run, type ServerUnderTest, startServer, stop } from './cli-harness.js';
+import {
+  json,
+  oneLine,
+  type Result,
+  run,
+  type ServerUnderTest,
+  startServer,
+  stop,
+} from './cli-harness.js';
 
 let dir: string;
 let server: ServerUnderTest;
 
 const tessera = (...args: string[]): Promise<Result> => run([...args, ...server.flags]);
-
-function json(result: Result): unknown {
-  expect([result.code, result.stderr]).toEqual([0, '']);
-  return JSON.parse(result.stdout);
-}
 
 const ON = ['-g', 'fic-rg', '--identity-name', 'app'];
 const GITHUB = 'https://token.actions.githubusercontent.com';
@@ -122,7 +125,8 @@ describe('tessera identity federated-credential', { timeout: 120_000 }, () => {
       ...['--subject', 's', '--audiences', 'a', 'b'],
     );
     expect(two.code).toBe(1);
-    expect(two.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(two.stderr).toContain('Federated identity credentials must have exactly one audience.');
+    expect(oneLine(two)).toContain(
+      'Federated identity credentials must have exactly one audience.',
+    );
   });
 });

@@ -3,6 +3,7 @@ import type { Resource } from '../../core/model.js';
 import type { ResourceQuery } from '../../core/ports.js';
 import type { ResourceTypeVersions } from '../../wire/arm/index.js';
 import type { ArmRequest, ArmResponse, ArmServices } from './context.js';
+import type { ReadAction } from './list.js';
 import type { GroupLocation } from './scope.js';
 import type { ArmTarget, ScopeKind } from '../../wire/arm/target.js';
 
@@ -38,11 +39,12 @@ export interface OperationContext {
   ): Promise<T>;
   /**
    * Lists the resources matching `query`, one store page per request (`$top`, `$skipToken`),
-   * keeping those the caller may `readAction`, each rendered with `render`.
+   * keeping those the caller may `readAction` (undefined from it leaves a resource out), each
+   * rendered with `render`.
    */
   list(
     query: ResourceQuery,
-    readAction: string,
+    readAction: ReadAction,
     render: (resource: Resource) => unknown,
   ): Promise<ArmResponse>;
 }

@@ -68,6 +68,11 @@ export function notServed(
       apiVersion ?? '',
     );
   }
+  return pathNotServed(path);
+}
+
+/** `InvalidResourceType` (404) naming a path of no ARM shape, or one no type serves. */
+export function pathNotServed(path: string): AppError {
   return notFound(`The resource path '${path}' is not served by Tessera.`, {
     wire: { arm: 'InvalidResourceType' },
   });

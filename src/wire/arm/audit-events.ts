@@ -2,6 +2,7 @@
 import { type AppError, invalidParameter } from '../../core/errors.js';
 import type { AuditEvent, AuditOutcome } from '../../core/model.js';
 import type { AuditQuery } from '../../core/ports.js';
+import { queryValues } from './envelope.js';
 import { isGuid } from './resource-id.js';
 
 /** The one api-version of this Tessera-only type. */
@@ -61,11 +62,7 @@ export function invalidQueryValue(name: string, value: string, rule?: string): A
  * when absent. Fails with `InvalidParameter` (400) naming it when it is repeated or empty.
  */
 function single(query: Query, name: string): string | undefined {
-  const values = Object.entries(query)
-    .filter(([key]) => key.toLowerCase() === name.toLowerCase())
-    .flatMap(([, value]) =>
-      value === undefined ? [] : typeof value === 'string' ? [value] : value,
-    );
+  const values = queryValues(query, name);
   if (values.length === 0) return undefined;
   const [value = ''] = values;
   if (values.length > 1 || value === '') throw invalidQueryValue(name, values.join(','));

@@ -3,6 +3,7 @@ import type { RoleAssignment, RoleDefinition } from '../../core/model.js';
 import { parseScope } from '../../core/rbac/scope.js';
 import { RESOURCE_TYPES } from '../../core/resource-types.js';
 import { unsupportedQuery } from './authorization-errors.js';
+import { queryValues } from './envelope.js';
 
 const ASSIGNMENTS = RESOURCE_TYPES.roleAssignments;
 const DEFINITIONS = RESOURCE_TYPES.roleDefinitions;
@@ -81,9 +82,7 @@ export function renderRoleAssignment(assignment: RoleAssignment): unknown {
 export function queryFilter(
   query: Readonly<Record<string, string | string[] | undefined>>,
 ): string | undefined {
-  const entry = Object.entries(query).find(([k]) => k.toLowerCase() === '$filter');
-  const value = entry?.[1];
-  const text = (Array.isArray(value) ? value.join(',') : value)?.trim();
+  const text = queryValues(query, '$filter').join(',').trim();
   return text === '' ? undefined : text;
 }
 

@@ -114,6 +114,22 @@ export function decodeSkipToken(token: string): string {
 /** The largest `$top` Tessera accepts (ARM's list APIs commonly cap at 1000). */
 export const MAX_TOP = 1000;
 
+/** A request's query as a server hands it over: a parsed record. */
+export type RequestQuery = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/**
+ * Every value of query parameter `name`, matched in any case as ARM matches its parameters
+ * (`$filter`, `$Filter`), in the order given; empty when absent.
+ */
+export function queryValues(query: RequestQuery, name: string): string[] {
+  const wanted = name.toLowerCase();
+  return Object.entries(query)
+    .filter(([key]) => key.toLowerCase() === wanted)
+    .flatMap(([, value]) =>
+      value === undefined ? [] : typeof value === 'string' ? [value] : value,
+    );
+}
+
 /** `$top` and `$skipToken` of a list request. */
 export interface ListQuery {
   readonly top?: number;

@@ -57,6 +57,8 @@ export {
   parseJsonBody,
   parseJsonObject,
   parseListQuery,
+  queryValues,
+  type RequestQuery,
   validateTags,
   type ArmListPage,
   type ArmResource,

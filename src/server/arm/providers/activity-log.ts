@@ -1,7 +1,8 @@
 // Microsoft.Insights/eventtypes/values: a subscription's Activity Log, as `az monitor activity-log list` reads it.
-import { isAppError, invalidParameter, notFound } from '../../../core/errors.js';
+import { isAppError, invalidParameter } from '../../../core/errors.js';
 import {
   listPage,
+  queryValues,
   parseActivityFilter,
   parseActivitySelect,
   renderActivityEvent,
@@ -9,6 +10,7 @@ import {
 } from '../../../wire/arm/index.js';
 import type { ArmRequest, ArmResponse } from '../context.js';
 import type { OperationContext, ResourceTypeDeclaration } from '../provider.js';
+import { pathNotServed } from '../registry.js';
 
 /** The RBAC action ActivityLogs_List needs at the subscription (Reader holds it). */
 export const ACTIVITY_LOG_READ_ACTION = 'Microsoft.Insights/eventtypes/values/read';
@@ -20,11 +22,7 @@ export const ACTIVITY_LOG_PAGE_SIZE = 200;
  * `InvalidParameter` (400) naming it when it is repeated.
  */
 function single(request: ArmRequest, name: string): string | undefined {
-  const values = Object.entries(request.query)
-    .filter(([key]) => key.toLowerCase() === name.toLowerCase())
-    .flatMap(([, value]) =>
-      value === undefined ? [] : typeof value === 'string' ? [value] : value,
-    );
+  const values = queryValues(request.query, name);
   if (values.length > 1) {
     throw invalidParameter(name, `The query parameter '${name}' is given more than once.`);
   }
@@ -46,7 +44,7 @@ async function queryActivityLog(context: OperationContext): Promise<ArmResponse>
   const { services, request } = context;
   const subscriptionId = context.where.subscriptionId;
   if (context.names[0]?.toLowerCase() !== 'management') {
-    throw notServed(
+    throw pathNotServed(
       `${context.target.scope}/providers/Microsoft.Insights/eventtypes/${context.names[0] ?? ''}`,
     );
   }
@@ -78,12 +76,6 @@ async function queryActivityLog(context: OperationContext): Promise<ArmResponse>
       },
     ),
   };
-}
-
-function notServed(path: string): Error {
-  return notFound(`The resource path '${path}' is not served by Tessera.`, {
-    wire: { arm: 'InvalidResourceType' },
-  });
 }
 
 /**

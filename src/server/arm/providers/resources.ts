@@ -2,26 +2,21 @@
 import {
   listPage,
   matchesFilter,
-  parseListQuery,
+  queryValues,
   parseResourceExpand,
   parseResourceFilter,
   renderGenericResource,
   versionsOf,
 } from '../../../wire/arm/index.js';
+import type { ArmResponse } from '../context.js';
 import { actionOf, type OperationContext, type ResourceTypeDeclaration } from '../provider.js';
 import type { Registry } from '../registry.js';
 import { OWN_TYPES } from '../../../wire/arm/target.js';
 
-/** Items per page when `$top` is not given (ARM's default page is 1000). */
-const DEFAULT_TOP = 1000;
-
-const single = (value: string | string[] | undefined): string | undefined =>
-  Array.isArray(value) ? value.join(',') : value;
-
-/** The query parameter `name` in any case (`$filter`, `$Filter`). */
+/** A query parameter (name in any case; repeats joined with commas), undefined when absent. */
 function queryValue(context: OperationContext, name: string): string | undefined {
-  const key = Object.keys(context.request.query).find((k) => k.toLowerCase() === name);
-  return key === undefined ? undefined : single(context.request.query[key]);
+  const values = queryValues(context.request.query, name);
+  return values.length === 0 ? undefined : values.join(',');
 }
 
 /**
@@ -31,14 +26,10 @@ function queryValue(context: OperationContext, name: string): string | undefined
  * `nextLink` is present while the store has more. With a tag filter, tags are left out of the
  * items, as ARM leaves them out.
  */
-async function listResources(
-  registry: Registry,
-  context: OperationContext,
-): Promise<{ status: number; body: unknown }> {
-  const { services, where, request } = context;
+async function listResources(registry: Registry, context: OperationContext): Promise<ArmResponse> {
+  const { where, request } = context;
   const filter = parseResourceFilter(queryValue(context, '$filter'));
   const expand = parseResourceExpand(queryValue(context, '$expand'));
-  const { top, skipToken } = parseListQuery(request.query);
   const tracked = registry.types.filter((declaration) => declaration.tracked === true);
   const types =
     filter.resourceType === undefined
@@ -52,36 +43,22 @@ async function listResources(
   if (types.length === 0) {
     return { status: 200, body: listPage([], { requestUrl: request.url }) };
   }
-  const page = await services.store.resources.list(
+  const withTags = filter.tagName === undefined && filter.tagPrefix === undefined;
+  return context.list(
     {
       subscriptionId: where.subscriptionId,
       types,
       ...(group === undefined ? {} : { resourceGroup: group }),
       ...(filter.name === undefined ? {} : { name: filter.name }),
     },
-    { limit: top ?? DEFAULT_TOP, ...(skipToken === undefined ? {} : { cursor: skipToken }) },
+    (resource) => {
+      const declaration = registry.get(resource.type);
+      const subject = { ...resource, resourceGroup: resource.resourceGroup ?? '' };
+      if (declaration === undefined || !matchesFilter(filter, subject)) return undefined;
+      return actionOf(declaration, 'read');
+    },
+    (resource) => renderGenericResource(resource, expand, withTags),
   );
-  const withTags = filter.tagName === undefined && filter.tagPrefix === undefined;
-  const visible: unknown[] = [];
-  for (const resource of page.items) {
-    const subject = { ...resource, resourceGroup: resource.resourceGroup ?? '' };
-    if (!matchesFilter(filter, subject)) continue;
-    const declaration = registry.get(resource.type);
-    if (declaration === undefined) continue;
-    const { allowed } = await services.rbac.check({
-      principalId: request.caller.objectId,
-      action: actionOf(declaration, 'read'),
-      scope: resource.id,
-    });
-    if (allowed) visible.push(renderGenericResource(resource, expand, withTags));
-  }
-  return {
-    status: 200,
-    body: listPage(visible, {
-      requestUrl: request.url,
-      ...(page.nextCursor === undefined ? {} : { skipToken: page.nextCursor }),
-    }),
-  };
 }
 
 /** The generic resource list, reading the registry it is part of. */
