@@ -58,6 +58,7 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'npm start -- --data-dir ./.tessera',
     'tessera up --reset --imds-rate-limit off',
     'tessera up --log-level info   # every request on the terminal too',
+    'tessera up --storage-compatible-issuer   # tokens Azurite (--oauth basic) accepts',
   ],
   server: [
     'tessera server --config /etc/tessera/server.yaml',
@@ -131,6 +132,10 @@ export function buildProgram(deps: CliDependencies): Command {
         '--log-level <level>',
         'also show the log on the terminal from this level up (default: warnings and errors; all of it is in <dataDir>/tessera.log)',
       ).choices(UP_TERMINAL_LEVELS),
+    )
+    .option(
+      '--storage-compatible-issuer',
+      "sign tokens with Microsoft's v1 issuer https://sts.windows.net/{tenantId}/, the only kind Azurite accepts, unless server.tokens.issuer is set (docs/running.md)",
     )
     .action(async (options: UpOptions) => {
       await runUp(options, deps.launchServer);

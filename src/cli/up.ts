@@ -1,12 +1,13 @@
 // `tessera up`: the whole system in one process on an embedded database, for a laptop or CI.
 import { unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   ADMIN_LOGIN_FILE,
   ADMIN_SECRET_FILE,
   ensureDataDir,
   loadConfigOrExit,
   MASTER_KEY_FILE,
+  type TesseraConfig,
   writeSecretFile,
 } from '../config/index.js';
 import { type LogLevel, moreVerbose } from '../config/logger.js';
@@ -28,6 +29,36 @@ export interface UpOptions extends ConfigFlagOptions {
   readonly reset?: boolean;
   /** `--log-level`: show the log on the terminal from this level up (warnings always show). */
   readonly logLevel?: LogLevel;
+  /** `--storage-compatible-issuer`: {@link STORAGE_COMPATIBLE_ISSUER} unless an issuer is set. */
+  readonly storageCompatibleIssuer?: boolean;
+}
+
+/**
+ * Microsoft's v1 issuer form, the only kind of `iss` Azurite's `--oauth basic` accepts (it checks
+ * a prefix: docs/compatibility.md, "Storage through Azurite").
+ */
+const STORAGE_COMPATIBLE_ISSUER = 'https://sts.windows.net/{tenantId}/';
+
+/**
+ * `config` with `server.tokens.issuer` set to {@link STORAGE_COMPATIBLE_ISSUER} for this run when
+ * `wanted` and the operator set no issuer; an issuer the operator set wins (said on stderr when it
+ * is another).
+ */
+function withStorageCompatibleIssuer(config: TesseraConfig, wanted: boolean): TesseraConfig {
+  if (!wanted) return config;
+  const { tokens } = config.server;
+  if (tokens.issuer !== undefined) {
+    if (tokens.issuer !== STORAGE_COMPATIBLE_ISSUER) {
+      process.stderr.write(
+        `tessera up: --storage-compatible-issuer not applied: server.tokens.issuer is set to ${tokens.issuer}\n`,
+      );
+    }
+    return config;
+  }
+  return {
+    ...config,
+    server: { ...config.server, tokens: { ...tokens, issuer: STORAGE_COMPATIBLE_ISSUER } },
+  };
 }
 
 /** What the banner tells, gathered once everything answers. */
@@ -41,10 +72,25 @@ interface BannerFacts {
   readonly tenant: string;
   readonly adminAppId: string;
   readonly imdsUrl: string;
+  /** The demo user-assigned identity's client id: what a workload federates to. */
+  readonly identityClientId: string;
   readonly vaultUri: string;
   readonly dnsSuffix: string;
+  /** Whether tokens carry Microsoft's v1 issuer form, which Azurite requires. */
+  readonly storageIssuer: boolean;
   readonly logFile: string;
   readonly logLevel: LogLevel | undefined;
+}
+
+/**
+ * The command line of Azurite that accepts this server's storage tokens: OAuth needs HTTPS, here
+ * with the server's own certificate from the local CA (it covers 127.0.0.1, Azurite's default host).
+ */
+function azuriteCommand(caFile: string | undefined): string {
+  const tls = caFile === undefined ? undefined : dirname(caFile);
+  const cert = tls === undefined ? '<cert file>' : join(tls, 'server.pem');
+  const key = tls === undefined ? '<key file>' : join(tls, 'server.key');
+  return `npx azurite --oauth basic --cert ${cert} --key ${key} --skipApiVersionCheck`;
 }
 
 /** The master key's row: where it is and, when it was just made, that it must be backed up. */
@@ -91,10 +137,19 @@ function bannerLines(facts: BannerFacts): string[] {
     'For the Azure SDKs (ManagedIdentityCredential, DefaultAzureCredential):',
     `  export AZURE_POD_IDENTITY_AUTHORITY_HOST=${facts.imdsUrl}`,
     ...(facts.caFile === undefined ? [] : [`  export NODE_EXTRA_CA_CERTS=${facts.caFile}`]),
+    // Not an `export` line: these would switch ManagedIdentityCredential to the exchange.
+    `Workload identity instead (docs/workload-identity.md): AZURE_AUTHORITY_HOST=${server}/ AZURE_TENANT_ID=${facts.tenant} AZURE_CLIENT_ID=${facts.identityClientId} AZURE_FEDERATED_TOKEN_FILE=<a token file the demo identity trusts>`,
     "The administrator's token for ARM:",
     `  curl -s ${facts.serverUrl}/${facts.tenant}/oauth2/v2.0/token -d grant_type=client_credentials -d client_id=${facts.adminAppId} --data-urlencode client_secret@${secretFile} -d scope=https://management.azure.com/.default`,
     `The demo vault's secret '${DEMO_SECRET}', read as the VM (for Node SDKs add '127.0.0.1 ${vaultHost}' to /etc/hosts):`,
     `  curl -s${facts.caFile === undefined ? '' : ` --cacert ${facts.caFile}`} '${facts.vaultUri}secrets/${DEMO_SECRET}?api-version=7.5' -H "Authorization: Bearer $(${vaultToken})"`,
+    // Azurite takes only Microsoft's issuer form: without it the line would lead nowhere.
+    ...(facts.storageIssuer
+      ? [
+          'Azurite accepting these tokens (resource https://storage.azure.com/; Blob at https://127.0.0.1:10000/devstoreaccount1):',
+          `  ${azuriteCommand(facts.caFile)}`,
+        ]
+      : []),
     '',
     `tessera up: ready at ${facts.serverUrl} (Ctrl-C to stop)`,
     '',
@@ -102,16 +157,19 @@ function bannerLines(facts: BannerFacts): string[] {
 }
 
 /**
- * Loads the configuration, prepares the data directory and master key, opens and migrates the
- * store, starts the server (with `launchServer`), the demo and the agent, prints
- * {@link bannerLines} and writes
+ * Loads the configuration (with `storageCompatibleIssuer`, {@link withStorageCompatibleIssuer}),
+ * prepares the data directory and master key, opens and migrates the store, starts the server
+ * (with `launchServer`), the demo and the agent, prints {@link bannerLines} and writes
  * `up.json`, then runs until SIGINT or SIGTERM and closes cleanly. The log goes to
  * `<dataDir>/tessera.log`, warnings and errors also to the terminal ({@link createUpLog}). With
  * `reset`, first empties the data directory and Tessera's PostgreSQL tables ({@link resetForUp}).
  * A bad configuration, or a refused reset, exits with status 2 and one line on stderr.
  */
 export async function runUp(options: UpOptions, launchServer: ServerLauncher): Promise<void> {
-  const config = loadConfigOrExit(loadOptionsFrom(options));
+  const config = withStorageCompatibleIssuer(
+    loadConfigOrExit(loadOptionsFrom(options)),
+    options.storageCompatibleIssuer === true,
+  );
   if (options.reset === true) process.stderr.write(await resetForUp(config, options.config));
   await ensureDataDir(config.dataDir);
   // A file left by a run that did not stop cleanly must not look like a running one.
@@ -175,8 +233,10 @@ export async function runUp(options: UpOptions, launchServer: ServerLauncher): P
     tenant,
     adminAppId: admin.appId,
     imdsUrl: agent.imdsUrl,
+    identityClientId: demo.identity.clientId,
     vaultUri: demo.vaultUri,
     dnsSuffix: config.server.keyVault.dnsSuffix,
+    storageIssuer: config.server.tokens.issuer?.startsWith('https://sts.windows.net/') === true,
     logFile: log.file,
     logLevel: options.logLevel,
   });

@@ -1,6 +1,6 @@
 // The HTTP transport against a real local server: kept-alive connections, stale ones, aborts, deadlines, the body cap.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, LookupFunction, Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError } from './errors.js';
 import { createHttp, type Http, type SetTimer } from './http.js';
@@ -222,6 +222,46 @@ describe('createHttp', () => {
       code: 'ResponseTooLarge',
     });
     expect((await send({ method: 'GET', url: `${base}/big?n=1024` })).text).toHaveLength(1024);
+  });
+
+  it('takes a body cap per request instead of the transport cap', async () => {
+    const send = open({ maxBodyBytes: 1024 });
+    expect(
+      (await send({ method: 'GET', url: `${base}/big?n=2048`, maxBodyBytes: 2048 })).text,
+    ).toHaveLength(2048);
+    await expect(
+      send({ method: 'GET', url: `${base}/declared?n=600`, maxBodyBytes: 512 }),
+    ).rejects.toMatchObject({
+      code: 'ResponseTooLarge',
+      message: `the answer from ${base} exceeds 512 bytes`,
+    });
+  });
+
+  it('resolves host names with the lookup it is given, once per new connection', async () => {
+    const asked: string[] = [];
+    const lookup: LookupFunction = (hostname, options, callback) => {
+      asked.push(hostname);
+      if (hostname !== 'service.test') {
+        callback(new ClientError('ForbiddenAddress', `refused ${hostname}`), '');
+      } else if (options.all === true) {
+        callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      } else {
+        callback(null, '127.0.0.1', 4);
+      }
+    };
+    const send = open({ lookup });
+    const port = new URL(base).port;
+    for (const path of ['/one', '/two']) {
+      const res = await send({ method: 'GET', url: `http://service.test:${port}${path}` });
+      expect(JSON.parse(res.text)).toMatchObject({ path });
+    }
+    expect(asked).toEqual(['service.test']);
+    expect(seen.map((s) => s.host)).toEqual([`service.test:${port}`, `service.test:${port}`]);
+    // The lookup's own error is what the request fails with; nothing reaches the server.
+    await expect(
+      send({ method: 'GET', url: `http://elsewhere.test:${port}/x` }),
+    ).rejects.toMatchObject({ code: 'ForbiddenAddress', message: 'refused elsewhere.test' });
+    expect(seen).toHaveLength(2);
   });
 
   it('names what went wrong: a closed port, a cut answer, a URL of another scheme', async () => {

@@ -6,7 +6,7 @@ import {
   request as httpRequest,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { ClientError } from './errors.js';
 
@@ -32,6 +32,8 @@ export interface HttpRequest {
    * methods (GET, HEAD, OPTIONS, PUT, DELETE), false otherwise.
    */
   readonly repeatable?: boolean | undefined;
+  /** A body cap for this request, instead of the transport's. */
+  readonly maxBodyBytes?: number | undefined;
 }
 
 /** The answer, whatever its status. */
@@ -67,6 +69,11 @@ export interface HttpOptions {
   readonly maxBodyBytes?: number | undefined;
   /** Where deadlines are kept (an agent's clock); default an unreferenced `setTimeout`. */
   readonly setTimer?: SetTimer | undefined;
+  /**
+   * Resolves host names for new connections instead of `dns.lookup` (same contract), e.g. to
+   * refuse some addresses. IP literals connect without it.
+   */
+  readonly lookup?: LookupFunction | undefined;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -116,10 +123,11 @@ class ExchangeFailure extends Error {
  */
 export function createHttp(options: HttpOptions = {}): Http {
   const ca = options.caPem === undefined ? undefined : [...rootCertificates, options.caPem];
+  const lookup = options.lookup === undefined ? {} : { lookup: options.lookup };
   const transport: Transport = {
-    http: new HttpAgent({ keepAlive: true }),
+    http: new HttpAgent({ keepAlive: true, ...lookup }),
     // `ca` replaces Node's roots: keep them, so a publicly issued certificate still works.
-    https: new HttpsAgent({ keepAlive: true, ...(ca === undefined ? {} : { ca }) }),
+    https: new HttpsAgent({ keepAlive: true, ...lookup, ...(ca === undefined ? {} : { ca }) }),
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024,
   };
   const defaultTimeoutMs = options.timeoutMs ?? 30_000;
@@ -247,7 +255,7 @@ function exchange(
     });
     req.once('response', (res: IncomingMessage) => {
       answered = true;
-      readBody(res, transport.maxBodyBytes, url.origin).then(
+      readBody(res, request.maxBodyBytes ?? transport.maxBodyBytes, url.origin).then(
         (text) => {
           settle();
           resolve({ status: res.statusCode ?? 0, headers: res.headers, text });

@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       },
       directory: { certificateLifetimeDays: 7 },
       keyVault: { dnsSuffix: 'vault.localhost', softDeleteRetentionDays: 90 },
+      federation: { allowPrivateIssuers: false },
     });
     expect(config.agent.imds).toEqual({
       host: '127.0.0.1',

@@ -274,7 +274,7 @@ function formatIssue(
 function resolvePaths(parsed: z.output<typeof configSchema>, cwd: string): TesseraConfig {
   const dataDir = resolve(cwd, parsed.dataDir);
   const { sqlite } = parsed.store;
-  const { tls } = parsed.server;
+  const { tls, federation } = parsed.server;
   return {
     ...parsed,
     dataDir,
@@ -291,6 +291,10 @@ function resolvePaths(parsed: z.output<typeof configSchema>, cwd: string): Tesse
         ...(tls.certFile === undefined ? {} : { certFile: resolve(cwd, tls.certFile) }),
         ...(tls.keyFile === undefined ? {} : { keyFile: resolve(cwd, tls.keyFile) }),
       },
+      federation: {
+        ...federation,
+        ...(federation.caFile === undefined ? {} : { caFile: resolve(cwd, federation.caFile) }),
+      },
     },
   };
 }
@@ -299,7 +303,7 @@ function resolvePaths(parsed: z.output<typeof configSchema>, cwd: string): Tesse
  * Loads and validates the configuration. Layers merge by key path, highest first: `flags`, then
  * `TESSERA_*` environment variables (names from {@link envVarFor}), then the config file
  * (`configFile`, else `TESSERA_CONFIG`), then the schema's defaults. `dataDir`,
- * `store.sqlite.file` (default `<dataDir>/tessera.db`) and the TLS files come back absolute,
+ * `store.sqlite.file` (default `<dataDir>/tessera.db`), the TLS files and the federation CA file come back absolute,
  * resolved against `cwd`.
  *
  * Throws a `ConfigInvalid` {@link AppError} with a one-line message naming the key path and where

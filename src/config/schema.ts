@@ -142,7 +142,7 @@ const directorySchema = z.strictObject({
 const keyVaultSchema = z.strictObject({
   /**
    * Vaults answer at `{vault}.{dnsSuffix}` on the server's port(s); tokens for them carry
-   * `aud` `https://{dnsSuffix}`. `vault.azure.net` also lets private DNS point Azure's names here.
+   * `aud` `https://{dnsSuffix}[:{port}]`. `vault.azure.net` also lets private DNS point Azure's names here.
    */
   dnsSuffix: leaf(
     z
@@ -170,6 +170,16 @@ const auditSchema = z.strictObject({
   refusalWindowSeconds: z.int().min(1).max(3600).default(60),
 });
 
+/** Workload identity federation: which foreign OIDC issuers the token endpoint may fetch keys from. */
+const federationSchema = z.strictObject({
+  /** Issuers on loopback addresses, over https or http. Default: on under `tessera up` only. */
+  allowLoopbackIssuers: z.boolean().optional(),
+  /** Issuers on private networks (RFC 1918, IPv6 unique-local, carrier-grade NAT). */
+  allowPrivateIssuers: z.boolean().default(false),
+  /** A PEM file of CA certificates to trust for issuers, besides the system's. */
+  caFile: nonEmpty('a non-empty file path').optional(),
+});
+
 const serverSchema = z.strictObject({
   host: nonEmpty('a host name or IP address').default('127.0.0.1'),
   port: port().default(8443),
@@ -179,6 +189,7 @@ const serverSchema = z.strictObject({
   tokens: tokensSchema.prefault({}),
   directory: directorySchema.prefault({}),
   keyVault: keyVaultSchema.prefault({}),
+  federation: federationSchema.prefault({}),
 });
 
 const rateLimitSchema = z.strictObject({

@@ -20,6 +20,7 @@ import { ensureLocalTls } from './local-tls.js';
 import { createSecretService } from '../core/keyvault/secrets.js';
 import { keyVaultAudiences, type KeyVaultServices } from './keyvault/plugin.js';
 import { createVaultDirectory } from './keyvault/vaults.js';
+import { createOidcIssuerKeys } from '../client/oidc-issuer-keys.js';
 import { createServerServices, type ServerServices, type ServiceSettings } from './services.js';
 
 /**
@@ -64,6 +65,12 @@ export function managementAudiences(publicUrl: string): string[] {
   return ['https://management.azure.com', 'https://management.core.windows.net', publicUrl].flatMap(
     (a) => [a, `${a}/`],
   );
+}
+
+/** `host` with the port of `url` where it is not its scheme's default (`vault.localhost:8444`). */
+export function withPortOf(url: string, host: string): string {
+  const { port } = new URL(url);
+  return port === '' ? host : `${host}:${port}`;
 }
 
 /** The listener vaults are reached through: the HTTPS one if any (the SDK wants HTTPS). */
@@ -147,9 +154,16 @@ export async function startServer(options: {
   }
   const url = (config.publicUrl ?? listeners[0]?.url ?? '').replace(/\/+$/, '');
   const urls = [url, ...listeners.map((l) => l.url).filter((u) => u !== url)];
+  const { federation } = config.server;
+  const federatedKeys = createOidcIssuerKeys({
+    allowLoopback: federation.allowLoopbackIssuers ?? options.localTls === true,
+    allowPrivate: federation.allowPrivateIssuers,
+    caPem: federation.caFile === undefined ? undefined : await readFile(federation.caFile, 'utf8'),
+  });
   const services = createServerServices(store, clock, {
     ...serviceSettingsFrom(config, url),
     alternateUrls: urls.slice(1),
+    federatedKeys,
   });
   const tenant = await services.directory.ensureDefaultTenant();
   await seedBuiltInRoles(store, clock.now());
@@ -176,7 +190,11 @@ export async function startServer(options: {
     vaults: createVaultDirectory({ store, clock }),
     verifier: createAccessTokenVerifier({
       issuers: tenants.map((t) => services.issuerFor(t.id)),
-      audiences: keyVaultAudiences(dnsSuffix),
+      audiences: keyVaultAudiences(
+        dnsSuffix,
+        listeners.map((l) => l.port),
+        url,
+      ),
       clock,
       keys: localJwksResolver(services.login.jwks),
     }),
@@ -214,6 +232,7 @@ export async function startServer(options: {
           verifier,
           authorizationUri: `${publicUrl}/${tenant.id}`,
           publicUrl,
+          keyVaultDns: withPortOf(publicUrl, dnsSuffix),
         },
         agent: { services: agentServices, authorizationUri: `${publicUrl}/${tenant.id}` },
         keyVault,
@@ -273,6 +292,7 @@ export async function startServer(options: {
       await Promise.all(apps.map((a) => a.close()));
       // Listeners are closed, so no refusal comes after this: every count is written.
       await flushRefusals(true);
+      federatedKeys.close();
     },
   };
 }

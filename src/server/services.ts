@@ -8,6 +8,7 @@ import { knownTenants } from '../core/directory/known-tenants.js';
 import { signingKeyPolicyFor } from '../core/keys/signing-key-policy.js';
 import { createSigningKeyService, type SigningKeyService } from '../core/keys/signing-keys.js';
 import type { Clock, Store } from '../core/ports.js';
+import type { FederatedKeySource } from '../core/tokens/federation-keys.js';
 import type { SecretFailurePolicy } from '../core/tokens/secret-throttle.js';
 import { createTokenService, type TokenService } from '../core/tokens/token-service.js';
 import { entraRefusal } from '../wire/oauth/entra-refusals.js';
@@ -31,6 +32,8 @@ export interface ServiceSettings {
   readonly secretFailures?: SecretFailurePolicy | undefined;
   /** `audit.refusalWindowSeconds`; default the token service's own (60). */
   readonly refusalWindowSeconds?: number | undefined;
+  /** Where foreign OIDC issuers' keys come from (workload identity federation); default none. */
+  readonly federatedKeys?: FederatedKeySource | undefined;
 }
 
 /** The defaults of the configuration (`server.tokens`, `server.directory`) for `publicUrl`. */
@@ -92,6 +95,7 @@ export function createServerServices(
     ...(settings.refusalWindowSeconds === undefined
       ? {}
       : { refusalWindowSeconds: settings.refusalWindowSeconds }),
+    ...(settings.federatedKeys === undefined ? {} : { federatedKeys: settings.federatedKeys }),
     // Audit rows quote what the caller was told: Entra's text.
     describeRefusal: (refusal) => entraRefusal(refusal).message,
   });
@@ -104,6 +108,8 @@ export function createServerServices(
     tenantExists: async (tenantId) => (await tenants(tenantId.toLowerCase())) !== undefined,
     issuerFor,
     discoveryMaxAgeSeconds: 3600,
+    tenantOfClient: async (clientId) =>
+      (await store.principals.getByAppId(clientId.toLowerCase()))?.tenantId,
   };
   return { ca, directory, signingKeys, tokens, login, issuerFor };
 }

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,9 @@ describe('tessera up', { timeout: 120_000 }, () => {
       `  server:      ${up.server} (ARM, token endpoint, Key Vault); plain HTTP: ${up.serverHttp}\n`,
     );
     expect(first.output.stdout).toContain(`  export NODE_EXTRA_CA_CERTS=${up.ca}\n`);
+    // With Tessera's own issuer Azurite would refuse every token: no Azurite line.
+    const azurite = `  npx azurite --oauth basic --cert ${join(dirname(up.ca), 'server.pem')} --key ${join(dirname(up.ca), 'server.key')} --skipApiVersionCheck\n`;
+    expect(first.output.stdout).not.toContain(azurite);
     // The login surface answers, with a signing key already published.
     const discovery = `${up.serverHttp}/${up.tenantId}/v2.0/.well-known/openid-configuration`;
     const doc = (await (await fetch(discovery)).json()) as { jwks_uri: string };
@@ -202,6 +205,46 @@ describe('tessera up', { timeout: 120_000 }, () => {
     expect(String(uaiToken.xms_mirid).toLowerCase()).toBe(
       up.demo.identityResourceId?.toLowerCase(),
     );
+    // The workload identity line, tried as docs/workload-identity.md does with Tessera as its
+    // own issuer: the VM's token for the exchange audience, trusted by the demo identity.
+    expect(first.output.stdout).toContain(
+      `Workload identity instead (docs/workload-identity.md): AZURE_AUTHORITY_HOST=${up.server}/ AZURE_TENANT_ID=${up.tenantId} AZURE_CLIENT_ID=${up.demo.identityClientId ?? ''} AZURE_FEDERATED_TOKEN_FILE=<a token file the demo identity trusts>\n`,
+    );
+    const exchangeToken = (
+      (await (
+        await fetch(
+          `${up.imds}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=api://AzureADTokenExchange`,
+          { headers: { Metadata: 'true' } },
+        )
+      ).json()) as { access_token: string }
+    ).access_token;
+    const { iss, sub } = decodeJwt(exchangeToken);
+    const fic = await fetch(
+      `${up.serverHttp}${up.demo.identityResourceId ?? ''}/federatedIdentityCredentials/local-try?api-version=2023-01-31`,
+      {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          properties: { issuer: iss, subject: sub, audiences: ['api://AzureADTokenExchange'] },
+        }),
+      },
+    );
+    expect(fic.status).toBe(201);
+    const exchanged = await fetch(`${up.serverHttp}/${up.tenantId}/oauth2/v2.0/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: up.demo.identityClientId ?? '',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: exchangeToken,
+        scope: 'https://management.azure.com/.default',
+      }),
+    });
+    expect(exchanged.status).toBe(200);
+    const federated = decodeJwt(
+      ((await exchanged.json()) as { access_token: string }).access_token,
+    );
+    expect(federated).toMatchObject({ appid: up.demo.identityClientId, appidacr: '2' });
     // Throttled as Azure does by default: 5 requests a second outside the identity routes.
     expect(await instanceStatuses(first.output.stdout, 10)).toContain(429);
     expect(first.output.stdout).not.toContain(
@@ -233,8 +276,16 @@ describe('tessera up', { timeout: 120_000 }, () => {
     expect(host.stderr).toContain('works once');
 
     await chmod(dataDir, 0o755); // loosened by hand: the next start tightens it again
-    const second = start([...upArgs(dataDir), '--imds-rate-limit', 'off']);
+    const second = start([
+      ...upArgs(dataDir),
+      '--imds-rate-limit',
+      'off',
+      '--storage-compatible-issuer',
+    ]);
     await until(second, 'ready');
+    expect(second.output.stdout).toContain(
+      `Azurite accepting these tokens (resource https://storage.azure.com/; Blob at https://127.0.0.1:10000/devstoreaccount1):\n${azurite}`,
+    );
     expect(await instanceStatuses(second.output.stdout, 10)).toEqual(Array(10).fill(200));
     // Only warnings reach the terminal (as JSON on a pipe), such as the agent's about the
     // server's new port; the master key is the one already there.
@@ -247,7 +298,11 @@ describe('tessera up', { timeout: 120_000 }, () => {
       migrationsApplied: 0,
     });
     // The agent comes back with the host identity it registered, and the same VM identity.
-    expect((await imdsToken(second.output.stdout)).oid).toBe(vmToken.oid);
+    // With Microsoft's v1 issuer form, which --storage-compatible-issuer sets for this run.
+    expect(await imdsToken(second.output.stdout)).toMatchObject({
+      oid: vmToken.oid,
+      iss: `https://sts.windows.net/${up.tenantId}/`,
+    });
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
     expect(await stop(second, 'SIGINT')).toBe(0);
   });

@@ -6,7 +6,8 @@ import { expect } from 'vitest';
 import { BUILT_IN_ROLE_IDS } from '../../src/core/rbac/index.js';
 import type { ReportedError } from './client-kit.js';
 import { type ClientOutput, FOREIGN_IDENTITY_ENV, runClient } from './harness.js';
-import { imdsToken } from './imds-probe.js';
+import { httpRequest, imdsToken } from './imds-probe.js';
+import { clientCredentialsToken } from '../fixtures/admin.js';
 import {
   assignRole,
   closeStarted,
@@ -277,4 +278,55 @@ export async function startKeyVaultScenario(held: KeyVaultResources): Promise<Ke
 /** Stops the fronts, the agent and the server ({@link closeStarted}), each even if another fails. */
 export function closeKeyVaultScenario(held: KeyVaultResources): Promise<void> {
   return closeAll(held.vaultProxy?.close, held.imdsProxy?.close, closeStarted);
+}
+
+/**
+ * Makes vault `vault` in `group` on `server` with one secret: the administrator gives itself Key
+ * Vault Secrets Officer on the vault and sets the secret over the data plane (plain HTTP, the
+ * vault named by the Host header, as a TLS front would pass it on). Returns the vault's id and URI.
+ */
+export async function makeVaultWithSecret(
+  server: TesseraServer,
+  where: { readonly group: string; readonly vault: string },
+  secret: {
+    readonly name: string;
+    readonly value: string;
+    readonly contentType?: string;
+    readonly tags?: Readonly<Record<string, string>>;
+  },
+): Promise<{ readonly id: string; readonly vaultUri: string }> {
+  const made = await server.arm(
+    'PUT',
+    `${server.subscriptionPath}/resourceGroups/${where.group}/providers/Microsoft.KeyVault/vaults/${where.vault}?${VAULT_V}`,
+    { location: 'westeurope' },
+  );
+  expect(made.status).toBe(201);
+  const { id, properties } = made.body as { id: string; properties: { vaultUri: string } };
+  const officer = await assignRole(server, {
+    scope: id,
+    roleId: BUILT_IN_ROLE_IDS.keyVaultSecretsOfficer,
+    principalId: server.adminObjectId,
+  });
+  expect(officer.status).toBe(201);
+  const token = await clientCredentialsToken(
+    { url: server.url, tenant: { id: server.tenantId } },
+    server.adminClientId,
+    server.adminSecret,
+    `https://${DNS_SUFFIX}/.default`,
+  );
+  const set = await httpRequest(`${server.url}/secrets/${secret.name}?api-version=7.4`, {
+    method: 'PUT',
+    headers: {
+      host: new URL(properties.vaultUri).host,
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({
+      value: secret.value,
+      contentType: secret.contentType,
+      tags: secret.tags,
+    }),
+  });
+  expect(set.status, set.text).toBe(200);
+  return { id, vaultUri: properties.vaultUri };
 }

@@ -16,8 +16,6 @@ import {
 } from './keyvault-setup.js';
 
 const SDK = 'SecretClient 4.11.2';
-/** The audience of vault tokens, and what the SDK sends IMDS as `resource` for the challenge. */
-const VAULT_RESOURCE = `https://${DNS_SUFFIX}`;
 /** What @azure/keyvault-secrets 4.11.2 sends as its data-plane api-version. */
 const KV_API = 'api%2Dversion=2025-07-01';
 /** A secret version as Key Vault writes it: 32 lower-case hex digits. */
@@ -41,6 +39,11 @@ describe(`compatibility: @azure/keyvault-secrets ${SDK} with managed identities`
     if (scenario === undefined) throw new Error('the Key Vault scenario did not start');
     return scenario;
   };
+  /**
+   * The challenge's resource, so the audience of vault tokens and what the SDK sends IMDS as
+   * `resource`: the suffix with the vault URI's port (not 443), which the challenge names.
+   */
+  const vaultResource = (): string => `https://${DNS_SUFFIX}:${new URL(started().vaultUri).port}`;
   /** `https://compat-kv.vault.localhost:{port}`: the vault URL the SDK parses out of ids. */
   const vaultUrl = (): string => started().vaultUri.replace(/\/$/, '');
   const secretId = (name: string, version?: string): string =>
@@ -124,18 +127,19 @@ describe(`compatibility: @azure/keyvault-secrets ${SDK} with managed identities`
     }
   });
 
-  it(`${SDK}: ManagedIdentityCredential asks the agent's IMDS once per identity for resource ${VAULT_RESOURCE}`, () => {
+  it(`${SDK}: ManagedIdentityCredential asks the agent's IMDS once per identity for resource https://${DNS_SUFFIX}:{https port}`, () => {
     const asked = started().imdsWire.map((r) => {
       const query = new URL(r.url, 'http://imds').searchParams;
       return `${query.get('resource') ?? ''} ${query.get('client_id') ?? 'system'} ${String(r.status)}`;
     });
     const { user: u, reader: r, none: n } = started().identities;
+    const resource = vaultResource();
     expect(asked.toSorted()).toEqual(
       [
-        `${VAULT_RESOURCE} system 200`,
-        `${VAULT_RESOURCE} ${u.clientId ?? ''} 200`,
-        `${VAULT_RESOURCE} ${r.clientId ?? ''} 200`,
-        `${VAULT_RESOURCE} ${n.clientId ?? ''} 200`,
+        `${resource} system 200`,
+        `${resource} ${u.clientId ?? ''} 200`,
+        `${resource} ${r.clientId ?? ''} 200`,
+        `${resource} ${n.clientId ?? ''} 200`,
       ].toSorted(),
     );
   });

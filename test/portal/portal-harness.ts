@@ -205,6 +205,32 @@ export async function addLegacyExtension(upFile: UpFile): Promise<void> {
   expect(answer.status, JSON.stringify(answer.body)).toBe(201);
 }
 
+/** The federated credential {@link addFederatedCredential} creates: GitHub Actions, main branch. */
+export const FEDERATED = {
+  name: 'github-main',
+  issuer: 'https://token.actions.githubusercontent.com',
+  subject: 'repo:octo/app:ref:refs/heads/main',
+  audience: 'api://AzureADTokenExchange',
+} as const;
+
+/** Gives identity `name` in demo-rg the {@link FEDERATED} credential, as the administrator (over ARM). */
+export async function addFederatedCredential(upFile: UpFile, name: string): Promise<void> {
+  const { call } = await adminArm(upFile.serverHttp, upFile.adminCredentials);
+  const identity = `/subscriptions/${upFile.subscriptionId}/resourceGroups/demo-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+  const answer = await call(
+    'PUT',
+    `${identity}/federatedIdentityCredentials/${FEDERATED.name}?api-version=2023-01-31`,
+    {
+      properties: {
+        issuer: FEDERATED.issuer,
+        subject: FEDERATED.subject,
+        audiences: [FEDERATED.audience],
+      },
+    },
+  );
+  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+}
+
 /**
  * Asks IMDS for a token as demo-vm does, for `clientId` (else its system-assigned identity) and
  * `resource`, until the agent has synced the attach.

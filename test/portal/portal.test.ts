@@ -9,12 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Child, run, start, stop, until, upArgs } from '../cli/cli-harness.js';
 import { adminArm } from '../fixtures/admin.js';
 import {
+  addFederatedCredential,
   addLegacyExtension,
   type Admin,
   buildPortalIfStale,
   ARTIFACTS,
   type BrowserGlobals,
   CHROMIUM_ARGS,
+  FEDERATED,
   frameScrolls,
   go,
   guidHeights,
@@ -106,8 +108,16 @@ describe.skipIf(skip)('the portal', { timeout: 90_000 }, () => {
       await signIn(page, admin.clientId, admin.secret);
       const name = `portal-e2e-${randomBytes(3).toString('hex')}`;
 
-      // Create.
+      // No identity has a federated credential yet: the section says how to add one.
       await page.getByRole('heading', { level: 1, name: 'Identities' }).waitFor();
+      const federated = page.getByRole('region', { name: 'Federated credentials' });
+      await expect
+        .poll(() => federated.getByRole('row').nth(1).innerText())
+        .toBe(
+          'No federated credentials. Add one with tessera identity federated-credential create … or az identity federated-credential create ….',
+        );
+
+      // Create.
       await page.getByLabel('Name', { exact: true }).fill(name);
       await expect.poll(() => page.getByLabel('Location').inputValue()).toBe('westeurope');
       await page.getByRole('button', { name: 'Create' }).click();
@@ -116,6 +126,9 @@ describe.skipIf(skip)('the portal', { timeout: 90_000 }, () => {
       await row.waitFor();
       const clientId = (await row.locator('td code').nth(1).innerText()).trim();
       expect(clientId).toMatch(/^[0-9a-f-]{36}$/);
+      // A federated credential added over ARM shows once the page reloads its identities (below,
+      // after the attach).
+      await addFederatedCredential(upFile, name);
 
       // Attach to demo-vm.
       await page.getByRole('button', { name: `Attach ${name}` }).click();
@@ -124,6 +137,17 @@ describe.skipIf(skip)('the portal', { timeout: 90_000 }, () => {
       await attach.getByRole('button', { name: 'Attach' }).click();
       expect(await statusText(page)).toBe(`Attached ${name} to demo-vm.`);
       await row.getByRole('button', { name: `Detach ${name} from demo-vm` }).waitFor();
+      const credential = federated
+        .getByRole('row')
+        .filter({ has: page.getByRole('rowheader', { name: FEDERATED.name }) });
+      await credential.waitFor();
+      expect(await credential.locator('th, td').allInnerTexts()).toEqual([
+        name,
+        FEDERATED.name,
+        FEDERATED.issuer,
+        FEDERATED.subject,
+        FEDERATED.audience,
+      ]);
 
       // Grant Reader on demo-rg.
       await go(page, 'Role assignments', 'Role assignments');

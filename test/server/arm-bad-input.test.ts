@@ -788,14 +788,14 @@ const ROWS: readonly Row[] = [
     code: 'MethodNotAllowed',
   },
   {
-    // Tessera's choice (docs/compatibility.md: custom role PUT answers 405).
-    name: 'PUT of a custom role definition',
+    // Azure's answer in azure-sdk-for-net's RoleDefinitionCreateTests recording.
+    name: 'PUT of a custom role definition without assignable scopes',
     method: 'PUT',
     path: (f) => `/subscriptions/${f.sub}/providers/${DEFINITIONS}/${randomUUID()}`,
     query: AUTH_V,
     body: json({ properties: { roleName: 'custom' } }),
-    status: 405,
-    code: 'MethodNotAllowed',
+    status: 400,
+    code: 'MissingAssignableScopes',
   },
 ];
 

@@ -67,11 +67,14 @@ export async function createHosts(store: Store, ids: readonly string[]): Promise
 
 /**
  * Starts a server on SQLite in a temp dir (or in `options.dir`, which is then kept at close, so a
- * test can start the server again on the same data), with its administrator's token.
+ * test can start the server again on the same data), with its administrator's token; `flags` are
+ * configuration keys set as `--set` would.
  */
-export async function startArm(options: { dir?: string } = {}): Promise<ArmHarness> {
+export async function startArm(
+  options: { dir?: string; flags?: Readonly<Record<string, unknown>> } = {},
+): Promise<ArmHarness> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'tessera-arm-')));
-  const config = loadConfig({ env: {}, cwd: dir, flags: { 'server.port': 0 } });
+  const config = loadConfig({ env: {}, cwd: dir, flags: { 'server.port': 0, ...options.flags } });
   const { store } = await openStore({
     database: { driver: 'sqlite', file: config.store.sqlite.file },
     masterKey: TEST_MASTER_KEY,

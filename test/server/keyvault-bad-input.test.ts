@@ -245,12 +245,14 @@ describe('Key Vault data plane: bad input and access', () => {
   it('refuses a token for another audience and a token that is not one, with the challenge', async () => {
     const management = await h.kv('GET', `/secrets/stable?${KV_V}`, { token: h.admin });
     expect(management.status).toBe(401);
+    const port = new URL(h.server.url).port;
     expect(error(management)).toEqual({
       code: 'Unauthorized',
-      message:
-        'AKV10022: Invalid audience. Expected https://vault.localhost, found: https://management.azure.com.',
+      message: `AKV10022: Invalid audience. Expected https://vault.localhost:${port}, found: https://management.azure.com.`,
     });
-    expect(management.headers['www-authenticate']).toContain('resource="https://vault.localhost"');
+    expect(management.headers['www-authenticate']).toContain(
+      `resource="https://vault.localhost:${port}"`,
+    );
     const garbage = await h.kv('GET', `/secrets/stable?${KV_V}`, { token: 'not.a.token' });
     expect([garbage.status, error(garbage)?.code]).toEqual([401, 'Unauthorized']);
   });

@@ -1,4 +1,5 @@
 // The Key Vault data plane end to end over HTTP: challenge, secrets lifecycle, paging, RBAC data actions.
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KV_V, type KvHarness, startKeyVault } from './keyvault-harness.js';
 
@@ -12,14 +13,17 @@ describe('Key Vault data plane', () => {
   afterAll(async () => {
     await h.close();
   });
+  /** The port of the server's (HTTP) listener, which the harness names in every Host. */
+  const port = (): string => new URL(h.server.url).port;
 
   it('challenges a request without a token, as the SDK expects, whatever its body', async () => {
     const answer = await h.kv('PUT', `/secrets/first?api%2Dversion=2025-07-01`, {
       headers: { 'content-length': '0' },
     });
     expect(answer.status).toBe(401);
+    // The listener is not on 443: the resource names its port, as Python's SDK checks it.
     expect(answer.headers['www-authenticate']).toBe(
-      `Bearer authorization="${h.server.url}/${h.server.tenant.id}", resource="https://vault.localhost"`,
+      `Bearer authorization="${h.server.url}/${h.server.tenant.id}", resource="https://vault.localhost:${port()}"`,
     );
     expect(answer.body).toEqual({
       error: {
@@ -27,6 +31,70 @@ describe('Key Vault data plane', () => {
         message: 'AKV10000: Request is missing a Bearer or PoP token.',
       },
     });
+  });
+
+  it("names the port of the request's Host in the challenge, none on the scheme's default port, never the Host's text", async () => {
+    const resourceFor = async (host: string): Promise<string | undefined> => {
+      const answer = await h.kv('GET', `/secrets?${KV_V}`, { headers: { host } });
+      expect(answer.status).toBe(401);
+      const header = String(answer.headers['www-authenticate']);
+      return /, resource="([^"]*)"$/.exec(header)?.[1];
+    };
+    const seen = {
+      upperCase: await resourceFor(`VAULT-ONE.vault.localhost:${port()}`),
+      // A front (a TLS proxy, a port mapping) the client reached on another port.
+      front: await resourceFor('vault-one.vault.localhost:9443'),
+      none: await resourceFor('vault-one.vault.localhost'),
+      httpDefault: await resourceFor('vault-one.vault.localhost:80'),
+      notAPort: await resourceFor('vault-one.vault.localhost:99999'),
+      zero: await resourceFor('vault-one.vault.localhost:0'),
+    };
+    expect(seen).toEqual({
+      upperCase: `https://vault.localhost:${port()}`,
+      front: 'https://vault.localhost:9443',
+      none: 'https://vault.localhost',
+      httpDefault: 'https://vault.localhost',
+      notAPort: 'https://vault.localhost',
+      zero: 'https://vault.localhost',
+    });
+  });
+
+  it('accepts a token for the resource with the listener port, with or without a trailing slash, and the plain one', async () => {
+    const set = await h.kv('PUT', `/secrets/port-audience?${KV_V}`, {
+      token: officer,
+      body: { value: 'by-port' },
+    });
+    expect(set.status).toBe(200);
+    // The officer's harness token is for the plain resource.
+    expect(decodeJwt(officer).aud).toBe('https://vault.localhost');
+    const { appId, secret } = h.officer;
+    for (const aud of [`https://vault.localhost:${port()}`, `https://vault.localhost:${port()}/`]) {
+      const token = await h.token(appId, secret, `${aud}/.default`);
+      expect(decodeJwt(token).aud).toBe(aud);
+      const read = await h.kv('GET', `/secrets/port-audience?${KV_V}`, { token });
+      expect([aud, read.status, read.body?.value]).toEqual([aud, 200, 'by-port']);
+    }
+    const plain = await h.kv('GET', `/secrets/port-audience?${KV_V}`, { token: officer });
+    expect([plain.status, plain.body?.value]).toEqual([200, 'by-port']);
+  });
+
+  it("refuses a token for the resource with a port the server does not listen on, with Key Vault's 401 and the challenge", async () => {
+    const other = Number(port()) === 65_535 ? 65_534 : Number(port()) + 1;
+    const aud = `https://vault.localhost:${String(other)}`;
+    const token = await h.token(h.officer.appId, h.officer.secret, `${aud}/.default`);
+    expect(decodeJwt(token).aud).toBe(aud);
+    const answer = await h.kv('GET', `/secrets?${KV_V}`, { token });
+    expect(answer.status).toBe(401);
+    expect(answer.body).toEqual({
+      error: {
+        code: 'Unauthorized',
+        message: `AKV10022: Invalid audience. Expected https://vault.localhost:${port()}, found: ${aud}.`,
+      },
+    });
+    expect(answer.headers['x-ms-error-code']).toBe('Unauthorized');
+    expect(answer.headers['www-authenticate']).toBe(
+      `Bearer authorization="${h.server.url}/${h.server.tenant.id}", resource="https://vault.localhost:${port()}"`,
+    );
   });
 
   it('sets, gets (latest and by version, trailing slash), updates and lists a secret', async () => {

@@ -1,4 +1,4 @@
-// Typed ARM calls the portal makes: subscriptions, groups, identities, machines, roles, permissions.
+// Typed ARM calls the portal makes: subscriptions, groups, identities and their federated credentials, machines, roles, permissions.
 import type { Http } from './http.js';
 import type { PermissionBlock } from './permissions.js';
 
@@ -28,6 +28,16 @@ export interface UserIdentity {
   readonly name: string;
   readonly location: string;
   readonly properties: { readonly principalId: string; readonly clientId: string };
+}
+/** Who may exchange a token from `issuer` about `subject` for a user-assigned identity's. */
+export interface FederatedCredential {
+  readonly id: string;
+  readonly name: string;
+  readonly properties: {
+    readonly issuer: string;
+    readonly subject: string;
+    readonly audiences: readonly string[];
+  };
 }
 /** A VM's or scale set's `identity`, as ARM returns it. */
 export interface ArmIdentity {
@@ -101,6 +111,9 @@ export const resourceGroups = (http: Http, s: string): Promise<ResourceGroup[]> 
   list(http, q(`${sub(s)}/resourcegroups`, API.groups));
 export const userIdentities = (http: Http, s: string): Promise<UserIdentity[]> =>
   list(http, q(`${sub(s)}/providers/${UAI}`, API.identities));
+/** A user-assigned identity's federated credentials (`{identityId}/federatedIdentityCredentials`). */
+export const federatedCredentials = (http: Http, id: string): Promise<FederatedCredential[]> =>
+  list(http, q(`${id}/federatedIdentityCredentials`, API.identities));
 
 /** The VMs and scale sets of a subscription. */
 export async function machines(http: Http, s: string): Promise<Machine[]> {

@@ -1,4 +1,4 @@
-// Identities: user-assigned and system-assigned, their ids, machines and roles; create, delete, attach, detach.
+// Identities: user-assigned and system-assigned, their ids, machines, roles and federated credentials; create, delete, attach, detach.
 import { type ReactNode, useCallback, useState } from 'react';
 import {
   createIdentity,
@@ -13,6 +13,7 @@ import {
 import { attachPatch, carries, detachPatch } from '../api/identity-patch.js';
 import { ACTIONS } from '../api/permissions.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { FederatedCredentials } from '../components/federated-credentials.js';
 import { Guarded, PermissionNotes } from '../components/guarded.js';
 import { AttachDialog, CreateIdentityForm } from '../components/identity-forms.js';
 import { Guid } from '../components/guid.js';
@@ -213,6 +214,7 @@ export function Identities(): ReactNode {
               </tbody>
             </table>
           </div>
+          <FederatedCredentials identities={inv.identities} />
           <h2>System-assigned identities</h2>
           <div className="table-wrap">
             <table>

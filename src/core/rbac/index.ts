@@ -23,6 +23,16 @@ export {
   type BuiltInRole,
 } from './builtin-roles.js';
 export {
+  MAX_CUSTOM_ROLES,
+  deleteCustomRole,
+  isCustomRoleProblem,
+  isVisibleAt,
+  putCustomRole,
+  type CustomRoleContent,
+  type CustomRoleProblem,
+  type ScopeAuthorizer,
+} from './custom-roles.js';
+export {
   createRbacEvaluator,
   type RbacCheckInput,
   type RbacDecision,

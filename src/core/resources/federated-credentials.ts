@@ -1,4 +1,7 @@
-// The rules a user-assigned identity's federated identity credentials keep among themselves.
+// A user-assigned identity's federated identity credentials: what each holds, how they are read, and the rules they keep among themselves.
+import type { Resource } from '../model.js';
+import type { Store } from '../ports.js';
+import { RESOURCE_TYPES } from '../resource-types.js';
 
 /** At most this many credentials on one identity (Entra's limit, PROTOCOL-TOOLS.md B.1.4). */
 export const MAX_FEDERATED_CREDENTIALS = 20;
@@ -32,4 +35,34 @@ export function federatedConflict(
   );
   if (duplicate) return 'duplicate';
   return others.length >= MAX_FEDERATED_CREDENTIALS ? 'limit' : undefined;
+}
+
+/** What a federated identity credential holds. */
+export interface FederatedCredential {
+  readonly issuer: string;
+  readonly subject: string;
+  readonly audiences: readonly string[];
+}
+
+/** The credential a stored resource holds. */
+export function federatedCredentialOf(resource: Resource): FederatedCredential {
+  const { issuer, subject, audiences } = resource.properties as Partial<FederatedCredential>;
+  return { issuer: issuer ?? '', subject: subject ?? '', audiences: audiences ?? [] };
+}
+
+/**
+ * The federated identity credentials of the identity with ARM id `identityId` (any case), in
+ * one read: none for an id that is not a user-assigned identity's.
+ */
+export async function federatedCredentialsOf(
+  store: Store,
+  identityId: string,
+): Promise<FederatedCredential[]> {
+  // One page holds them all: an identity has at most MAX_FEDERATED_CREDENTIALS.
+  const page = await store.resources.listUnder(identityId, {
+    limit: 4 * MAX_FEDERATED_CREDENTIALS,
+  });
+  return page.items
+    .filter((resource) => resource.type === RESOURCE_TYPES.federatedCredentials)
+    .map(federatedCredentialOf);
 }

@@ -17,7 +17,6 @@ export {
 } from './verifier.js';
 export {
   DEFAULT_TOKEN_LIFETIME_SECONDS,
-  MAX_ASSERTION_LIFETIME_SECONDS,
   createTokenService,
   type ClientCredential,
   type ClientCredentialsGrant,
@@ -33,3 +32,14 @@ export {
   type TokenRefusalFacts,
   type TokenRefusalReason,
 } from './refusals.js';
+export { MAX_ASSERTION_LIFETIME_SECONDS } from './certificate-assertion.js';
+export {
+  FEDERATED_ALGORITHMS,
+  MAX_FEDERATED_TOKEN_LIFETIME_SECONDS,
+  matchFederatedCredential,
+} from './federation.js';
+export {
+  FederatedKeyError,
+  type FederatedKeyHint,
+  type FederatedKeySource,
+} from './federation-keys.js';

@@ -33,6 +33,28 @@ export interface TokenRefusalFacts {
   readonly secret_not_allowed_for_managed_identity: { readonly clientId: string };
   readonly secret_invalid: { readonly clientId: string };
   readonly secret_expired: { readonly clientId: string };
+  readonly federated_no_credential: FederatedFacts;
+  readonly federated_issuer: { readonly issuer: string };
+  readonly federated_audience: { readonly audience: string };
+  readonly federated_subject: { readonly subject: string };
+  readonly federated_subject_case: { readonly subject: string };
+  readonly federated_entra_issuer: { readonly issuer: string };
+  readonly federated_time_range: {
+    readonly now: number;
+    readonly notBefore: number | undefined;
+    readonly expiresAt: number | undefined;
+  };
+  readonly federated_lifetime: { readonly issuedAt: number; readonly expiresAt: number };
+  readonly federated_issuer_unreachable: { readonly issuer: string };
+  readonly federated_signature: { readonly issuer: string };
+}
+
+/** What a foreign (federated) assertion presented: its `iss`, `sub` and `aud` as sent. */
+export interface FederatedFacts {
+  readonly issuer: string;
+  readonly subject: string;
+  /** The `aud` claim, its members joined with `,` when it is an array. */
+  readonly audience: string;
 }
 
 /** A reason the token service refuses a client for. */
@@ -153,6 +175,62 @@ const REFUSALS: { readonly [R in TokenRefusalReason]: RefusalSpec<R> } = {
     status: 401,
     message: ({ clientId }) => `The client secrets of application '${clientId}' have expired.`,
   },
+  federated_no_credential: {
+    code: 'InvalidClient',
+    status: 401,
+    message: ({ issuer, subject, audience }) =>
+      `No federated identity credential of the client trusts issuer '${issuer}', subject '${subject}' and audience '${audience}'.`,
+  },
+  federated_issuer: {
+    code: 'InvalidClient',
+    status: 401,
+    message: ({ issuer }) =>
+      `No federated identity credential of the client trusts issuer '${issuer}'.`,
+  },
+  federated_audience: {
+    code: 'InvalidClient',
+    status: 401,
+    message: ({ audience }) =>
+      `No federated identity credential of the client accepts audience '${audience}'.`,
+  },
+  federated_subject: {
+    code: 'InvalidClient',
+    status: 401,
+    message: ({ subject }) =>
+      `No federated identity credential of the client trusts subject '${subject}'.`,
+  },
+  federated_subject_case: {
+    code: 'InvalidClient',
+    status: 401,
+    message: ({ subject }) =>
+      `No federated identity credential of the client trusts subject '${subject}'; one differs only in case.`,
+  },
+  federated_entra_issuer: {
+    code: 'InvalidClient',
+    status: 401,
+    message: ({ issuer }) => `Tokens of the Entra issuer '${issuer}' cannot be federated.`,
+  },
+  federated_time_range: {
+    code: 'InvalidClient',
+    status: 401,
+    message: () => 'The federated token is expired or not valid yet.',
+  },
+  federated_lifetime: {
+    code: 'InvalidClient',
+    status: 401,
+    message: () => 'The federated token lives longer than 25 hours.',
+  },
+  federated_issuer_unreachable: {
+    code: 'InvalidRequest',
+    status: 400,
+    message: ({ issuer }) => `The signing keys of issuer '${issuer}' could not be fetched.`,
+  },
+  federated_signature: {
+    code: 'InvalidClient',
+    status: 401,
+    message: ({ issuer }) =>
+      `The federated token's signature does not verify with the keys of issuer '${issuer}'.`,
+  },
 };
 
 /**
@@ -177,4 +255,33 @@ export function tokenRefused<R extends TokenRefusalReason>(
   // `{ reason, ...facts }` is the member of the union for R; TypeScript cannot see it generically.
   const refusal = { reason, ...facts } as TokenRefusal;
   return new TokenRefusedError(refusal, spec.code, spec.status, spec.message(facts));
+}
+
+/** What repeated refusals are counted under: a refusal's reason, or a throttle's. */
+export type RefusalReason = TokenRefusalReason | 'secret_failures_throttled' | 'secret_checks_busy';
+
+/**
+ * A refusal on its way out of the token service: its reason, the error the caller gets, the
+ * principal it concerns, and what its audit row adds to the error's words (`auditDetails`: for
+ * the operator only, e.g. why an issuer's keys could not be fetched).
+ */
+export class Refusal extends Error {
+  constructor(
+    readonly reason: RefusalReason,
+    readonly error: AppError,
+    readonly principalId: string | null,
+    readonly auditDetails: Readonly<Record<string, string>> = {},
+  ) {
+    super(error.message);
+  }
+}
+
+/** Throws the {@link Refusal} for `reason` with the facts it names. */
+export function refuse<R extends TokenRefusalReason>(
+  reason: R,
+  principalId: string | null,
+  facts: TokenRefusalFacts[R],
+  auditDetails?: Readonly<Record<string, string>>,
+): never {
+  throw new Refusal(reason, tokenRefused(reason, facts), principalId, auditDetails);
 }

@@ -1,28 +1,33 @@
 // The token issuer: authenticates a client (assertion or secret), mints a v1 access token, audits it.
 import type { KeyObject } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { boundAuditEvent } from '../audit/bounds.js';
 import { createRefusalCoalescer } from '../audit/refusal-coalescer.js';
 import { verifyClientSecret } from '../directory/client-secret.js';
 import type { TenantLookup } from '../directory/known-tenants.js';
-import { type JwsAlgorithm, KeyCache } from './key-cache.js';
+import { KeyCache } from './key-cache.js';
+import { createCertificateAssertionCheck, decodeAssertion } from './certificate-assertion.js';
 import {
+  Refusal,
+  type RefusalReason,
+  refuse,
   type TokenRefusal,
-  type TokenRefusalFacts,
-  type TokenRefusalReason,
   TokenRefusedError,
-  tokenRefused,
 } from './refusals.js';
 import { createSecretGuard, type SecretFailurePolicy } from './secret-throttle.js';
 import { newTokenId } from './token-id.js';
-import { type AppError, tooManyRequests } from '../errors.js';
+import {
+  checkFederatedAssertion,
+  type FederatedProof,
+  isFederatedAssertion,
+} from './federation.js';
+import { FederatedKeyError, type FederatedKeySource } from './federation-keys.js';
+import { tooManyRequests } from '../errors.js';
 import type { AuditEvent, Credential, Principal } from '../model.js';
 import type { Clock, ReplayClaim, Store } from '../ports.js';
 
 /** Azure's managed-identity token lifetime (PROTOCOL.md 5.2: `exp - iat = 86700`). */
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 86_700;
-/** The longest a client assertion may live (`exp` at most this far ahead). */
-export const MAX_ASSERTION_LIFETIME_SECONDS = 600;
 
 /** The default of `audit.refusalWindowSeconds`: repeated refusals become one row per minute. */
 export const DEFAULT_REFUSAL_WINDOW_SECONDS = 60;
@@ -59,7 +64,17 @@ export interface TokenServiceOptions {
    * server passes the text its callers are sent, so a row reads as what the client was told.
    */
   readonly describeRefusal?: (refusal: TokenRefusal) => string;
+  /** Where foreign issuers' keys come from (workload identity federation); default: nowhere. */
+  readonly federatedKeys?: FederatedKeySource;
 }
+
+/** Without a key source, every issuer's keys are out of reach. */
+const NO_FEDERATION: FederatedKeySource = {
+  keyFor: (issuer) =>
+    Promise.reject(
+      new FederatedKeyError('endpoint', `workload identity federation is not set up (${issuer})`),
+    ),
+};
 
 /** How a client proves who it is: a client assertion (RFC 7523) or a client secret. */
 export type ClientCredential =
@@ -117,36 +132,27 @@ export interface TokenService {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ALLOWED_ASSERTION_ALGS = new Set(['RS256', 'PS256', 'ES256']);
-
-/** Why a refusal happened, from a closed set: what repeated refusals are counted under. */
-type RefusalReason = TokenRefusalReason | 'secret_failures_throttled' | 'secret_checks_busy';
-
-class Refusal extends Error {
-  constructor(
-    readonly reason: RefusalReason,
-    readonly error: AppError,
-    readonly principalId: string | null,
-  ) {
-    super(error.message);
-  }
-}
-
-function refuse<R extends TokenRefusalReason>(
-  reason: R,
-  principalId: string | null,
-  facts: TokenRefusalFacts[R],
-): never {
-  throw new Refusal(reason, tokenRefused(reason, facts), principalId);
-}
 
 export function createTokenService(options: TokenServiceOptions): TokenService {
   const { store, clock } = options;
   const lifetime = options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS;
   const skew = options.clockSkewSeconds ?? 300;
   const keyCache = new KeyCache();
+  const certificates = createCertificateAssertionCheck({
+    store,
+    clock,
+    keyCache,
+    skewSeconds: skew,
+    audiencesFor: options.assertionAudiencesFor,
+  });
   const tenants: TenantLookup = options.tenants ?? ((id) => store.tenants.get(id));
   const secrets = createSecretGuard(options.secretFailures, clock);
+  const federation = {
+    store,
+    clock,
+    skewSeconds: skew,
+    keys: options.federatedKeys ?? NO_FEDERATION,
+  };
   const refusals = createRefusalCoalescer({
     windowMs: (options.refusalWindowSeconds ?? DEFAULT_REFUSAL_WINDOW_SECONDS) * 1000,
     maxKeys: REFUSAL_KEYS,
@@ -164,91 +170,6 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         displayName: principal.displayName,
       });
     return principal;
-  }
-
-  async function checkAssertion(
-    principal: Principal,
-    tenantId: string,
-    assertion: string,
-  ): Promise<{ credential: Credential; replay: ReplayClaim }> {
-    const pid = principal.objectId;
-    let header: ReturnType<typeof decodeProtectedHeader>;
-    let payload: ReturnType<typeof decodeJwt>;
-    try {
-      header = decodeProtectedHeader(assertion);
-      payload = decodeJwt(assertion);
-    } catch {
-      refuse('assertion_malformed', pid, {});
-    }
-    const alg = header.alg ?? '';
-    if (!ALLOWED_ASSERTION_ALGS.has(alg)) refuse('assertion_alg_not_allowed', pid, { alg });
-    const sha256 = typeof header['x5t#S256'] === 'string' ? header['x5t#S256'] : undefined;
-    const sha1 = typeof header.x5t === 'string' ? header.x5t : undefined;
-    // PS256 names its certificate by SHA-256 (x5t#S256); RS256 by SHA-1 (x5t), as Entra documents.
-    const byThumbprint =
-      sha256 !== undefined
-        ? (['sha256', sha256] as const)
-        : sha1 !== undefined
-          ? (['sha1', sha1] as const)
-          : undefined;
-    if (byThumbprint === undefined)
-      refuse('unknown_certificate', pid, { thumbprint: '(none)', clientId: principal.appId });
-    const found = await store.credentials.getForAssertion(byThumbprint[0], pid, byThumbprint[1]);
-    const credential = found?.credential;
-    if (credential?.kind !== 'certificate' || credential.certificate === null) {
-      refuse('unknown_certificate', pid, {
-        thumbprint: byThumbprint[1],
-        clientId: principal.appId,
-      });
-    }
-    const now = clock.now();
-    // A certificate issued to a host stands for an (identity, host) attachment and dies with it:
-    // revoked when the pair is detached, and checked here too (read with it), so no window opens.
-    if (credential.revoked || found?.attached !== true) {
-      refuse('certificate_revoked', pid, { thumbprint: byThumbprint[1] });
-    }
-    if (credential.notAfter <= now || credential.notBefore > now + skew * 1000) {
-      refuse('certificate_expired', pid, {
-        thumbprint: byThumbprint[1],
-        notBefore: credential.notBefore,
-        notAfter: credential.notAfter,
-      });
-    }
-    const publicKey = await keyCache.verifyKey(
-      credential.id,
-      credential.certificate,
-      alg as JwsAlgorithm,
-    );
-    try {
-      await jwtVerify(assertion, publicKey, {
-        algorithms: [alg],
-        currentDate: new Date(now),
-        clockTolerance: skew,
-        requiredClaims: ['exp', 'jti', 'aud', 'iss', 'sub'],
-      });
-    } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) refuse('assertion_expired', pid, {});
-      if (error instanceof joseErrors.JWTClaimValidationFailed) {
-        if (error.claim === 'nbf' || error.claim === 'iat')
-          refuse('assertion_not_yet_valid', pid, {});
-        refuse('assertion_malformed', pid, {});
-      }
-      refuse('invalid_assertion_signature', pid, { thumbprint: byThumbprint[1] });
-    }
-    const audiences = options.assertionAudiencesFor(tenantId);
-    const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-    if (!aud.some((a) => typeof a === 'string' && audiences.includes(a))) {
-      refuse('assertion_audience', pid, {});
-    }
-    if (payload.iss !== payload.sub) refuse('assertion_subject_not_issuer', pid, {});
-    if (payload.iss !== principal.appId) refuse('assertion_issuer_subject', pid, {});
-    const exp = payload.exp ?? 0;
-    if (exp * 1000 - now > (MAX_ASSERTION_LIFETIME_SECONDS + skew) * 1000) {
-      refuse('assertion_lifetime_too_long', pid, { maxSeconds: MAX_ASSERTION_LIFETIME_SECONDS });
-    }
-    const jti = typeof payload.jti === 'string' ? payload.jti : '';
-    if (jti === '' || jti.length > 256) refuse('assertion_malformed', pid, {});
-    return { credential, replay: { clientId: principal.appId, jti, expiresAt: exp * 1000 } };
   }
 
   /** Refuses (429) while the client or the source address has used up its failed secrets. */
@@ -358,7 +279,13 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     request: ClientCredentialsGrant,
     context: IssueContext,
     outcome: AuditEvent['outcome'],
-    fields: { principalId: string | null; tokenId?: string; reason?: string },
+    fields: {
+      principalId: string | null;
+      tokenId?: string;
+      reason?: string;
+      /** What the row adds (a federated token's issuer and subject). */
+      details?: Readonly<Record<string, string>>;
+    },
   ): AuditEvent {
     return {
       id: newTokenId(),
@@ -375,6 +302,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       details: {
         clientId: request.clientId,
         auth: request.auth.kind,
+        ...fields.details,
         ...(context.peer === undefined ? {} : { peer: context.peer }),
       },
     };
@@ -385,8 +313,21 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       try {
         const principal = await findClient(tenantId, request.clientId);
         let replay: ReplayClaim | undefined;
+        let federated: FederatedProof | undefined;
         if (request.auth.kind === 'assertion') {
-          ({ replay } = await checkAssertion(principal, tenantId, request.auth.assertion));
+          const decoded = decodeAssertion(principal, request.auth.assertion);
+          if (isFederatedAssertion(decoded.payload)) {
+            const { header, payload } = decoded;
+            federated = await checkFederatedAssertion(
+              federation,
+              principal,
+              decoded.assertion,
+              header,
+              payload,
+            );
+          } else {
+            ({ replay } = await certificates(principal, tenantId, decoded));
+          }
         } else {
           await checkSecret(principal, request.auth.secret, context.peer);
         }
@@ -401,6 +342,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         const event = auditEvent(tenantId, request, context, 'issued', {
           principalId: principal.objectId,
           tokenId: issued.tokenId,
+          details: federated ?? {},
         });
         if (!(await store.issueLedger.recordIssue(event, replay, clock.now()))) {
           refuse('assertion_replayed', principal.objectId, {});
@@ -412,6 +354,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           auditEvent(tenantId, request, context, 'refused', {
             principalId: error.principalId,
             reason: describe(error),
+            details: error.auditDetails,
           }),
         );
         const row = refusals.admit(refusalKey(event, error.reason), event);

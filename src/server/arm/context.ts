@@ -8,6 +8,8 @@ export interface Authorizer {
   check(input: { principalId: string; action: string; scope: string }): Promise<{
     allowed: boolean;
   }>;
+  /** Forgets what it cached of role definitions (after a custom role was written or deleted). */
+  invalidate?(): void;
 }
 
 /** The services the ARM surface is built from. */

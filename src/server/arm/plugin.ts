@@ -3,10 +3,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../../core/errors.js';
 import type { AccessTokenVerifier } from '../../core/tokens/index.js';
 import {
+  type ApiVersionQuery,
   armTraceHeaders,
   describeJsonDepthFault,
   invalidRequestContent,
+  readApiVersion,
 } from '../../wire/arm/index.js';
+import { cloudMetadata } from '../../wire/arm/cloud-metadata.js';
 import { renderArmError } from '../../wire/errors/index.js';
 import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
 import { fromFrameworkError } from '../http-errors.js';
@@ -23,6 +26,8 @@ export interface ArmPluginOptions {
   readonly authorizationUri: string;
   /** The server's public URL, no trailing slash (for `nextLink`). */
   readonly publicUrl: string;
+  /** The Key Vault DNS suffix as this listener's clients reach vaults (`vault.localhost:8444`). */
+  readonly keyVaultDns: string;
 }
 
 /**
@@ -129,5 +134,19 @@ export function armPlugin(app: FastifyInstance, options: ArmPluginOptions): Prom
 
   app.all(ARM_ROOT, handle);
   app.all(`${ARM_ROOT}/*`, handle);
+  // The cloud's endpoints, for `az cloud register` and the Go SDKs: public, as on Azure.
+  app.get('/metadata/endpoints', async (request, reply) => {
+    const trace = armTraceHeaders(request.headers, services.newId);
+    traces.set(request, trace);
+    const document = cloudMetadata(readApiVersion(request.query as ApiVersionQuery), {
+      baseUrl: options.publicUrl,
+      keyVaultDns: options.keyVaultDns,
+    });
+    void reply
+      .headers(trace)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(JSON.stringify(document));
+    return reply;
+  });
   return Promise.resolve();
 }

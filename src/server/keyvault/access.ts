@@ -1,4 +1,4 @@
-// Who may do what on the data plane: api-version, the vault's tenant, the 401 challenge and RBAC data actions.
+// Who may do what on the data plane: api-version, the caller's token and tenant, and RBAC data actions.
 import { decodeJwt } from 'jose';
 import { AppError } from '../../core/errors.js';
 import type { RbacEvaluator } from '../../core/rbac/index.js';
@@ -41,23 +41,17 @@ export function checkKeyVaultApiVersion(query: unknown): void {
   }
 }
 
-/** The `WWW-Authenticate` of every 401: where to get a token, and for which resource. */
-export function keyVaultChallenge(
-  services: { readonly authorityFor: (tenantId: string) => string; readonly dnsSuffix: string },
-  vault: VaultRef,
-): string {
-  return `Bearer authorization="${services.authorityFor(vault.tenantId)}", resource="https://${services.dnsSuffix}"`;
-}
-
 /**
- * Verifies the bearer token for `vault`: Key Vault's words for a wrong audience (`AKV10022`), a
- * wrong issuer or a token from another tenant than the vault's (`AKV10032`) and an expired token;
- * the verifier's for anything else (all 401 `Unauthorized`).
+ * Verifies the bearer token for `vault`: Key Vault's words for a wrong audience (`AKV10022`,
+ * naming `resource`, the audience the request's challenge asks for), a wrong issuer or a token from
+ * another tenant than the vault's (`AKV10032`) and an expired token; the verifier's for anything
+ * else (all 401 `Unauthorized`).
  */
 export async function authenticateForVault(
   header: string | string[] | undefined,
-  services: { readonly verifier: AccessTokenVerifier; readonly dnsSuffix: string },
+  services: { readonly verifier: AccessTokenVerifier },
   vault: VaultRef,
+  resource: string,
 ): Promise<VerifiedAccessToken> {
   let caller: VerifiedAccessToken;
   try {
@@ -71,7 +65,7 @@ export async function authenticateForVault(
     }
     if (reason === 'wrong_audience') {
       throw keyVaultUnauthorized(
-        `AKV10022: Invalid audience. Expected https://${services.dnsSuffix}, found: ${claimText(claims.aud)}.`,
+        `AKV10022: Invalid audience. Expected ${resource}, found: ${claimText(claims.aud)}.`,
       );
     }
     if (reason === 'wrong_issuer') {

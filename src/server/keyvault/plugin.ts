@@ -8,9 +8,14 @@ import type { Clock } from '../../core/ports.js';
 import type { RbacEvaluator } from '../../core/rbac/index.js';
 import type { AccessTokenVerifier, VerifiedAccessToken } from '../../core/tokens/index.js';
 import { renderKeyVaultError } from '../../wire/errors/index.js';
+import {
+  challengeResource,
+  keyVaultChallenge,
+  keyVaultResource,
+} from '../../wire/keyvault/challenge.js';
 import { asKeyVaultError, keyVaultInnerCode } from '../../wire/keyvault/errors.js';
 import { fromFrameworkError } from '../http-errors.js';
-import { authenticateForVault, checkKeyVaultApiVersion, keyVaultChallenge } from './access.js';
+import { authenticateForVault, checkKeyVaultApiVersion } from './access.js';
 import { registerSecretRoutes } from './secret-routes.js';
 import { type VaultDirectory, vaultNameFromHost, type VaultRef, vaultNotFound } from './vaults.js';
 
@@ -68,11 +73,31 @@ function successHeaders(requestId: string, clientRequestId: string | string[] | 
 /** `x-ms-keyvault-service-version`: Tessera's, not an Azure build number. */
 const KEY_VAULT_SERVICE_VERSION = 'tessera-1';
 
-/** The token audiences vaults accept for `dnsSuffix`. */
-export function keyVaultAudiences(dnsSuffix: string): string[] {
-  const resources = [`https://${dnsSuffix}`];
-  if (dnsSuffix === 'vault.azure.net') resources.push('https://vault.azure.net');
+/**
+ * The token audiences vaults under `dnsSuffix` accept: `https://{dnsSuffix}`, and
+ * `https://{dnsSuffix}:{port}` for each of `listenerPorts` (the ports the server listens on) and
+ * the port `publicUrl` names, if any; each with and without a trailing slash. The challenge names
+ * the port a request came in on (see `challengeResource`), so a vault reached on any of those ports
+ * accepts the token an SDK gets for it; a token for another port is refused (`AKV10022`).
+ */
+export function keyVaultAudiences(
+  dnsSuffix: string,
+  listenerPorts: readonly number[] = [],
+  publicUrl?: string,
+): string[] {
+  const ports = [...listenerPorts, ...explicitPort(publicUrl)];
+  const resources = [
+    keyVaultResource(dnsSuffix),
+    ...ports.map((port) => keyVaultResource(dnsSuffix, port)),
+  ];
   return [...new Set(resources)].flatMap((r) => [r, `${r}/`]);
+}
+
+/** The port `url` spells out (none when it has the scheme's default, or is not a URL). */
+function explicitPort(url: string | undefined): number[] {
+  if (url === undefined || !URL.canParse(url)) return [];
+  const { port } = new URL(url);
+  return port === '' ? [] : [Number(port)];
 }
 
 /** True when `host` (a Host header) names a vault under `dnsSuffix`. */
@@ -121,12 +146,15 @@ export async function buildKeyVaultApp(options: {
     if (vault === undefined) throw vaultNotFound(name ?? host);
     void reply.header('x-ms-keyvault-region', vault.location);
     checkKeyVaultApiVersion(request.query);
+    // The port the caller came in on: the SDKs check the challenge against the vault URL's.
+    const resource = challengeResource(services.dnsSuffix, scheme, host);
     let caller: VerifiedAccessToken;
     try {
-      caller = await authenticateForVault(request.headers.authorization, services, vault);
+      caller = await authenticateForVault(request.headers.authorization, services, vault, resource);
     } catch (error) {
       if (isAppError(error) && error.status === 401) {
-        void reply.header('www-authenticate', keyVaultChallenge(services, vault));
+        const authority = services.authorityFor(vault.tenantId);
+        void reply.header('www-authenticate', keyVaultChallenge(authority, resource));
       }
       throw error;
     }

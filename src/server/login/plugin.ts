@@ -28,6 +28,8 @@ export interface LoginServices {
   readonly issuerFor: (tenantId: string) => string;
   /** How long clients may cache discovery documents and keys, in seconds. */
   readonly discoveryMaxAgeSeconds?: number;
+  /** The tenant of the application or identity with this client id, if any. */
+  readonly tenantOfClient: (clientId: string) => Promise<string | undefined>;
 }
 
 export interface LoginPluginOptions {
@@ -41,11 +43,20 @@ const NO_STORE = { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' };
 
 type TenantRequest = FastifyRequest<{ Params: { tenant: string } }>;
 
+/**
+ * The path segment of the ADFS-style authority, `{publicUrl}/adfs`: MSAL (and so az 2.45) trusts
+ * such an authority without asking login.microsoftonline.com, and az leaves the tenant out of its
+ * URL (PROTOCOL-TOOLS.md A.2), so the tenant is the client's own.
+ */
+export const ADFS = 'adfs';
+
 /** The token endpoint URLs of a tenant: what a client assertion's `aud` may name. */
 export function tokenEndpointsFor(publicUrl: string, tenantId: string): readonly string[] {
   const base = `${publicUrl}/${tenantId}/oauth2`;
-  return [`${base}/token`, `${base}/v2.0/token`];
+  return [`${base}/token`, `${base}/v2.0/token`, `${publicUrl}/${ADFS}/oauth2/token`];
 }
+
+const isAdfs = (tenant: string): boolean => tenant.toLowerCase() === ADFS;
 
 /**
  * Registers the login routes. Errors are rendered in Entra's OAuth dialect (RFC 6749 section 5.2
@@ -86,22 +97,33 @@ export async function loginPlugin(
     return tenant.toLowerCase();
   }
 
+  /** The ADFS authority's tenant: the client's own, or Entra's 700016 naming `adfs`. */
+  async function clientTenant(clientId: string): Promise<string> {
+    const tenant = await services.tenantOfClient(clientId);
+    if (tenant === undefined) throw entraError('principal_not_found', clientId, ADFS);
+    return tenant;
+  }
+
   function tokenRoute(version: TokenEndpointVersion) {
     return async (request: TenantRequest, reply: FastifyReply): Promise<void> => {
-      const tenantId = await knownTenant(request.params.tenant);
+      const adfs = isAdfs(request.params.tenant);
+      const named = adfs ? undefined : await knownTenant(request.params.tenant);
       if (typeof request.body !== 'object' || request.body === null) {
         // No form body at all: the first thing Entra misses is grant_type.
         throw entraError('missing_parameter', 'grant_type');
       }
+      const body = request.body as Record<string, string | string[]>;
       const tokenRequest = parseTokenRequest({
-        version,
-        body: request.body as Record<string, string | string[]>,
+        // ADFS's one endpoint takes both: `scope` (MSAL) as v2 does, `resource` as v1.
+        version: adfs && body.resource === undefined && body.scope !== undefined ? 'v2' : version,
+        body,
         authorization: request.headers.authorization,
       });
+      const tenantId = named ?? (await clientTenant(tokenRequest.clientId));
       const issued = await services.tokens.issue(tenantId, tokenRequest, { peer: request.ip });
       const now = Math.floor(services.clock.now() / 1000);
       const payload =
-        version === 'v1'
+        tokenRequest.version === 'v1'
           ? v1TokenResponse({
               accessToken: issued.accessToken,
               resource: tokenRequest.resource,
@@ -124,6 +146,16 @@ export async function loginPlugin(
   app.post('/:tenant/oauth2/v2.0/token', tokenRoute('v2'));
 
   app.get('/:tenant/.well-known/openid-configuration', async (request: TenantRequest, reply) => {
+    if (isAdfs(request.params.tenant)) {
+      // MSAL reads only the endpoints; ADFS names itself as the issuer of its metadata.
+      const doc = openIdConfigurationV1({
+        baseUrl: publicUrl,
+        tenantId: ADFS,
+        issuer: `${publicUrl}/${ADFS}`,
+      });
+      void reply.headers(cacheable).send(doc);
+      return;
+    }
     const tenantId = await knownTenant(request.params.tenant);
     const doc = openIdConfigurationV1({
       baseUrl: publicUrl,
@@ -146,9 +178,9 @@ export async function loginPlugin(
     },
   );
 
-  // Keys are installation-wide, so `common` and every tenant publish the same set.
+  // Keys are installation-wide, so `common`, `adfs` and every tenant publish the same set.
   async function keysFor(tenant: string): Promise<string | undefined> {
-    if (tenant.toLowerCase() === 'common') return undefined;
+    if (tenant.toLowerCase() === 'common' || isAdfs(tenant)) return undefined;
     return knownTenant(tenant);
   }
   app.get('/:tenant/discovery/keys', async (request: TenantRequest, reply) => {

@@ -26,6 +26,16 @@ export function roleDefinitionDoesNotExist(id: string, status: 400 | 404): AppEr
 }
 
 /**
+ * `InvalidRoleDefinitionId` (400): "The role definition ID '…' is not valid.", for a body's
+ * `roleDefinitionId` and for a definition's own id in a path. Sources:
+ * https://github.com/hashicorp/terraform-provider-azurerm/issues/8547 (an assignment's body),
+ * https://github.com/hashicorp/terraform-provider-azurerm/pull/1827 (a DELETE of a definition).
+ */
+export function invalidRoleDefinitionId(id: string): AppError {
+  return armError('InvalidRoleDefinitionId', `The role definition ID '${id}' is not valid.`);
+}
+
+/**
  * `InvalidRoleAssignmentId` (400). Source:
  * https://github.com/Azure/azure-service-operator/issues/2586 (a DELETE answered this way).
  */
@@ -46,7 +56,7 @@ export function roleAssignmentNotFound(name: string): AppError {
 /**
  * A grant core refused (`grantRole`), in ARM's words; `tenantId` is the caller's directory,
  * which `PrincipalNotFound` names. Sources, one per answer:
- * - `InvalidRoleDefinitionId`: https://github.com/hashicorp/terraform-provider-azurerm/issues/8547;
+ * - `InvalidRoleDefinitionId`: see {@link invalidRoleDefinitionId};
  * - `RoleDefinitionDoesNotExist` (400): see {@link roleDefinitionDoesNotExist};
  * - `InvalidPrincipalId`: https://github.com/Azure/azure-powershell/issues/16627;
  * - `PrincipalNotFound`: https://github.com/Azure/avdaccelerator/issues/99;
@@ -59,10 +69,7 @@ export function roleAssignmentNotFound(name: string): AppError {
 export function grantRefusal(problem: GrantProblem, tenantId: string, cause?: unknown): AppError {
   switch (problem.reason) {
     case 'invalid_role_definition_id':
-      return armError(
-        'InvalidRoleDefinitionId',
-        `The role definition ID '${problem.roleDefinitionId}' is not valid.`,
-      );
+      return invalidRoleDefinitionId(problem.roleDefinitionId);
     case 'role_definition_not_found':
       return roleDefinitionDoesNotExist(problem.roleDefinitionId, 400);
     case 'invalid_principal_id':

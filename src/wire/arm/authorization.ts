@@ -30,8 +30,24 @@ export function permissionBlocks(definition: RoleDefinition): unknown[] {
   }));
 }
 
-/** A role definition as ARM shows it at `scope` (RoleDefinition, 2022-04-01). */
-export function renderRoleDefinition(definition: RoleDefinition, scope: string): unknown {
+/** Who ARM names as a definition's author: object ids, null where it names nobody. */
+export interface RoleDefinitionAuthors {
+  readonly createdBy: string | null;
+  readonly updatedBy: string | null;
+}
+
+const NO_AUTHORS: RoleDefinitionAuthors = { createdBy: null, updatedBy: null };
+
+/**
+ * A role definition as ARM shows it at `scope` (RoleDefinition, 2022-04-01). `authors` default to
+ * none, as for built-in roles; the answer to a PUT names the caller as `updatedBy` and no
+ * `createdBy`, as Azure's does (az's recording `test_role_definition_scenario.yaml`).
+ */
+export function renderRoleDefinition(
+  definition: RoleDefinition,
+  scope: string,
+  authors: RoleDefinitionAuthors = NO_AUTHORS,
+): unknown {
   return {
     properties: {
       roleName: definition.roleName,
@@ -41,8 +57,8 @@ export function renderRoleDefinition(definition: RoleDefinition, scope: string):
       permissions: permissionBlocks(definition),
       createdOn: new Date(definition.createdAt).toISOString(),
       updatedOn: new Date(definition.updatedAt).toISOString(),
-      createdBy: null,
-      updatedBy: null,
+      createdBy: authors.createdBy,
+      updatedBy: authors.updatedBy,
     },
     id: roleDefinitionIdAt(definition.id, scope),
     type: DEFINITIONS,

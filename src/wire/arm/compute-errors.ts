@@ -21,20 +21,26 @@ export interface RefusedCaller {
 
 /**
  * `LinkedAuthorizationFailed` (403): the caller may write the VM or scale set `holderId`
- * (`writeAction`) but not assign the user-assigned identities `denied`, joined with ',' as sent.
+ * (`writeAction`) but not assign the user-assigned identities `denied` (`linkedAction`, by
+ * default {@link UAI_ASSIGN_ACTION}), joined with ',' as sent. A custom role's assignable scopes
+ * are linked scopes too, with `roleDefinitions/write` for both actions.
  * Source: https://github.com/Azure/aad-pod-identity/issues/443 (one id),
- * https://github.com/Azure/aad-pod-identity/issues/339 (several, joined with ',').
+ * https://github.com/Azure/aad-pod-identity/issues/339 (several, joined with ','),
+ * azure-docs `role-based-access-control/troubleshooting.md` ("Unable to create or update a custom
+ * role") and an older revision of Azure/ARO-RP's shared development environment guide quoting a
+ * full answer for a role definition's assignable scope in another subscription.
  */
 export function linkedAuthorizationFailed(
   caller: RefusedCaller,
   writeAction: string,
   holderId: string,
   denied: readonly string[],
+  linkedAction: string = UAI_ASSIGN_ACTION,
 ): AppError {
   const client = caller.appId ?? caller.objectId;
   return new AppError(
     'Forbidden',
-    `The client '${client}' with object id '${caller.objectId}' has permission to perform action '${writeAction}' on scope '${holderId}'; however, it does not have permission to perform action '${UAI_ASSIGN_ACTION}' on the linked scope(s) '${denied.join(',')}' or the linked scope(s) are invalid.`,
+    `The client '${client}' with object id '${caller.objectId}' has permission to perform action '${writeAction}' on scope '${holderId}'; however, it does not have permission to perform action '${linkedAction}' on the linked scope(s) '${denied.join(',')}' or the linked scope(s) are invalid.`,
     { status: 403, wire: { arm: 'LinkedAuthorizationFailed' } },
   );
 }

@@ -3,6 +3,10 @@ import { AppError } from '../../core/errors.js';
 import { isRecord } from '../../core/guards.js';
 import type { Resource } from '../../core/model.js';
 import { RESOURCE_TYPES } from '../../core/resource-types.js';
+import {
+  type FederatedCredential,
+  federatedCredentialOf,
+} from '../../core/resources/federated-credentials.js';
 import { armError } from './arm-errors.js';
 
 const TYPE = RESOURCE_TYPES.federatedCredentials;
@@ -10,12 +14,7 @@ const TYPE = RESOURCE_TYPES.federatedCredentials;
 /** The longest issuer, subject and audience Entra stores. */
 export const FEDERATED_FIELD_MAX = 600;
 
-/** What a federated identity credential holds. */
-export interface FederatedCredential {
-  readonly issuer: string;
-  readonly subject: string;
-  readonly audiences: readonly string[];
-}
+export { type FederatedCredential, federatedCredentialOf };
 
 /** The name rule of the MSI spec: 3 to 120 characters, the first alphanumeric. */
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}$/;
@@ -45,18 +44,26 @@ function text(value: unknown, field: string): string {
   return value;
 }
 
+/** Loopback hosts: an `http://` issuer on one is a local try (`tessera up`), fetched only there. */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
 /**
- * An issuer Entra can fetch discovery from: an absolute `https` URL with no query or fragment
- * (OIDC Discovery section 2; Tessera's rule, Azure's text for it is not captured).
+ * An issuer Entra can fetch discovery from: an absolute `https` URL with no query, fragment or
+ * credentials (OIDC Discovery section 2; Tessera's rule, Azure's text for it is not captured).
+ * Tessera also takes `http://` on a loopback host, which only a server that allows loopback
+ * issuers (`server.federation.allowLoopbackIssuers`) will fetch from.
  */
 function checkIssuer(issuer: string): void {
-  let url: URL | undefined;
-  try {
-    url = new URL(issuer);
-  } catch {
-    url = undefined;
-  }
-  if (url?.protocol !== 'https:' || url.search !== '' || url.hash !== '' || url.username !== '') {
+  const url = URL.canParse(issuer) ? new URL(issuer) : undefined;
+  const fetchable = (u: URL): boolean =>
+    u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK_HOST.test(u.hostname));
+  if (
+    url === undefined ||
+    !fetchable(url) ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== ''
+  ) {
     throw armError(
       'BadRequest',
       `Federated Identity Credential issuer '${issuer}' is not a valid https URL.`,
@@ -88,12 +95,6 @@ export function parseFederatedCredential(body: Record<string, unknown>): Federat
   const audience = text(audiences[0], 'audiences');
   checkIssuer(issuer);
   return { issuer, subject, audiences: [audience] };
-}
-
-/** The credential a stored resource holds. */
-export function federatedCredentialOf(resource: Resource): FederatedCredential {
-  const { issuer, subject, audiences } = resource.properties as Partial<FederatedCredential>;
-  return { issuer: issuer ?? '', subject: subject ?? '', audiences: audiences ?? [] };
 }
 
 /** The body ARM answers: a proxy resource (no location, no tags). */

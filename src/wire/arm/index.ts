@@ -136,10 +136,12 @@ export {
   queryFilter,
   renderRoleAssignment,
   renderRoleDefinition,
+  type RoleDefinitionAuthors,
 } from './authorization.js';
 export {
   grantRefusal,
   invalidRoleAssignmentId,
+  invalidRoleDefinitionId,
   roleAssignmentNotFound,
   roleDefinitionDoesNotExist,
 } from './authorization-errors.js';
@@ -162,6 +164,12 @@ export {
   vaultPropertiesOf,
 } from './key-vault-body.js';
 export { parseAssignmentFilter } from './role-assignment-filter.js';
+export {
+  CUSTOM_ROLE_LIMITS,
+  customRoleRefusal,
+  invalidRoleDefinitionScope,
+  parseCustomRole,
+} from './role-definition.js';
 export {
   instanceSkipToken,
   instancesAfter,

@@ -24,7 +24,12 @@ describe('ENTRA_ERRORS', () => {
   });
 
   it('renders every reason with its own AADSTS number and error value', () => {
-    const timed = new Set<EntraReason>(['assertion_expired', 'assertion_not_yet_valid']);
+    const timed = new Set<EntraReason>([
+      'assertion_expired',
+      'assertion_not_yet_valid',
+      'federated_time_range',
+      'federated_lifetime',
+    ]);
     const build = entraError as (reason: EntraReason, ...args: unknown[]) => AppError;
     for (const reason of Object.keys(ENTRA_ERRORS) as EntraReason[]) {
       // Every other reason's first argument is a string; the time-range ones take numbers.
@@ -36,6 +41,38 @@ describe('ENTRA_ERRORS', () => {
       expect(body.status).toBe(spec.status);
       expect(String(body.error_description)).toMatch(new RegExp(`^AADSTS${spec.aadsts}: `));
     }
+  });
+});
+
+describe('federated token errors', () => {
+  it("words AADSTS70023 and AADSTS700024 with Entra's times", () => {
+    const lifetime = render(entraError('federated_lifetime', 1643126692, 1643220292));
+    expect(lifetime.error_description).toMatch(
+      /^AADSTS70023: External OIDC Provider token must have a lifetime of less than or equal to 1\.01:00:00\. Token issued at 1643126692\. Token expires on 1643220292\./,
+    );
+    const range = render(
+      entraError(
+        'federated_time_range',
+        Date.UTC(2024, 3, 5, 23, 1, 54, 208),
+        undefined,
+        1_712_358_000_000,
+      ),
+    );
+    expect(range.error_description).toMatch(
+      /^AADSTS700024: Client assertion is not within its valid time range\. Current time: 2024-04-05T23:01:54\.2080000Z, assertion valid from 1970-01-01T00:00:00\.0000000Z, expiry time of assertion 2024-04-05T23:00:00\.0000000Z\. Review the documentation at https:\/\/docs\.microsoft\.com\/azure\/active-directory\/develop\/active-directory-certificate-credentials \./,
+    );
+  });
+
+  it('names the presented values in the no-match family', () => {
+    const none = render(entraError('federated_no_credential', 'https://i/', 'sub-1', 'api://A'));
+    expect([none.status, none.error, none.error_codes]).toEqual([401, 'invalid_client', [70021]]);
+    expect(none.error_description).toMatch(
+      /^AADSTS70021: No matching federated identity record found for presented assertion\. Assertion Issuer: 'https:\/\/i\/'\. Assertion Subject: 'sub-1'\. Assertion Audience: 'api:\/\/A'\./,
+    );
+    const subject = render(entraError('federated_subject_case', 'Repo:X'));
+    expect(subject.error_description).toMatch(
+      /^AADSTS7002138: No matching federated identity record found for presented assertion subject 'Repo:X'\. The subject matches with case-insensitive comparison, but not with case-sensitive comparison\./,
+    );
   });
 });
 

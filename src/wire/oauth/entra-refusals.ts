@@ -30,6 +30,22 @@ export function entraRefusal(refusal: TokenRefusal): AppError {
     case 'secret_invalid':
     case 'secret_expired':
       return entraError(refusal.reason, refusal.clientId);
+    case 'federated_no_credential':
+      return entraError(refusal.reason, refusal.issuer, refusal.subject, refusal.audience);
+    case 'federated_issuer':
+    case 'federated_issuer_unreachable':
+    case 'federated_signature':
+      return entraError(refusal.reason, refusal.issuer);
+    case 'federated_audience':
+      return entraError(refusal.reason, refusal.audience);
+    case 'federated_subject':
+    case 'federated_subject_case':
+      return entraError(refusal.reason, refusal.subject);
+    case 'federated_time_range':
+      return entraError(refusal.reason, refusal.now, refusal.notBefore, refusal.expiresAt);
+    case 'federated_lifetime':
+      return entraError(refusal.reason, refusal.issuedAt, refusal.expiresAt);
+    case 'federated_entra_issuer':
     case 'assertion_malformed':
     case 'assertion_expired':
     case 'assertion_not_yet_valid':

@@ -37,7 +37,8 @@ async function put(context: OperationContext): Promise<{ status: number; body: u
       }
       const now = services.clock.now();
       const group: Resource = {
-        id: existing?.id ?? context.id,
+        // ARM's own spelling of the keywords, whatever the path's (Python SDKs send `resourcegroups`).
+        id: existing?.id ?? `/subscriptions/${where.subscriptionId}/resourceGroups/${context.name}`,
         type: GROUPS,
         name: existing?.name ?? context.name,
         subscriptionId: where.subscriptionId,

@@ -35,14 +35,27 @@ describe('the roleDefinitions declaration', () => {
     ]);
   });
 
-  it('is read and listed with roleDefinitions/read at the scope, never written', () => {
+  it('is read and listed with roleDefinitions/read, written and deleted with /write and /delete, all at the scope', () => {
     for (const collection of [false, true]) {
       expect(resolveOperation(roleDefinitions, 'GET', collection)).toMatchObject({
         action: 'Microsoft.Authorization/roleDefinitions/read',
         authorizeAt: 'container',
+        records: false,
       });
     }
-    for (const method of ['PUT', 'PATCH', 'DELETE', 'POST']) {
+    const verbs = [
+      ['PUT', 'write'],
+      ['DELETE', 'delete'],
+    ] as const;
+    for (const [method, verb] of verbs) {
+      expect(resolveOperation(roleDefinitions, method, false)).toMatchObject({
+        action: `Microsoft.Authorization/roleDefinitions/${verb}`,
+        authorizeAt: 'container',
+        records: true,
+      });
+      expect(resolveOperation(roleDefinitions, method, true)).toBeUndefined();
+    }
+    for (const method of ['PATCH', 'POST']) {
       expect(resolveOperation(roleDefinitions, method, false)).toBeUndefined();
     }
   });
