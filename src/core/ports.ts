@@ -202,8 +202,8 @@ export interface AssignmentQuery {
   readonly scope?: string;
   readonly roleDefinitionId?: string;
 }
-
 export interface RoleStore {
+  /** Fails with `Conflict` (409) when another definition has the name (case-insensitive). */
   putDefinition(definition: RoleDefinition): Promise<{ created: boolean }>;
   getDefinition(id: string): Promise<RoleDefinition | undefined>;
   listDefinitions(): Promise<readonly RoleDefinition[]>;

@@ -13,6 +13,7 @@ import { hostCertificateExpiryAndAuditKindMigration } from './migrations/0007-ho
 import { placementAndHostCredentialsMigration } from './migrations/0008-placement-and-host-credentials.js';
 import { boundedAuditStringsMigration } from './migrations/0009-bounded-audit-strings.js';
 import { activityLogMigration } from './migrations/0010-activity-log.js';
+import { roleNamesUniqueMigration } from './migrations/0011-role-names-unique.js';
 import type { Database } from './schema.js';
 
 /** The migrations, in order. Names sort in the order they run; never rename one that shipped. */
@@ -28,6 +29,7 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
     '0008-placement-and-host-credentials': placementAndHostCredentialsMigration,
     '0009-bounded-audit-strings': boundedAuditStringsMigration,
     '0010-activity-log': activityLogMigration(dialect),
+    '0011-role-names-unique': roleNamesUniqueMigration,
   };
 }
 

@@ -329,6 +329,23 @@ describe.each(storeTargets())('store contract (resources and roles) on $name', (
       );
     });
 
+    it('keeps role names unique case-insensitively, also against a writer that has not committed', async () => {
+      const named = (roleName: string) => ({ ...ownerRole, id: randomUUID(), roleName });
+      await store.roles.putDefinition(named('Unique Reader'));
+      await expectAppError(store.roles.putDefinition(named('UNIQUE reader')), 'Conflict', 409);
+      let racing: Promise<unknown> | undefined;
+      await store.transaction(async (tx) => {
+        await tx.roles.putDefinition(named('Racing Reader'));
+        // Started while the first write is uncommitted: it waits for it, then meets its name.
+        racing = store.roles.putDefinition(named('racing reader')).then(
+          () => 'written',
+          (error: unknown) => error,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      });
+      expect(await racing).toMatchObject({ code: 'Conflict' });
+    });
+
     it('lists assignments at and under a scope, not beside it', async () => {
       await store.roles.putDefinition(ownerRole);
       const mk = async (scope: string) => {

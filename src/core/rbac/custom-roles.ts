@@ -1,5 +1,5 @@
 // Custom role definitions: written and deleted by Azure's rules, while the built-in roles stay as Azure ships them.
-import { AppError, type ErrorCode } from '../errors.js';
+import { AppError, type ErrorCode, isAppError } from '../errors.js';
 import type { EpochMs, Permission, RoleDefinition } from '../model.js';
 import type { Store } from '../ports.js';
 import { noteIdentityChanged } from '../resources/change-feed.js';
@@ -134,7 +134,13 @@ export async function putCustomRole(
       throw refuse({ reason: 'limit_reached', limit: MAX_CUSTOM_ROLES });
     }
     const definition = { ...wanted, createdAt: current?.createdAt ?? at };
-    const { created } = await tx.roles.putDefinition(definition);
+    // A concurrent writer's uncommitted role of the same name is seen only by the store's index.
+    const { created } = await tx.roles.putDefinition(definition).catch((error: unknown) => {
+      if (isAppError(error) && error.code === 'Conflict') {
+        throw refuse({ reason: 'role_name_taken', roleName: content.roleName }, 409);
+      }
+      throw error;
+    });
     if (!created) await noteHoldersChanged(tx, id, at);
     return { created, definition };
   });

@@ -39,18 +39,23 @@ export class SqlRoleStore implements RoleStore {
       permissions: toJson(d.permissions),
       updated_at: d.updatedAt,
     };
-    const inserted = await this.db
-      .insertInto('role_definitions')
-      .values({ ...values, id: keyOf(d.id), created_at: d.createdAt })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return { created: true };
-    await this.db
-      .updateTable('role_definitions')
-      .set(values)
-      .where('id', '=', keyOf(d.id))
-      .execute();
-    return { created: false };
+    const taken = `A role definition named '${d.roleName}' exists.`;
+    let created = false;
+    await insertOrConflict(async () => {
+      const inserted = await this.db
+        .insertInto('role_definitions')
+        .values({ ...values, id: keyOf(d.id), created_at: d.createdAt })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst();
+      created = Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0;
+      if (created) return;
+      await this.db
+        .updateTable('role_definitions')
+        .set(values)
+        .where('id', '=', keyOf(d.id))
+        .execute();
+    }, taken);
+    return { created };
   }
 
   async getDefinition(id: string): Promise<RoleDefinition | undefined> {

@@ -1,5 +1,7 @@
-// Federated identity credentials written at once on one identity, on each store: every write is
-// either in the list afterwards (201) or refused with Azure's 409, never lost, never half-made.
+// Writes that race on each store: federated identity credentials on one identity, and custom roles
+// of one name. Every write is either there afterwards (201) or refused with Azure's 409, never
+// lost, never doubled.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeTargets } from '../store/targets.js';
 import { type AgentHarness, errorCode, startAgentServer } from './agent-harness.js';
@@ -26,6 +28,29 @@ describe.each(storeTargets())('concurrent credential writes on $name', (target) 
   });
   afterAll(async () => {
     await h.close();
+  });
+
+  it('creates one custom role of a name however many are asked for at once', async () => {
+    const definitions = `/subscriptions/${h.sub}/providers/Microsoft.Authorization/roleDefinitions`;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        h.arm('PUT', `${definitions}/${randomUUID()}?api-version=2022-04-01`, {
+          properties: {
+            roleName: i % 2 === 0 ? 'Race Reader' : 'race reader',
+            type: 'CustomRole',
+            permissions: [{ actions: ['Microsoft.Resources/subscriptions/resourceGroups/read'] }],
+            assignableScopes: [`/subscriptions/${h.sub}`],
+          },
+        }),
+      ),
+    );
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+    for (const answer of answers.filter((a) => a.status !== 201)) {
+      expect([answer.status, errorCode(answer)]).toEqual([409, 'RoleDefinitionWithSameNameExists']);
+    }
+    const filter = encodeURIComponent("roleName eq 'Race Reader'");
+    const listed = await h.arm('GET', `${definitions}?api-version=2022-04-01&$filter=${filter}`);
+    expect(listed.body?.value).toHaveLength(1);
   });
 
   it('keeps exactly the writes it acknowledged, and names the identity to the losers', async () => {
