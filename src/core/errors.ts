@@ -67,6 +67,14 @@ export interface AppErrorOptions {
   readonly errorCodes?: readonly number[] | undefined;
   /** Seconds after which a retry may succeed (`Retry-After`). */
   readonly retryAfterSeconds?: number | undefined;
+  /** Typed facts about the fault (ARM `additionalInfo`: a template's `TemplateViolation`). */
+  readonly additionalInfo?: readonly ErrorAdditionalInfo[] | undefined;
+}
+
+/** One entry of an error's `additionalInfo`: ARM's `ErrorAdditionalInfo` (`{type, info}`). */
+export interface ErrorAdditionalInfo {
+  readonly type: string;
+  readonly info: { readonly [key: string]: string | number | boolean | null };
 }
 
 /** The four wire dialects Tessera speaks. */
@@ -85,6 +93,7 @@ export class AppError extends Error {
   readonly wire: Readonly<Partial<Record<ErrorDialect, string>>>;
   readonly errorCodes: readonly number[];
   readonly retryAfterSeconds: number | undefined;
+  readonly additionalInfo: readonly ErrorAdditionalInfo[];
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -95,6 +104,7 @@ export class AppError extends Error {
     this.wire = options.wire ?? {};
     this.errorCodes = options.errorCodes ?? [];
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.additionalInfo = options.additionalInfo ?? [];
   }
 }
 

@@ -206,6 +206,27 @@ const dialects: Record<string, Dialect> = {
   arm: {
     render: (error) => renderArmError(error),
     extra: {
+      'template-violation': () =>
+        renderArmError(
+          new AppError(
+            'InvalidRequest',
+            "Deployment template validation failed: 'The template resource 'x' for type 'Microsoft.Compute/virtualMachines/extensions' at line '12' and column '9' has incorrect segment lengths.'.",
+            {
+              status: 400,
+              wire: { arm: 'InvalidTemplate' },
+              additionalInfo: [
+                {
+                  type: 'TemplateViolation',
+                  info: {
+                    lineNumber: 12,
+                    linePosition: 9,
+                    path: 'properties.template.resources[0].type',
+                  },
+                },
+              ],
+            },
+          ),
+        ),
       'internal-with-correlation-id': () =>
         renderArmError(new TypeError(SECRET), {
           correlationId: '73ac12eb-e450-4b80-a7c3-8d36f9fa218c',

@@ -245,7 +245,8 @@ class Scanner {
   }
 }
 
-const ESCAPES: Readonly<Record<string, string>> = {
+/** JSON's one-character escapes and what each stands for (RFC 8259 section 7). */
+export const ESCAPES: Readonly<Record<string, string>> = {
   '"': '"',
   '\\': '\\',
   '/': '/',

@@ -1,5 +1,5 @@
 // ARM errors: the common ErrorResponse envelope {"error":{"code","message","target"}}.
-import type { AppError, ErrorCode } from '../../core/errors.js';
+import type { AppError, ErrorAdditionalInfo, ErrorCode } from '../../core/errors.js';
 import type { RenderContext, RenderedError } from './rendered-error.js';
 import { finish, prepare, publicMessage, publicTarget, unreachable } from './shared.js';
 
@@ -15,6 +15,7 @@ export interface ArmErrorBody {
     readonly code: string;
     readonly message: string;
     readonly target?: string;
+    readonly additionalInfo?: readonly ErrorAdditionalInfo[];
   };
 }
 
@@ -89,8 +90,8 @@ function internalMessage(ctx: ArmErrorContext | undefined): string {
 /**
  * Renders an error in ARM's envelope (PROTOCOL.md section 4.1):
  * `{"error":{"code":"ResourceNotFound","message":"...","target":"..."}}`, `target` only when the
- * error names one. A `wire.arm` override replaces the code. No `details` or `additionalInfo`:
- * Tessera has none to give. Anything that is not an exposed `AppError` renders as
+ * error names one. A `wire.arm` override replaces the code. `additionalInfo` when the error
+ * carries any (a template's `TemplateViolation`: line, position, path); no `details`. Anything that is not an exposed `AppError` renders as
  * `InternalServerError` ("Encountered internal server error.") or, for an unexposed 4xx, a
  * generic message under its own code.
  */
@@ -103,6 +104,7 @@ export function renderArmError(error: unknown, ctx?: ArmErrorContext): RenderedE
       code: appError.wire.arm ?? armCode(appError.code),
       message: publicMessage(prepared, internalMessage(ctx)),
       ...(target === undefined ? {} : { target }),
+      ...(appError.additionalInfo.length === 0 ? {} : { additionalInfo: appError.additionalInfo }),
     },
   };
   return finish(prepared, body, {}, ctx);
