@@ -19,6 +19,7 @@ import { buildServer } from './app.js';
 import { ensureLocalTls } from './local-tls.js';
 import { createSecretService } from '../core/keyvault/secrets.js';
 import { keyVaultAudiences, type KeyVaultServices } from './keyvault/plugin.js';
+import { challengeResource } from '../wire/keyvault/challenge.js';
 import { createVaultDirectory } from './keyvault/vaults.js';
 import { createOidcIssuerKeys } from '../client/oidc-issuer-keys.js';
 import { createServerServices, type ServerServices, type ServiceSettings } from './services.js';
@@ -67,10 +68,13 @@ export function managementAudiences(publicUrl: string): string[] {
   );
 }
 
-/** `host` with the port of `url` where it is not its scheme's default (`vault.localhost:8444`). */
-export function withPortOf(url: string, host: string): string {
-  const { port } = new URL(url);
-  return port === '' ? host : `${host}:${port}`;
+/**
+ * The Key Vault DNS suffix as clients of the listener at `url` reach vaults: with its port unless
+ * that is the scheme's default, by the same rule as the vaults' challenge (`vault.localhost:8444`).
+ */
+export function vaultDnsFor(url: string, dnsSuffix: string): string {
+  const { protocol, host } = new URL(url);
+  return new URL(challengeResource(dnsSuffix, protocol === 'https:' ? 'https' : 'http', host)).host;
 }
 
 /** The listener vaults are reached through: the HTTPS one if any (the SDK wants HTTPS). */
@@ -232,7 +236,7 @@ export async function startServer(options: {
           verifier,
           authorizationUri: `${publicUrl}/${tenant.id}`,
           publicUrl,
-          keyVaultDns: withPortOf(publicUrl, dnsSuffix),
+          keyVaultDns: vaultDnsFor(publicUrl, dnsSuffix),
         },
         agent: { services: agentServices, authorizationUri: `${publicUrl}/${tenant.id}` },
         keyVault,

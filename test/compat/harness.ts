@@ -55,15 +55,39 @@ export async function runClient<Results>(
     omitEnv === undefined
       ? process.env
       : Object.fromEntries(Object.entries(process.env).filter(([name]) => !omitEnv.test(name)));
-  const { code, stdout, stderr } = await new Promise<{
-    code: number | null;
-    stdout: string;
-    stderr: string;
-  }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(script)], {
-      env: { ...inherited, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  const { code, stdout, stderr } = await runProcess(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(script)],
+    { ...inherited, ...env },
+    CHILD_TIMEOUT_MS,
+  );
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  if (!line.startsWith('{')) {
+    throw new Error(`the client printed no result (exit ${String(code)}): ${stderr}`);
+  }
+  return JSON.parse(line) as ClientOutput<Results>;
+}
+
+/** What a finished child process printed, and how it ended. */
+export interface ProcessResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `file args` with exactly `env`, collecting its output; kills it after `timeoutMs`.
+ * Resolves when it exits or is killed; rejects only when it cannot be started. Running children
+ * are ended by {@link killClients}.
+ */
+export function runProcess(
+  file: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
     let out = '';
     let err = '';
@@ -71,23 +95,20 @@ export async function runClient<Results>(
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-    }, CHILD_TIMEOUT_MS);
-    child.once('error', (error) => {
+    }, timeoutMs);
+    const settle = (): void => {
       running.delete(child);
       clearTimeout(timer);
+    };
+    child.once('error', (error) => {
+      settle();
       reject(error);
     });
-    child.once('close', (exitCode) => {
-      running.delete(child);
-      clearTimeout(timer);
-      resolve({ code: exitCode, stdout: out, stderr: err });
+    child.once('close', (code) => {
+      settle();
+      resolve({ code, stdout: out, stderr: err });
     });
   });
-  const line = stdout.trim().split('\n').at(-1) ?? '';
-  if (!line.startsWith('{')) {
-    throw new Error(`the client printed no result (exit ${String(code)}): ${stderr}`);
-  }
-  return JSON.parse(line) as ClientOutput<Results>;
 }
 
 /** Kills the client processes still running (for `afterAll`). */

@@ -1,7 +1,8 @@
 // What the Python SDK suite shares on the test side: Debian's own python3 and Azure SDK packages,
 // whether they are there, and the client scripts run in child processes with a clean environment.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { killClients, type ProcessResult, runProcess } from '../harness.js';
 
 /** Debian's interpreter, which python3-azure installs into, not a python3 first on PATH. */
 export const PYTHON = '/usr/bin/python3';
@@ -96,39 +97,13 @@ export interface PythonOutput<Results> {
   readonly stderr: string;
 }
 
-/** Script processes still running; {@link killPythonClients} ends them should a hook time out. */
-const running = new Set<ChildProcess>();
-
 /** Runs `python3 -B -E -s args` with exactly `env`; resolves when it exits or is killed. */
 function runChild(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // -B: no __pycache__ in the source tree; -E: no PYTHON* variables; -s: no user site-packages.
-    const child = spawn(PYTHON, ['-B', '-E', '-s', ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.add(child);
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-    }, CHILD_TIMEOUT_MS);
-    child.once('error', (error) => {
-      running.delete(child);
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      running.delete(child);
-      clearTimeout(timer);
-      resolve({ code, stdout: out, stderr: err });
-    });
-  });
+): Promise<ProcessResult> {
+  // -B: no __pycache__ in the source tree; -E: no PYTHON* variables; -s: no user site-packages.
+  return runProcess(PYTHON, ['-B', '-E', '-s', ...args], env, CHILD_TIMEOUT_MS);
 }
 
 /**
@@ -158,5 +133,5 @@ export async function runPython<Results>(
 
 /** Kills the script processes still running (for `afterAll`). */
 export function killPythonClients(): void {
-  for (const child of running) child.kill('SIGKILL');
+  killClients();
 }
