@@ -136,6 +136,8 @@ export interface ServerChild {
   readonly child: Child;
   readonly url: string;
   readonly subscriptionId: string;
+  /** The administrator's management token (for calls `arm` does not make: headers read). */
+  readonly adminToken: string;
   readonly arm: ArmCall;
 }
 
@@ -165,7 +167,7 @@ export async function startServerChild(
       body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>,
     };
   };
-  return { child: server.child, url, subscriptionId, arm };
+  return { child: server.child, url, subscriptionId, adminToken, arm };
 }
 
 /** An agent child (imds-agent.ts) and what it printed when its first sync was done. */

@@ -13,6 +13,7 @@ import { Layout } from './components/layout.js';
 import { type Portal, PortalContext } from './lib/context.js';
 import { useLoad, useRoute } from './lib/hooks.js';
 import { Activity } from './pages/activity.js';
+import { Deployments } from './pages/deployments.js';
 import { Graph } from './pages/graph.js';
 import { Hosts } from './pages/hosts.js';
 import { Identities } from './pages/identities.js';
@@ -24,6 +25,7 @@ export const PAGES = [
   { route: 'identities', title: 'Identities' },
   { route: 'machines', title: 'VMs and scale sets' },
   { route: 'roles', title: 'Role assignments' },
+  { route: 'deployments', title: 'Deployments' },
   { route: 'hosts', title: 'Hosts' },
   { route: 'activity', title: 'Activity' },
   { route: 'graph', title: 'Graph' },
@@ -35,6 +37,8 @@ function Page(props: { readonly route: string }): ReactNode {
       return <Machines />;
     case 'roles':
       return <Roles />;
+    case 'deployments':
+      return <Deployments />;
     case 'hosts':
       return <Hosts />;
     case 'activity':

@@ -69,6 +69,8 @@ export interface AppErrorOptions {
   readonly retryAfterSeconds?: number | undefined;
   /** Typed facts about the fault (ARM `additionalInfo`: a template's `TemplateViolation`). */
   readonly additionalInfo?: readonly ErrorAdditionalInfo[] | undefined;
+  /** The errors underneath (ARM `details`: a failed deployment's failed resources). */
+  readonly details?: readonly AppError[] | undefined;
 }
 
 /** One entry of an error's `additionalInfo`: ARM's `ErrorAdditionalInfo` (`{type, info}`). */
@@ -94,6 +96,7 @@ export class AppError extends Error {
   readonly errorCodes: readonly number[];
   readonly retryAfterSeconds: number | undefined;
   readonly additionalInfo: readonly ErrorAdditionalInfo[];
+  readonly details: readonly AppError[];
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -105,6 +108,7 @@ export class AppError extends Error {
     this.errorCodes = options.errorCodes ?? [];
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.additionalInfo = options.additionalInfo ?? [];
+    this.details = options.details ?? [];
   }
 }
 

@@ -7,6 +7,9 @@ export const RESOURCE_TYPES = {
   resourceGroups: 'Microsoft.Resources/resourceGroups',
   resources: 'Microsoft.Resources/resources',
   providers: 'Microsoft.Resources/providers',
+  deployments: 'Microsoft.Resources/deployments',
+  deploymentOperations: 'Microsoft.Resources/deployments/operations',
+  deploymentStatuses: 'Microsoft.Resources/deployments/operationStatuses',
   userAssignedIdentities: 'Microsoft.ManagedIdentity/userAssignedIdentities',
   federatedCredentials:
     'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials',

@@ -13,6 +13,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startArm } from '../server/arm-harness.js';
+import { deploy } from '../server/deployment-harness.js';
 import { ROOT, run } from './cli-harness.js';
 
 const FIXTURES = join(ROOT, 'test/fixtures/migrate');
@@ -137,10 +139,28 @@ describe('tessera migrate scan', () => {
       commandToExecute: `curl -s -H Metadata:true '${IMDS}&resource=https://vault.azure.net'`,
     });
     const windows = await read('templates/vm-windows.json');
-    expect(windows).not.toMatch(/ManagedIdentity/);
+    expect(windows).not.toMatch(/ManagedIdentityExtension|Microsoft\.ManagedIdentity"/);
     expect(windows).toContain('\n      "dependsOn": [],\n');
     expect(windows.endsWith('}\n')).toBe(true);
     expect(await read('templates/scale-set.json')).toContain('"provisionAfterExtensions": [],');
+
+    // What --fix wrote deploys: each fixed template through ARM's deployments, as az would send it.
+    const arm = await startArm();
+    try {
+      const group = `/subscriptions/${arm.sub}/resourceGroups/migrated`;
+      await arm.arm('PUT', `${group}?api-version=2021-04-01`, {
+        token: arm.admin,
+        body: { location: 'westeurope' },
+      });
+      for (const name of ['vm', 'vm-windows', 'scale-set']) {
+        const { status } = await deploy(arm, group, name, {
+          template: JSON.parse(await read(`templates/${name}.json`)) as unknown,
+        });
+        expect([name, status]).toEqual([name, { status: 'Succeeded' }]);
+      }
+    } finally {
+      await arm.close();
+    }
 
     for (const untouched of [
       'templates/commented.json',

@@ -212,11 +212,11 @@ export interface TesseraAgent {
   /** The agent's Prometheus endpoint, `http://127.0.0.1:{port}/metrics`. */
   readonly metricsUrl: string;
   /**
-   * Starts `tessera extension --imds-url {imdsUrl} --host 127.0.0.1 --port 0` (with
+   * Starts `tessera extension --imds-url {imdsUrl} --host 127.0.0.1 --port {port, default 0}` (with
    * `--local-address`, the VM it speaks for) and resolves with its `http://127.0.0.1:{port}`.
    * It stops with the agent.
    */
-  readonly startExtension: (localAddress?: string) => Promise<string>;
+  readonly startExtension: (localAddress?: string, port?: number) => Promise<string>;
   /** The agent's process, for what it printed. */
   readonly process: TesseraProcess;
   /** Stops the agent and its extensions, waits for each to exit, removes the data directory. */
@@ -285,7 +285,7 @@ export async function startTesseraAgent(
       process: agent,
       imdsUrl,
       metricsUrl: field(banner, /^\s+metrics:\s+(\S+)$/m, 'metrics URL'),
-      startExtension: async (localAddress) => {
+      startExtension: async (localAddress, port = 0) => {
         const extension = spawnTessera('tessera extension', [
           'extension',
           '--imds-url',
@@ -293,7 +293,7 @@ export async function startTesseraAgent(
           '--host',
           '127.0.0.1',
           '--port',
-          '0',
+          String(port),
           ...(localAddress === undefined ? [] : ['--local-address', localAddress]),
         ]);
         processes.push(extension);

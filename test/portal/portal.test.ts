@@ -445,10 +445,11 @@ describe.skipIf(skip)('the portal', { timeout: 90_000 }, () => {
       expect(await operation('scripted-by-admin').innerText()).toMatch(
         /\tSucceeded\s+Created \(HTTP Status Code: 201\)\s/,
       );
+      // The caller is named once the portal's inventory has loaded, which may come after the rows.
+      await expect
+        .poll(() => operation('forced-by-reader').innerText())
+        .toMatch(/\tFailed\s+Forbidden \(HTTP Status Code: 403\)\s+you \(signed in\)\t/);
       const forced = await operation('forced-by-reader').innerText();
-      expect(forced).toMatch(
-        /\tFailed\s+Forbidden \(HTTP Status Code: 403\)\s+you \(signed in\)\t/,
-      );
       expect(forced).toContain('Microsoft.ManagedIdentity/userAssignedIdentities/write (PUT)');
       expect(refused.correlationId).toMatch(/^[0-9a-f-]{36}$/);
       expect(forced).toContain(refused.correlationId);

@@ -10,6 +10,7 @@ import {
 import type { VerifiedAccessToken } from '../../src/core/tokens/index.js';
 import { activityEventsFor, type ArmOperationFacts } from '../../src/core/audit/activity-events.js';
 import { runPipeline } from '../../src/server/arm/pipeline.js';
+import { DIRECT_PIPELINE } from '../fixtures/arm-pipeline.js';
 import { ACTIVITY_LOG_PAGE_SIZE } from '../../src/server/arm/providers/activity-log.js';
 import { ARM_REGISTRY } from '../../src/server/arm/providers/index.js';
 import type { ArmRequest, ArmResponse, ArmServices } from '../../src/server/arm/context.js';
@@ -82,7 +83,7 @@ describe('ARM Activity Log (the pipeline on a real store)', () => {
       body: '',
       url,
     };
-    return runPipeline({ services, registry: ARM_REGISTRY }, request);
+    return runPipeline({ services, registry: ARM_REGISTRY, ...DIRECT_PIPELINE }, request);
   };
   /** The ARM error `promise` rejects with, rendered. */
   const failure = async (promise: Promise<unknown>) => {

@@ -7,6 +7,7 @@ import { LEGACY_EXTENSION_AUDIT_KIND } from '../../src/core/resources/legacy-ext
 import type { VerifiedAccessToken } from '../../src/core/tokens/index.js';
 import type { ArmResponse, ArmServices } from '../../src/server/arm/context.js';
 import { runPipeline } from '../../src/server/arm/pipeline.js';
+import { DIRECT_PIPELINE } from '../fixtures/arm-pipeline.js';
 import { ARM_REGISTRY } from '../../src/server/arm/providers/index.js';
 import { type ArmHarness, type ArmResult, errorCode, startArm } from './arm-harness.js';
 import {
@@ -520,7 +521,7 @@ describe('ARM surface: virtual machine scale sets', () => {
     };
     const call = (method: string, path: string, body: unknown): Promise<ArmResponse> =>
       runPipeline(
-        { services, registry: ARM_REGISTRY },
+        { services, registry: ARM_REGISTRY, ...DIRECT_PIPELINE },
         {
           caller: { objectId: randomUUID(), tenantId } as VerifiedAccessToken,
           method,

@@ -80,7 +80,8 @@ export interface RoleAssignment {
 const q = (path: string, version: string): string =>
   `${path}${path.includes('?') ? '&' : '?'}api-version=${version}`;
 
-async function list<T>(http: Http, path: string): Promise<T[]> {
+/** Every page of a list, following `nextLink` by its path and query (same-origin). */
+export async function list<T>(http: Http, path: string): Promise<T[]> {
   const out: T[] = [];
   let next: string | undefined = path;
   while (next !== undefined) {

@@ -1,29 +1,11 @@
 // The table of recent ARM operations: when, outcome and why, who, what, on which resource, trace id.
-import { Fragment, type ReactNode } from 'react';
-import type { OperationRow } from '../lib/control-plane.js';
+import type { ReactNode } from 'react';
 import { isGuid } from '../lib/format.js';
+import type { OperationRow } from '../lib/control-plane.js';
 import { type Inventory, principalName } from '../lib/inventory.js';
+import { Id, Path } from './breakable.js';
 import { Guid } from './guid.js';
 import { When } from './when.js';
-
-/** An id: a GUID breaking only at its middle, anything else wrapping where it must. */
-function Id(props: { readonly value: string }): ReactNode {
-  return isGuid(props.value) ? <Guid value={props.value} /> : <code>{props.value}</code>;
-}
-
-/** An action or resource type, breaking first after its slashes (`Microsoft.X/` `things/write`). */
-function Path(props: { readonly value: string }): ReactNode {
-  return props.value.split('/').map((part, i) => (
-    <Fragment key={i}>
-      {i === 0 ? null : (
-        <>
-          /<wbr />
-        </>
-      )}
-      {part}
-    </Fragment>
-  ));
-}
 
 export function ControlPlaneTable(props: {
   readonly rows: readonly OperationRow[];

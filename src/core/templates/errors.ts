@@ -335,3 +335,10 @@ export function referenceNeedsApiVersion(at: Located, from: string, target: stri
     violationOf(at),
   );
 }
+
+/** More resources than a deployment may hold (800, best-practices.md "Template limits"). */
+export function tooManyResources(limit: number, actual: number): AppError {
+  return templateValidationFailed(
+    `The number of template resources limit exceeded. Limit: '${limit}' and actual: '${actual}'. Please see https://aka.ms/arm-template for usage details.`,
+  );
+}

@@ -11,7 +11,7 @@ import type { Place, ReferenceHook, TemplateEvaluator } from './evaluation.js';
 import { evaluateTemplateString, isExpression } from './expressions.js';
 import type { Instance } from './expansion.js';
 import type { ResourceBody } from './plan.js';
-import { isArray, isObject, type TemplateObject } from './values.js';
+import { isArray, isObject } from './values.js';
 
 /** What the executor answers while a deployment runs. */
 export interface TemplateRuntime {
@@ -21,6 +21,17 @@ export interface TemplateRuntime {
    * `apiVersion` is the one asked for, else the template resource's own.
    */
   reference(resourceId: string, apiVersion: string, full: boolean): TemplateValue;
+}
+
+/**
+ * Thrown by a runtime whose `reference()` cannot be answered yet (what-if, before the resource
+ * exists): the body member that needed it is kept as the template wrote it, as ARM's what-if
+ * shows such properties (deploy-what-if.md "reference() ... cannot be evaluated").
+ */
+export class DeferredValue extends Error {
+  constructor(readonly resourceId: string) {
+    super(`reference('${resourceId}') cannot be evaluated before the resource is deployed`);
+  }
 }
 
 /** Members of a resource declaration that are not part of its PUT body (compared lower-case). */
@@ -71,6 +82,40 @@ function child(at: Located, key: string): Located {
   return { source: at.source, path: [...at.path, key] };
 }
 
+/**
+ * Whether `instance` is a nested deployment whose template is evaluated in its own scope
+ * (`expressionEvaluationOptions.scope: inner`, linked-templates.md): its `template` is passed on
+ * as written, for the nested deployment to evaluate with its own parameters.
+ */
+function innerScoped(instance: Instance, properties: TemplateValue): boolean {
+  if (instance.type.toLowerCase() !== 'microsoft.resources/deployments') return false;
+  if (!isObject(properties)) return false;
+  const key = Object.keys(properties).find(
+    (k) => k.toLowerCase() === 'expressionevaluationoptions',
+  );
+  const options = key === undefined ? null : (properties[key] ?? null);
+  if (!isObject(options)) return false;
+  const scope = Object.entries(options).find(([k]) => k.toLowerCase() === 'scope')?.[1];
+  return typeof scope === 'string' && scope.toLowerCase() === 'inner';
+}
+
+/** A nested deployment's `properties`, each member evaluated but the `template` (or left out). */
+function nestedProperties(
+  properties: TemplateValue,
+  evaluate: (member: TemplateValue, name: string) => TemplateValue,
+  withoutTemplate = false,
+): TemplateValue {
+  if (!isObject(properties)) return properties;
+  const out: Record<string, TemplateValue> = {};
+  for (const [name, member] of Object.entries(properties)) {
+    const isTemplate = name.toLowerCase() === 'template';
+    if (isTemplate && withoutTemplate) continue;
+    const value = isTemplate ? member : evaluate(member, name);
+    if (value !== null) out[name] = value;
+  }
+  return out;
+}
+
 /** Evaluates a planned resource's PUT body at run time: location from the plan, null members dropped. */
 export function resourceBody(
   instance: Instance,
@@ -93,9 +138,18 @@ export function resourceBody(
     }
     try {
       const at = child(instance.declaration, key);
-      const result = evaluator.tree(value, place, at, { dropNulls: true });
+      const result =
+        lower === 'properties' && innerScoped(instance, value)
+          ? nestedProperties(value, (member, name) =>
+              evaluator.tree(member, place, child(at, name), { dropNulls: true }),
+            )
+          : evaluator.tree(value, place, at, { dropNulls: true });
       if (result !== null) body[key] = result;
     } catch (error) {
+      if (error instanceof DeferredValue) {
+        body[key] = value;
+        continue;
+      }
       if (!(error instanceof TemplateExpressionError)) throw error;
       throw resourceInvalid(instance.declaration, instance.name, error.message);
     }
@@ -116,10 +170,16 @@ function* expressionsIn(value: TemplateValue): Generator<string> {
   }
 }
 
-function bodyExpressions(raw: TemplateObject): string[] {
+/** The expressions of a resource's body (an inner-scoped nested template's own left out). */
+function bodyExpressions(instance: Instance): string[] {
+  const { raw } = instance.declaration;
   return Object.entries(raw)
     .filter(([key]) => !NOT_IN_BODY.has(key.toLowerCase()))
-    .flatMap(([, value]) => [...expressionsIn(value)]);
+    .flatMap(([key, value]) =>
+      key.toLowerCase() === 'properties' && innerScoped(instance, value)
+        ? [...expressionsIn(nestedProperties(value, (member) => member, true))]
+        : [...expressionsIn(value)],
+    );
 }
 
 /**
@@ -137,7 +197,7 @@ export function implicitTargets(
 ): number[] {
   const ctx = evaluator.context(instance.place);
   const found: number[] = [];
-  for (const expression of bodyExpressions(instance.declaration.raw)) {
+  for (const expression of bodyExpressions(instance)) {
     for (const argument of referenceArguments(expression.slice(1, -1))) {
       let target: TemplateValue;
       try {

@@ -1,7 +1,7 @@
 // Expands a template's resources into the concrete resources of a deployment, with their ids, dependencies and late-evaluated bodies.
 import type { TemplateValue } from './context.js';
 import { dependsOnTargets, orderWaves, ResourceIndex } from './dependencies.js';
-import type { Located } from './errors.js';
+import { tooManyResources, type Located } from './errors.js';
 import { TemplateEvaluator, type EvaluatorOptions } from './evaluation.js';
 import { Expander, type Instance } from './expansion.js';
 import { evaluateOutputs, renderParameters, type DeploymentValue } from './outputs.js';
@@ -9,7 +9,7 @@ import { implicitTargets, resourceBody, type TemplateRuntime } from './plan-body
 import type { Template } from './template.js';
 import { findKey, isArray, isObject } from './values.js';
 
-export type { TemplateRuntime } from './plan-body.js';
+export { DeferredValue, type TemplateRuntime } from './plan-body.js';
 export type { DeploymentValue } from './outputs.js';
 
 /** A resource's PUT body: `location`, `tags`, `sku`, `kind`, `identity`, `properties`, `plan`, … */
@@ -97,6 +97,9 @@ function edgesOf(
   return edges;
 }
 
+/** The most resources one deployment holds, conditioned-out ones included (ARM's limit). */
+export const MAX_RESOURCES = 800;
+
 /** What {@link planDeployment} needs: the scope, the supplied parameters, a clock and GUIDs. */
 export type PlanOptions = EvaluatorOptions;
 
@@ -130,6 +133,9 @@ export function planDeployment(template: Template, options: PlanOptions): Deploy
     group === undefined,
   );
   for (const declaration of template.resources) expander.expand(declaration);
+  if (expander.instances.length > MAX_RESOURCES) {
+    throw tooManyResources(MAX_RESOURCES, expander.instances.length);
+  }
   const index = new ResourceIndex<Instance>(expander.instances);
   const edges = edgesOf(expander, index, evaluator);
   const deployed = expander.instances.flatMap((instance, i) => (instance.skipped ? [] : [i]));

@@ -39,6 +39,8 @@ export interface ArmRequest {
   readonly body: string;
   /** The absolute request URL (for `nextLink`). */
   readonly url: string;
+  /** The `x-ms-correlation-request-id` the answer carries (sent, or made for it). */
+  readonly correlationId?: string;
 }
 
 /** What a handler answers; the plugin adds ARM's trace headers. */

@@ -3,6 +3,7 @@ import { isAppError, methodNotAllowed } from '../../core/errors.js';
 import { retryOnConflict } from '../../core/resources/write-retry.js';
 import type { Resource } from '../../core/model.js';
 import {
+  ARM_HEADERS,
   checkApiVersion,
   checkPreconditions,
   parseJsonObject,
@@ -11,7 +12,15 @@ import {
 } from '../../wire/arm/index.js';
 import { type ArmRequest, type ArmResponse, type ArmServices, authorize } from './context.js';
 import { listReadable } from './list.js';
-import type { OperationContext, ResolvedOperation, ResourceTypeDeclaration } from './provider.js';
+import type { BackgroundJobs } from './jobs.js';
+import type {
+  ListenerFacts,
+  NestedRequest,
+  NestedResponse,
+  OperationContext,
+  ResolvedOperation,
+  ResourceTypeDeclaration,
+} from './provider.js';
 import { resolveOperation } from './provider.js';
 import { notServed, type Registry } from './registry.js';
 import { type GroupLocation, groupNotFound, locateGroup } from './scope.js';
@@ -29,12 +38,19 @@ export interface OperationOutcome {
   readonly endedAt: number;
 }
 
+/** Records one operation's outcome (the Activity Log). */
+export type Recorder = (outcome: OperationOutcome) => Promise<void>;
+
 /** What the pipeline is built from. */
 export interface Pipeline {
   readonly services: ArmServices;
   readonly registry: Registry;
   /** Told of every write, delete and action once it has an answer (the Activity Log). */
-  readonly recorded?: (outcome: OperationOutcome) => Promise<void>;
+  readonly recorded?: Recorder;
+  /** The recorder of a request an operation makes on its caller's behalf, under its trace ids. */
+  readonly recorderFor?: (trace: Readonly<Record<string, string>>) => Recorder;
+  readonly jobs: BackgroundJobs;
+  readonly listener: ListenerFacts;
 }
 
 const NO_PLACE: GroupLocation = {
@@ -110,13 +126,45 @@ function containerOf(target: ArmTarget): string {
   return target.id.split('/').slice(0, -cut).join('/');
 }
 
+/** Runs `nested` through `pipeline` as `request`'s caller, recorded under its own request id. */
+async function dispatchNested(
+  pipeline: Pipeline,
+  request: ArmRequest,
+  nested: NestedRequest,
+): Promise<NestedResponse> {
+  const requestId = pipeline.services.newId();
+  const trace = {
+    [ARM_HEADERS.requestId]: requestId,
+    [ARM_HEADERS.correlationRequestId]: nested.correlationId,
+  };
+  const query = `api-version=${encodeURIComponent(nested.apiVersion)}`;
+  const response = await runPipeline(
+    {
+      ...pipeline,
+      ...(pipeline.recorderFor === undefined ? {} : { recorded: pipeline.recorderFor(trace) }),
+    },
+    {
+      caller: request.caller,
+      method: nested.method,
+      path: nested.path,
+      query: { 'api-version': nested.apiVersion },
+      headers: { [ARM_HEADERS.correlationRequestId]: nested.correlationId },
+      body: nested.body === undefined ? '' : JSON.stringify(nested.body),
+      url: `${pipeline.listener.baseUrl}${nested.path}?${query}`,
+      correlationId: nested.correlationId,
+    },
+  );
+  return { ...response, requestId };
+}
+
 function contextFor(
-  services: ArmServices,
+  pipeline: Pipeline,
   request: ArmRequest,
   target: ArmTarget,
   apiVersion: string,
   where: GroupLocation,
 ): OperationContext {
+  const { services } = pipeline;
   let body: Record<string, unknown> | undefined;
   return {
     services,
@@ -140,6 +188,9 @@ function contextFor(
         return attempt(existing);
       }),
     list: (query, readAction, render) => listReadable(services, request, query, readAction, render),
+    dispatch: (nested) => dispatchNested(pipeline, request, nested),
+    jobs: pipeline.jobs,
+    listener: pipeline.listener,
   };
 }
 
@@ -155,7 +206,7 @@ async function perform(
   const { services, registry } = pipeline;
   const where = await admit(services, target);
   validateNames(registry, target);
-  const context = contextFor(services, request, target, apiVersion, where);
+  const context = contextFor(pipeline, request, target, apiVersion, where);
   const scopes = { item: target.id, container: context.container, scope: target.scope, none: '' };
   if (resolved.authorizeAt !== 'none') {
     await context.authorize(resolved.action, scopes[resolved.authorizeAt]);

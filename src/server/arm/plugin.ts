@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../../core/errors.js';
 import type { AccessTokenVerifier } from '../../core/tokens/index.js';
 import {
+  ARM_HEADERS,
   type ApiVersionQuery,
   armTraceHeaders,
   describeJsonDepthFault,
@@ -15,7 +16,8 @@ import { authenticateBearer, bearerChallenge } from '../bearer-auth.js';
 import { fromFrameworkError } from '../http-errors.js';
 import type { ArmServices } from './context.js';
 import { activityRecorder } from './activity-recorder.js';
-import { runPipeline } from './pipeline.js';
+import { createBackgroundJobs } from './jobs.js';
+import { type Recorder, runPipeline } from './pipeline.js';
 import { ARM_REGISTRY } from './providers/index.js';
 
 export interface ArmPluginOptions {
@@ -63,6 +65,11 @@ export function armPlugin(app: FastifyInstance, options: ArmPluginOptions): Prom
   const { services, verifier } = options;
   /** Each request's trace ids, so an error answer carries the ids its Activity Log events name. */
   const traces = new WeakMap<FastifyRequest, Record<string, string>>();
+  const jobs = createBackgroundJobs((error) => {
+    app.log.error({ err: error }, 'an ARM background job failed');
+  });
+  app.addHook('onClose', () => jobs.close());
+  const listener = { baseUrl: options.publicUrl, keyVaultDns: options.keyVaultDns };
 
   // ARM takes any body on any method as text.
   app.removeAllContentTypeParsers();
@@ -114,14 +121,21 @@ export function armPlugin(app: FastifyInstance, options: ArmPluginOptions): Prom
     };
     const trace = armTraceHeaders(request.headers, services.newId);
     traces.set(request, trace);
-    const recorded = activityRecorder(
-      services,
-      { headers: trace, clientIp: request.ip },
-      (error) => {
-        request.log.error({ err: error }, 'the Activity Log could not record an ARM operation');
+    const recorderFor = (headers: Readonly<Record<string, string>>): Recorder =>
+      activityRecorder(services, { headers, clientIp: request.ip }, (error) => {
+        app.log.error({ err: error }, 'the Activity Log could not record an ARM operation');
+      });
+    const response = await runPipeline(
+      {
+        services,
+        registry: ARM_REGISTRY,
+        recorded: recorderFor(trace),
+        recorderFor,
+        jobs,
+        listener,
       },
+      { ...armRequest, correlationId: trace[ARM_HEADERS.correlationRequestId] ?? '' },
     );
-    const response = await runPipeline({ services, registry: ARM_REGISTRY, recorded }, armRequest);
     void reply.status(response.status).headers({ ...trace, ...response.headers });
     if (response.body === undefined) {
       void reply.send();

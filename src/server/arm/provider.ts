@@ -3,9 +3,34 @@ import type { Resource } from '../../core/model.js';
 import type { ResourceQuery } from '../../core/ports.js';
 import type { ResourceTypeVersions } from '../../wire/arm/index.js';
 import type { ArmRequest, ArmResponse, ArmServices } from './context.js';
+import type { BackgroundJobs } from './jobs.js';
 import type { ReadAction } from './list.js';
 import type { GroupLocation } from './scope.js';
 import type { ArmTarget, ScopeKind } from '../../wire/arm/target.js';
+
+/** A request an operation makes on its caller's behalf (a deployment writing a resource). */
+export interface NestedRequest {
+  readonly method: 'GET' | 'PUT' | 'DELETE';
+  /** The resource's id. */
+  readonly path: string;
+  readonly apiVersion: string;
+  readonly body?: unknown;
+  /** The Activity Log records it under this correlation id. */
+  readonly correlationId: string;
+}
+
+/** An answer to a {@link NestedRequest}, with the request id it was recorded under. */
+export interface NestedResponse extends ArmResponse {
+  readonly requestId: string;
+}
+
+/** What the installation looks like from this listener (`environment()`, async URLs). */
+export interface ListenerFacts {
+  /** The public URL requests reached, no trailing slash. */
+  readonly baseUrl: string;
+  /** The Key Vault DNS suffix as clients reach vaults (`vault.localhost:8444`). */
+  readonly keyVaultDns: string;
+}
 
 /** What an operation runs with: the request, and what the pipeline has already checked. */
 export interface OperationContext {
@@ -47,6 +72,16 @@ export interface OperationContext {
     readAction: ReadAction,
     render: (resource: Resource) => unknown,
   ): Promise<ArmResponse>;
+  /**
+   * Runs `request` through the same pipeline as the caller's own requests, as the caller: the
+   * api-version, validation and the caller's RBAC apply, and the Activity Log records it.
+   *
+   * @throws {AppError} what the pipeline answered, as for the caller's own request.
+   */
+  dispatch(request: NestedRequest): Promise<NestedResponse>;
+  /** Work that outlives the request, stopped when the server closes. */
+  readonly jobs: BackgroundJobs;
+  readonly listener: ListenerFacts;
 }
 
 /** Where the pipeline authorizes an operation's action before it runs. */

@@ -41,6 +41,12 @@ const RESOURCES_VERSIONS = [
 ] as const;
 
 /**
+ * Deployments: ARM's own list and 2026-06-01, what `@azure/arm-resourcesdeployments` 2.0.0 sends
+ * (PROTOCOL-TOOLS Part C 1.2).
+ */
+const DEPLOYMENT_VERSIONS: readonly string[] = ['2026-06-01', ...RESOURCES_VERSIONS];
+
+/**
  * Microsoft.ManagedIdentity, every version in azure-rest-api-specs
  * `specification/msi/resource-manager/Microsoft.ManagedIdentity/ManagedIdentity/{stable,preview}/`
  * (@azure/arm-msi 2.2.0 sends 2024-11-30, CLIENTS.md section 4).
@@ -80,6 +86,12 @@ export const API_VERSIONS: Readonly<Record<string, ResourceTypeVersions>> = {
   'Microsoft.Resources/tenants': { authority: 'arm', versions: RESOURCES_VERSIONS },
   'Microsoft.Resources/resources': { authority: 'arm', versions: RESOURCES_VERSIONS },
   'Microsoft.Resources/providers': { authority: 'arm', versions: RESOURCES_VERSIONS },
+  'Microsoft.Resources/deployments': { authority: 'arm', versions: DEPLOYMENT_VERSIONS },
+  'Microsoft.Resources/deployments/operations': { authority: 'arm', versions: DEPLOYMENT_VERSIONS },
+  'Microsoft.Resources/deployments/operationStatuses': {
+    authority: 'arm',
+    versions: DEPLOYMENT_VERSIONS,
+  },
   'Microsoft.ManagedIdentity/userAssignedIdentities': {
     authority: 'provider',
     versions: MSI_VERSIONS,
@@ -137,6 +149,16 @@ export function versionsOf(resourceType: string): ResourceTypeVersions {
   const spec = API_VERSIONS[resourceType];
   if (spec === undefined) throw new Error(`no api-versions are listed for ${resourceType}`);
   return spec;
+}
+
+/**
+ * The newest api-version of a type of {@link API_VERSIONS} that is not a preview: what Tessera
+ * itself reads a resource with when no client named one (an export, a Complete deployment's
+ * deletes).
+ */
+export function newestVersionOf(resourceType: string): string {
+  const stable = versionsOf(resourceType).versions.filter((v) => !v.includes('preview'));
+  return [...stable].sort().at(-1) ?? '';
 }
 
 /** The query as a server hands it over: a `URLSearchParams` or a parsed record. */

@@ -1,6 +1,7 @@
 // ARM's cloud metadata document (`GET /metadata/endpoints`): where az, Terraform and the Go SDKs learn a cloud's endpoints.
 import { invalidApiVersionParameter } from './arm-errors.js';
 import { missingApiVersion } from '../../core/errors.js';
+import type { TemplateValue } from '../../core/templates/context.js';
 
 /** The management audiences ARM tokens may carry, az's `audiences[0]` first (as Azure lists them). */
 export const MANAGEMENT_AUDIENCES: readonly string[] = [
@@ -70,4 +71,28 @@ export function cloudMetadata(apiVersion: string | undefined, facts: CloudFacts)
   if (apiVersion === CURRENT) return cloud;
   if (LIST.has(apiVersion)) return [cloud];
   throw invalidApiVersionParameter(apiVersion, CLOUD_METADATA_VERSIONS);
+}
+
+/**
+ * What a template's `environment()` answers (template-functions-deployment.md "environment"):
+ * the same endpoints as the metadata document, in the function's shape, with `keyvaultDns` led
+ * by a dot as Azure's is (`.vault.azure.net`), so `concat(name, suffixes.keyvaultDns)` is a host.
+ */
+export function templateEnvironment(facts: CloudFacts): { [key: string]: TemplateValue } {
+  const base = `${facts.baseUrl}/`;
+  return {
+    name: CLOUD_NAME,
+    gallery: base,
+    graph: base,
+    portal: `${base}portal`,
+    graphAudience: base,
+    resourceManager: base,
+    authentication: {
+      loginEndpoint: `${facts.baseUrl}/adfs`,
+      audiences: [...MANAGEMENT_AUDIENCES],
+      tenant: 'common',
+      identityProvider: 'ADFS',
+    },
+    suffixes: { keyvaultDns: `.${facts.keyVaultDns}` },
+  };
 }

@@ -33,6 +33,10 @@ export interface ArmTarget {
 const is = (segment: string | undefined, keyword: string): boolean =>
   segment?.toLowerCase() === keyword.toLowerCase();
 
+/** The segments that may follow a scope: what a path under it goes on with. */
+const isScopeKeyword = (segment: string | undefined): boolean =>
+  ['providers', 'resources', 'deployments'].some((keyword) => is(segment, keyword));
+
 /** ARM's own types: what `/tenants`, `/subscriptions`, `/resources` and `/providers` address. */
 export const OWN_TYPES = {
   tenants: RESOURCE_TYPES.tenants,
@@ -52,7 +56,12 @@ export const OWN_TYPES = {
 export function parseTarget(path: string): ArmTarget | undefined {
   let segments: string[];
   try {
-    segments = path.split('/').slice(1).map(decodeURIComponent);
+    // One trailing slash is no segment: Python SDKs list deployments at `…/deployments/`.
+    segments = path
+      .replace(/(.)\/$/, '$1')
+      .split('/')
+      .slice(1)
+      .map(decodeURIComponent);
   } catch {
     return undefined;
   }
@@ -89,6 +98,13 @@ export function parseTarget(path: string): ArmTarget | undefined {
         return own(OWN_TYPES.resourceGroups, segments.length, segments[3]);
       }
       resourceGroup = segments[3];
+      if (segments.length === 5 && !isScopeKeyword(segments[4])) {
+        // An action on the group itself: `…/resourceGroups/{g}/exportTemplate`.
+        return {
+          ...own(`${OWN_TYPES.resourceGroups}/${segments[4]}`, 5),
+          names: [segments[3] ?? ''],
+        };
+      }
       scope = base(4);
       scopeKind = 'resourceGroup';
       index = 4;
@@ -96,6 +112,10 @@ export function parseTarget(path: string): ArmTarget | undefined {
     if (is(segments[index], 'resources') && segments.length === index + 1) {
       return own(OWN_TYPES.resources, index + 1);
     }
+  }
+  if (is(segments[index], 'deployments') && index > 0) {
+    // Deployment operations are also addressed without their provider segments (deployment-history.md).
+    segments.splice(index, 0, 'providers', 'Microsoft.Resources');
   }
   let scopeType: string | undefined;
   // Provider segments: `providers/{ns}/{type}/{name}[/{type}/{name}...]`, again for an extension.

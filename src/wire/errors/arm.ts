@@ -9,14 +9,18 @@ export interface ArmErrorContext extends RenderContext {
   readonly correlationId?: string | undefined;
 }
 
-/** ARM's error body (ARM common types v5 `ErrorResponse`/`ErrorDetail`, as much as Tessera uses). */
+/** ARM's `ErrorDetail` (ARM common types v5), as much as Tessera uses. */
+export interface ArmErrorObject {
+  readonly code: string;
+  readonly message: string;
+  readonly target?: string;
+  readonly details?: readonly ArmErrorObject[];
+  readonly additionalInfo?: readonly ErrorAdditionalInfo[];
+}
+
+/** ARM's error body (`ErrorResponse`). */
 export interface ArmErrorBody {
-  readonly error: {
-    readonly code: string;
-    readonly message: string;
-    readonly target?: string;
-    readonly additionalInfo?: readonly ErrorAdditionalInfo[];
-  };
+  readonly error: ArmErrorObject;
 }
 
 /**
@@ -88,24 +92,33 @@ function internalMessage(ctx: ArmErrorContext | undefined): string {
 }
 
 /**
- * Renders an error in ARM's envelope (PROTOCOL.md section 4.1):
- * `{"error":{"code":"ResourceNotFound","message":"...","target":"..."}}`, `target` only when the
- * error names one. A `wire.arm` override replaces the code. `additionalInfo` when the error
- * carries any (a template's `TemplateViolation`: line, position, path); no `details`. Anything that is not an exposed `AppError` renders as
- * `InternalServerError` ("Encountered internal server error.") or, for an unexposed 4xx, a
- * generic message under its own code.
+ * An error as ARM's `ErrorDetail`: `{code, message, target?, details?, additionalInfo?}`, `target`
+ * only when the error names one, a `wire.arm` override replacing the code, `details` (each
+ * rendered the same way) and `additionalInfo` (a template's `TemplateViolation`) when it has any.
+ * Anything that is not an exposed `AppError` is `InternalServerError` ("Encountered internal
+ * server error.") or, for an unexposed 4xx, a generic message under its own code.
  */
-export function renderArmError(error: unknown, ctx?: ArmErrorContext): RenderedError {
+export function armErrorObject(error: unknown, ctx?: ArmErrorContext): ArmErrorObject {
   const prepared = prepare(error);
   const { error: appError } = prepared;
   const target = armShowsTarget(appError) ? publicTarget(prepared) : undefined;
-  const body: ArmErrorBody = {
-    error: {
-      code: appError.wire.arm ?? armCode(appError.code),
-      message: publicMessage(prepared, internalMessage(ctx)),
-      ...(target === undefined ? {} : { target }),
-      ...(appError.additionalInfo.length === 0 ? {} : { additionalInfo: appError.additionalInfo }),
-    },
+  const details = prepared.exposed ? appError.details : [];
+  return {
+    code: appError.wire.arm ?? armCode(appError.code),
+    message: publicMessage(prepared, internalMessage(ctx)),
+    ...(target === undefined ? {} : { target }),
+    ...(details.length === 0 ? {} : { details: details.map((d) => armErrorObject(d, ctx)) }),
+    ...(appError.additionalInfo.length === 0 ? {} : { additionalInfo: appError.additionalInfo }),
   };
+}
+
+/**
+ * Renders an error in ARM's envelope (PROTOCOL.md section 4.1):
+ * `{"error":{"code":"ResourceNotFound","message":"...","target":"..."}}`, the object as
+ * {@link armErrorObject} words it.
+ */
+export function renderArmError(error: unknown, ctx?: ArmErrorContext): RenderedError {
+  const prepared = prepare(error);
+  const body: ArmErrorBody = { error: armErrorObject(error, ctx) };
   return finish(prepared, body, {}, ctx);
 }

@@ -15,7 +15,13 @@ export {
   renderOAuthError,
   type OAuthErrorContext,
 } from './oauth.js';
-export { renderArmError, type ArmErrorBody, type ArmErrorContext } from './arm.js';
+export {
+  armErrorObject,
+  renderArmError,
+  type ArmErrorBody,
+  type ArmErrorContext,
+  type ArmErrorObject,
+} from './arm.js';
 export {
   KEY_VAULT_MISSING_TOKEN,
   renderKeyVaultError,

@@ -2,6 +2,8 @@
 import { createRegistry, type Registry } from '../registry.js';
 import { activityLog } from './activity-log.js';
 import { auditEvents } from './audit-events.js';
+import { deploymentOperations, deploymentStatuses } from './deployment-operations.js';
+import { deployments } from './deployments.js';
 import { federatedCredentials } from './federated-credentials.js';
 import { keyVaults } from './key-vaults.js';
 import { permissions } from './permissions.js';
@@ -38,4 +40,7 @@ export const ARM_REGISTRY: Registry = createRegistry([
   keyVaults,
   auditEvents,
   activityLog,
+  deployments,
+  deploymentOperations,
+  deploymentStatuses,
 ]);

@@ -9,6 +9,7 @@ import {
   validateTags,
   versionsOf,
 } from '../../../wire/arm/index.js';
+import { exportResourceGroup } from '../group-export.js';
 import { actionOf, type OperationContext, type ResourceTypeDeclaration } from '../provider.js';
 import { groupNotFound, normaliseLocation } from '../scope.js';
 import { OWN_TYPES } from '../../../wire/arm/target.js';
@@ -84,6 +85,7 @@ export const resourceGroups: ResourceTypeDeclaration = {
         ),
     },
     put: { run: put },
+    actions: { exporttemplate: { run: exportResourceGroup } },
     delete: {
       run: async (context) => {
         const found = await find(context);
