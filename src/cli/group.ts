@@ -1,7 +1,9 @@
 // `tessera group`: resource groups through ARM, with `az group`'s names, flags and output.
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { ArmObject } from '../client/arm.js';
 import { ClientError } from '../client/errors.js';
+import { isRecord } from '../core/guards.js';
 import { AZ_API_VERSIONS, groupPath, parseTags, withApiVersion } from './arm-ids.js';
 import { confirmed, withTableView } from './az-result.js';
 import {
@@ -14,6 +16,7 @@ import {
   subscriptionOf,
   usage,
 } from './client-kit.js';
+import { call, DEPLOYMENTS_API_VERSION, ok, pollLocation } from './deployment-requests.js';
 
 /** Options of the `tessera group` commands. */
 export interface GroupOptions extends ClientFlagOptions {
@@ -22,6 +25,11 @@ export interface GroupOptions extends ClientFlagOptions {
   readonly location?: string;
   readonly tags?: string[];
   readonly yes?: boolean;
+  readonly includeComments?: boolean;
+  readonly includeParameterDefaultValue?: boolean;
+  readonly skipResourceNameParams?: boolean;
+  readonly skipAllParams?: boolean;
+  readonly resourceIds?: string[];
 }
 
 /** `az group list -o table`'s columns. */
@@ -56,6 +64,49 @@ async function groupUrl(
   const conn = await connect(options, command);
   const sub = await subscriptionOf(conn.arm, options);
   return { url: withApiVersion(groupPath(sub, name), AZ_API_VERSIONS.resourceGroups), conn };
+}
+
+/** `--resource-ids` as az sends them: `["*"]` for all (the default), else valid resource ids. */
+function exportedResources(ids: readonly string[] | undefined, command: Command): string[] {
+  if (ids === undefined || ids.length === 0 || ids[0] === '*') return ['*'];
+  for (const id of ids) {
+    if (
+      !/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+/i.test(id)
+    ) {
+      usage(command, `argument --resource-ids: invalid ResourceId value: '${id}'`);
+    }
+  }
+  return [...ids];
+}
+
+/** The export flags as ARM's `options` (comma-separated), undefined when none is given, as az. */
+function exportOptions(options: GroupOptions): string | undefined {
+  const chosen = [
+    options.includeComments === true ? 'IncludeComments' : undefined,
+    options.includeParameterDefaultValue === true ? 'IncludeParameterDefaultValue' : undefined,
+    options.skipResourceNameParams === true ? 'SkipResourceNameParameterization' : undefined,
+    options.skipAllParams === true ? 'SkipAllParameterization' : undefined,
+  ].filter((option) => option !== undefined);
+  return chosen.length === 0 ? undefined : chosen.join(',');
+}
+
+/**
+ * An export's `error` as az reports it (the template is printed all the same): its message as a
+ * warning, each detail's message as an error, on stderr.
+ */
+function reportExportError(error: unknown): void {
+  if (error === undefined || error === null) return;
+  const message =
+    isRecord(error) && typeof error.message === 'string' ? error.message : JSON.stringify(error);
+  process.stderr.write(`WARNING: ${message}\n`);
+  const details = isRecord(error) && Array.isArray(error.details) ? error.details : [];
+  for (const detail of details) {
+    const text =
+      isRecord(detail) && typeof detail.message === 'string'
+        ? detail.message
+        : JSON.stringify(detail);
+    process.stderr.write(`ERROR: ${text}\n`);
+  }
 }
 
 /** Registers `tessera group`; `addConfigFlags` gives each command the configuration flags. */
@@ -121,6 +172,32 @@ export function registerGroupCommands(
       }
       const { url, conn } = await groupUrl(options, command);
       await conn.arm.request('DELETE', url);
+    }),
+  );
+
+  flags(
+    named('export', 'capture the resource group as a template')
+      .option('--include-comments', 'export the template with comments')
+      .option('--include-parameter-default-value', 'give each parameter its default value')
+      .option('--skip-resource-name-params', 'write resource names as literals, not parameters')
+      .option('--skip-all-params', 'write no parameters at all')
+      .option('--resource-ids <ids...>', 'only these resources (space-separated ids; * for all)'),
+    'tessera group export -n my-rg > my-rg.json',
+    'tessera group export -n my-rg --include-parameter-default-value --skip-resource-name-params',
+  ).action((options: GroupOptions, command: Command) =>
+    reporting(async () => {
+      const name = groupName(options, command);
+      const resources = exportedResources(options.resourceIds, command);
+      const conn = await connect(options, command);
+      const sub = await subscriptionOf(conn.arm, options);
+      const path = `/subscriptions/${encodeURIComponent(sub)}/resourcegroups/${encodeURIComponent(name)}/exportTemplate`;
+      const csv = exportOptions(options);
+      const body = { resources, ...(csv === undefined ? {} : { options: csv }) };
+      const url = withApiVersion(path, DEPLOYMENTS_API_VERSION);
+      const started = ok(await call(conn, 'POST', url, body), `POST ${url}`);
+      const answer = ok(await pollLocation(conn, started, (ms) => sleepFor(ms)), `GET ${url}`);
+      reportExportError(answer.body.error);
+      print(answer.body.template ?? null, options);
     }),
   );
 

@@ -6,6 +6,7 @@ import { runAgent } from './agent.js';
 import { registerAgentNetworkCommand } from './agent-network.js';
 import { type ConfigShowOptions, runConfigShow } from './config-show.js';
 import { registerDemoStoryCommand } from './demo-story.js';
+import { registerDeploymentCommands } from './deployment.js';
 import { addOutputFlags, withExample } from './client-kit.js';
 import { registerExtensionCommand } from './extension.js';
 import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
@@ -184,6 +185,7 @@ export function buildProgram(deps: CliDependencies): Command {
   registerKeyVaultCommands(program, addConfigFlags);
   registerDemoStoryCommand(program, addConfigFlags);
   registerGroupCommands(program, addConfigFlags);
+  registerDeploymentCommands(program, addConfigFlags);
   registerIdentityCommands(program, addConfigFlags);
   registerRoleCommands(program, addConfigFlags);
   registerVmCommands(program, addConfigFlags);
