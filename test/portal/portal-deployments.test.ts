@@ -1,18 +1,13 @@
 // The portal's Deployments page end to end: templates deployed over ARM to a real `tessera up`, read in Chromium.
 import { CHROMIUM, skipForMissingTools } from '../fixtures/system-tools.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Child, run, start, stop, until, upArgs } from '../cli/cli-harness.js';
+import { run } from '../cli/cli-harness.js';
 import { adminArm, adminTokenFromFile } from '../fixtures/admin.js';
 import {
   type Admin,
-  ARTIFACTS,
-  buildPortalIfStale,
-  CHROMIUM_ARGS,
   go,
   guidHeights,
   NARROW,
@@ -22,6 +17,9 @@ import {
   signIn,
   type UpFile,
   WIDE,
+  closePortalWorld,
+  type PortalWorld,
+  startPortalWorld,
 } from './portal-harness.js';
 
 const V = 'api-version=2021-04-01';
@@ -32,41 +30,21 @@ const SECONDS = /^\d+(\.\d+)? s$/;
 const UNSERVED = "InvalidResourceNamespace: The resource namespace 'Microsoft.Storage' is invalid.";
 
 let dir: string | undefined;
-let up: Child | undefined;
 let browser: Browser | undefined;
 let upFile: UpFile;
 let admin: Admin;
 
 const skip = skipForMissingTools('test/portal', [CHROMIUM]);
 
+let world: Partial<PortalWorld> = {};
+
 beforeAll(async () => {
   if (skip) return;
-  await buildPortalIfStale();
-  dir = await mkdtemp(join(tmpdir(), 'tessera-portal-deployments-'));
-  await mkdir(ARTIFACTS, { recursive: true });
-  const dataDir = join(dir, 'data');
-  up = start(upArgs(dataDir));
-  await until(up, 'ready at');
-  upFile = JSON.parse(await readFile(join(dataDir, 'up.json'), 'utf8')) as UpFile;
-  const login = JSON.parse(await readFile(upFile.adminCredentials, 'utf8')) as {
-    clientId: string;
-    secretFile: string;
-  };
-  admin = { clientId: login.clientId, secret: (await readFile(login.secretFile, 'utf8')).trim() };
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  world = await startPortalWorld('tessera-portal-deployments-');
+  ({ dir, browser, upFile, admin } = world as PortalWorld);
 });
 
-afterAll(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    try {
-      if (up !== undefined) await stop(up);
-    } finally {
-      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-    }
-  }
-});
+afterAll(() => closePortalWorld(world));
 
 /**
  * PUTs deployment `name` of `template` to `group` as the administrator, as az does, then polls its

@@ -1,11 +1,12 @@
 // What the portal suite shares: Chromium's flags, the `up.json` it reads, steps in the browser.
 import { execFile } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { ROOT } from '../cli/cli-harness.js';
+import { type Child, ROOT, start, stop, until, upArgs } from '../cli/cli-harness.js';
 import { adminArm, adminTokenFromFile } from '../fixtures/admin.js';
 
 export const ARTIFACTS = join(ROOT, 'test-artifacts', 'portal');
@@ -256,5 +257,55 @@ export async function imdsToken(
     await response.text();
     if (response.ok || Date.now() > deadline) return response.status;
     await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** A running `tessera up` and a Chromium, what each portal suite starts in `beforeAll`. */
+export interface PortalWorld {
+  readonly dir: string;
+  readonly up: Child;
+  readonly upFile: UpFile;
+  readonly admin: Admin;
+  readonly browser: Browser;
+}
+
+/**
+ * Builds the portal if its sources are newer than the build (`npm ci` builds it; a build older
+ * than an edit is made again, so no suite tests stale pages), starts `tessera up` in a temp dir
+ * named after `prefix`, reads the administrator's login, and launches Chromium.
+ */
+export async function startPortalWorld(prefix: string): Promise<PortalWorld> {
+  await buildPortalIfStale();
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await mkdir(ARTIFACTS, { recursive: true });
+  const dataDir = join(dir, 'data');
+  const up = start(upArgs(dataDir));
+  await until(up, 'ready at');
+  const upFile = JSON.parse(await readFile(join(dataDir, 'up.json'), 'utf8')) as UpFile;
+  const login = JSON.parse(await readFile(upFile.adminCredentials, 'utf8')) as {
+    clientId: string;
+    secretFile: string;
+  };
+  const admin = {
+    clientId: login.clientId,
+    secret: (await readFile(login.secretFile, 'utf8')).trim(),
+  };
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+  return { dir, up, upFile, admin, browser };
+}
+
+/** Closes what {@link startPortalWorld} started, each step even when an earlier one failed. */
+export async function closePortalWorld(world: Partial<PortalWorld>): Promise<void> {
+  try {
+    await world.browser?.close();
+  } finally {
+    try {
+      if (world.up !== undefined) await stop(world.up);
+    } finally {
+      if (world.dir !== undefined) await rm(world.dir, { recursive: true, force: true });
+    }
   }
 }

@@ -1,21 +1,16 @@
 // The portal end to end: a real `tessera up`, a real headless Chromium, the issue's acceptance.
 import { CHROMIUM, skipForMissingTools } from '../fixtures/system-tools.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Locator } from 'playwright-core';
+import { type Browser, type Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Child, run, start, stop, until, upArgs } from '../cli/cli-harness.js';
+import { run } from '../cli/cli-harness.js';
 import { adminArm } from '../fixtures/admin.js';
 import {
   addFederatedCredential,
   addLegacyExtension,
   type Admin,
-  buildPortalIfStale,
-  ARTIFACTS,
   type BrowserGlobals,
-  CHROMIUM_ARGS,
   FEDERATED,
   frameScrolls,
   go,
@@ -30,10 +25,12 @@ import {
   statusText,
   type UpFile,
   WIDE,
+  closePortalWorld,
+  type PortalWorld,
+  startPortalWorld,
 } from './portal-harness.js';
 
 let dir: string | undefined;
-let up: Child | undefined;
 let browser: Browser | undefined;
 let upFile: UpFile;
 let admin: Admin;
@@ -43,36 +40,15 @@ const skip = skipForMissingTools('test/portal', [CHROMIUM]);
 const LONG_AUDIENCE =
   'https://long-audience.example.com/with/a/path/longer/than/any/column/of/the/table';
 
+let world: Partial<PortalWorld> = {};
+
 beforeAll(async () => {
   if (skip) return;
-  // `npm ci` builds the portal (prepare); the server serves that build. A build older than the
-  // portal's sources (edited since) is made again, so the suite never tests stale pages.
-  await buildPortalIfStale();
-  dir = await mkdtemp(join(tmpdir(), 'tessera-portal-'));
-  await mkdir(ARTIFACTS, { recursive: true });
-  const dataDir = join(dir, 'data');
-  up = start(upArgs(dataDir));
-  await until(up, 'ready at');
-  upFile = JSON.parse(await readFile(join(dataDir, 'up.json'), 'utf8')) as UpFile;
-  const login = JSON.parse(await readFile(upFile.adminCredentials, 'utf8')) as {
-    clientId: string;
-    secretFile: string;
-  };
-  admin = { clientId: login.clientId, secret: (await readFile(login.secretFile, 'utf8')).trim() };
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  world = await startPortalWorld('tessera-portal-');
+  ({ dir, browser, upFile, admin } = world as PortalWorld);
 });
 
-afterAll(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    try {
-      if (up !== undefined) await stop(up);
-    } finally {
-      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-    }
-  }
-});
+afterAll(() => closePortalWorld(world));
 
 describe.skipIf(skip)('the portal', { timeout: 90_000 }, () => {
   it('lets the administrator create, attach, grant, watch a token, detach, revoke and delete', async () => {
