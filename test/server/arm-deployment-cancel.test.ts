@@ -31,6 +31,31 @@ describe('ARM surface: a running deployment', () => {
     await h.close();
   });
 
+  /** Calls the deployment `name` through the pipeline with `services`, errors as `{status, body: {code}}`. */
+  const caller = (services: ArmServices, name: string) => {
+    const principal = {
+      objectId: randomUUID(),
+      tenantId: h.server.tenant.id,
+    } as VerifiedAccessToken;
+    const path = `${group}/providers/Microsoft.Resources/deployments/${name}`;
+    return (method: string, suffix = '', body?: unknown): Promise<ArmResponse> =>
+      runPipeline(
+        { services, registry: ARM_REGISTRY, ...DIRECT_PIPELINE },
+        {
+          caller: principal,
+          method,
+          path: `${path}${suffix}`,
+          query: { 'api-version': '2021-04-01' },
+          headers: {},
+          body: body === undefined ? '' : JSON.stringify(body),
+          url: `${h.server.url}${path}${suffix}`,
+        },
+      ).catch((error: unknown) => {
+        const e = error as { status: number; wire: { arm?: string } };
+        return { status: e.status, body: { code: e.wire.arm } };
+      });
+  };
+
   it('refuses a second PUT and a DELETE while it runs, cancels, and keeps what ran', async () => {
     let arrived: () => void = () => undefined;
     reached = new Promise((resolve) => (arrived = resolve));
@@ -49,24 +74,7 @@ describe('ARM surface: a running deployment', () => {
       },
       newId: () => randomUUID(),
     };
-    const caller = { objectId: randomUUID(), tenantId: h.server.tenant.id } as VerifiedAccessToken;
-    const path = `${group}/providers/Microsoft.Resources/deployments/held`;
-    const call = (method: string, suffix = '', body?: unknown): Promise<ArmResponse> =>
-      runPipeline(
-        { services, registry: ARM_REGISTRY, ...DIRECT_PIPELINE },
-        {
-          caller,
-          method,
-          path: `${path}${suffix}`,
-          query: { 'api-version': '2021-04-01' },
-          headers: {},
-          body: body === undefined ? '' : JSON.stringify(body),
-          url: `${h.server.url}${path}${suffix}`,
-        },
-      ).catch((error: unknown) => {
-        const e = error as { status: number; wire: { arm?: string } };
-        return { status: e.status, body: { code: e.wire.arm } };
-      });
+    const call = caller(services, 'held');
     const body = {
       properties: {
         mode: 'Incremental',
@@ -103,5 +111,59 @@ describe('ARM surface: a running deployment', () => {
       body: { code: 'DeploymentCannotBeCancelled' },
     });
     expect((await call('DELETE')).status).toBe(204);
+  });
+
+  it('takes a deployment whose server stopped showing progress as failed, and lets its name be deployed again', async () => {
+    let arrived: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (arrived = resolve));
+    let offset = 0;
+    const services: ArmServices = {
+      store: h.store,
+      clock: { now: () => Date.now() + offset },
+      rbac: {
+        // The first run's first write never gets its answer: a server that stopped.
+        check: async ({ action }) => {
+          if (action === IDENTITY_WRITE && offset === 0) {
+            arrived();
+            await new Promise(() => undefined);
+          }
+          return { allowed: true };
+        },
+      },
+      newId: () => randomUUID(),
+    };
+    const call = caller(services, 'orphan');
+    const body = {
+      properties: { mode: 'Incremental', template: template([identity('orphaned')]) },
+    };
+    expect((await call('PUT', '', body)).status).toBe(201);
+    await held;
+    expect(await call('PUT', '', body)).toEqual({
+      status: 409,
+      body: { code: 'DeploymentActive' },
+    });
+    // A minute and more without a heartbeat.
+    offset = 61_000;
+    const read = await call('GET');
+    expect(read.body).toMatchObject({
+      properties: {
+        provisioningState: 'Failed',
+        error: {
+          code: 'DeploymentFailed',
+          message: expect.stringMatching(
+            /^The server running this deployment stopped before it finished/,
+          ) as unknown,
+        },
+      },
+    });
+    const again = await call('PUT', '', body);
+    expect(again.status).toBe(200);
+    await expect
+      .poll(
+        async () =>
+          ((await call('GET')).body as { properties: { provisioningState: string } }).properties
+            .provisioningState,
+      )
+      .toBe('Succeeded');
   });
 });

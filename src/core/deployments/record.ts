@@ -66,6 +66,8 @@ export interface DeploymentRecord {
   readonly asyncOperationId: string;
   readonly startedAt: EpochMs;
   readonly endedAt?: EpochMs;
+  /** When the server running it last showed it was alive (every few seconds while it runs). */
+  readonly heartbeatAt?: EpochMs;
   /** The template as sent, for `exportTemplate` and `deployment()`. */
   readonly template: TemplateValue;
   /** The template's hash: an unsigned 64-bit decimal. */
@@ -77,6 +79,6 @@ export interface DeploymentRecord {
   readonly outputResources: readonly string[];
   readonly resources: readonly PlannedRecord[];
   readonly operations: readonly OperationRecord[];
-  /** Why it failed, when not because of its operations (an output, a cancellation). */
+  /** Why it failed, when not because of its operations (its outputs; its server stopped). */
   readonly error?: ErrorRecord;
 }

@@ -4,7 +4,7 @@ import { FINISHED_STATES } from '../../core/deployments/record.js';
 import type { Resource } from '../../core/model.js';
 import { RESOURCE_TYPES } from '../../core/resource-types.js';
 import { retryOnConflict } from '../../core/resources/write-retry.js';
-import { deploymentNotFound } from '../../wire/arm/deployment.js';
+import { deploymentAbandoned, deploymentNotFound } from '../../wire/arm/deployment.js';
 import type { ArmServices } from './context.js';
 import type { OperationContext } from './provider.js';
 
@@ -57,9 +57,29 @@ export async function requireDeployment(
   return found;
 }
 
-/** Whether a deployment is still to finish. */
-export function isActive(record: DeploymentRecord): boolean {
-  return !FINISHED_STATES.has(record.state);
+/** The background job of one run of a deployment (a later run of the same name is another). */
+export const runKey = (id: string, record: DeploymentRecord): string =>
+  `${id}#${record.asyncOperationId}`;
+
+/** How often a running deployment's server records that it is alive. */
+export const HEARTBEAT_MS = 10_000;
+/** A running deployment with no sign of its server for this long is taken as abandoned. */
+export const ABANDONED_AFTER_MS = 6 * HEARTBEAT_MS;
+
+/** Whether a deployment has not finished and its server was alive lately. */
+export function isActive(record: DeploymentRecord, now: number): boolean {
+  if (FINISHED_STATES.has(record.state)) return false;
+  return now - (record.heartbeatAt ?? record.startedAt) < ABANDONED_AFTER_MS;
+}
+
+/**
+ * The record as clients see it: one whose server stopped mid-run (no heartbeat for
+ * {@link ABANDONED_AFTER_MS}) is `Failed`, so its name can be deployed again.
+ */
+export function asSeen(id: string, record: DeploymentRecord, now: number): DeploymentRecord {
+  if (FINISHED_STATES.has(record.state) || isActive(record, now)) return record;
+  const since = record.heartbeatAt ?? record.startedAt;
+  return { ...record, state: 'Failed', endedAt: since, error: deploymentAbandoned(id, since) };
 }
 
 /** The resource a record is stored as. */

@@ -12,6 +12,7 @@ import { templateEnvironment } from '../../wire/arm/cloud-metadata.js';
 import { readDeploymentRequest, type DeploymentRequest } from '../../wire/arm/deployment-body.js';
 import {
   deploymentActive,
+  deploymentOutputsFailed,
   renderDeployment,
   renderValidation,
   type DeploymentHead,
@@ -24,7 +25,9 @@ import {
   deploymentPlace,
   deploymentResource,
   groupResourcesBesides,
+  HEARTBEAT_MS,
   isActive,
+  runKey,
   readDeployment,
   updateDeployment,
   type DeploymentPlace,
@@ -188,36 +191,52 @@ async function runDeployment(
   signal: AbortSignal,
 ): Promise<void> {
   const { services } = context;
+  const now = (): number => services.clock.now();
+  // Every write below applies to this run's record only, never to one that replaced it.
+  const own = (r: DeploymentRecord): boolean =>
+    r.asyncOperationId === prepared.record.asyncOperationId;
   await updateDeployment(services, id, (r) =>
-    r.state === 'Accepted' ? { ...r, state: 'Running' } : undefined,
+    own(r) && r.state === 'Accepted' ? { ...r, state: 'Running', heartbeatAt: now() } : undefined,
   );
-  const result = await executeDeployment({
-    plan: prepared.plan,
-    ...(prepared.record.mode === 'Complete'
-      ? { cleanup: await cleanupOf(context, prepared.plan) }
-      : {}),
-    dispatcher: dispatcherFor(context, prepared.record.correlationId),
-    clock: services.clock,
-    signal,
-    wait: (ms) => delay(ms),
-    progress: async (operations) => {
-      const saved = await updateDeployment(services, id, (r) =>
-        r.state === 'Canceled' ? undefined : { ...r, operations },
-      );
-      return saved !== undefined && saved.state !== 'Canceled';
-    },
-    describe: (error) => armErrorObject(error),
-  });
-  const endedAt = services.clock.now();
-  await updateDeployment(services, id, (r) => ({
-    ...r,
-    state: r.state === 'Canceled' ? 'Canceled' : result.state,
-    operations: result.operations,
-    outputResources: result.outputResources,
-    ...(result.outputs === undefined ? {} : { outputs: result.outputs }),
-    ...(result.error === undefined ? {} : { error: result.error }),
-    endedAt: r.endedAt ?? endedAt,
-  }));
+  // While it runs, the record says so: a deployment whose server stops is seen as failed.
+  const heartbeat = setInterval(() => {
+    void updateDeployment(services, id, (r) =>
+      own(r) && isActive(r, now()) ? { ...r, heartbeatAt: now() } : undefined,
+    ).catch(() => undefined);
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  try {
+    const result = await executeDeployment({
+      plan: prepared.plan,
+      ...(prepared.record.mode === 'Complete'
+        ? { cleanup: await cleanupOf(context, prepared.plan) }
+        : {}),
+      dispatcher: dispatcherFor(context, prepared.record.correlationId),
+      clock: services.clock,
+      signal,
+      wait: (ms) => delay(ms),
+      progress: async (operations) => {
+        const saved = await updateDeployment(services, id, (r) =>
+          own(r) && r.state !== 'Canceled' ? { ...r, operations, heartbeatAt: now() } : undefined,
+        );
+        return saved !== undefined && own(saved) && saved.state !== 'Canceled';
+      },
+      describe: (error) => armErrorObject(error),
+    });
+    const endedAt = now();
+    const finished = (r: DeploymentRecord): DeploymentRecord => ({
+      ...r,
+      state: r.state === 'Canceled' ? 'Canceled' : result.state,
+      operations: result.operations,
+      outputResources: result.outputResources,
+      ...(result.outputs === undefined ? {} : { outputs: result.outputs }),
+      ...(result.error === undefined ? {} : { error: deploymentOutputsFailed(id, result.error) }),
+      endedAt: r.endedAt ?? endedAt,
+    });
+    await updateDeployment(services, id, (r) => (own(r) ? finished(r) : undefined));
+  } finally {
+    clearInterval(heartbeat);
+  }
 }
 
 /**
@@ -235,7 +254,7 @@ export async function putDeployment(context: OperationContext): Promise<ArmRespo
     async (existing) => {
       const previous =
         existing === undefined ? undefined : await readDeployment(services, existing.id);
-      if (previous !== undefined && isActive(previous.record)) {
+      if (previous !== undefined && isActive(previous.record, record.startedAt)) {
         throw deploymentActive(previous.resource.name, previous.record.startedAt);
       }
       const at =
@@ -255,7 +274,9 @@ export async function putDeployment(context: OperationContext): Promise<ArmRespo
     },
   );
   const run = { ...prepared, place };
-  context.jobs.start(place.id, (signal) => runDeployment(context, run, place.id, signal));
+  context.jobs.start(runKey(place.id, record), (signal) =>
+    runDeployment(context, run, place.id, signal),
+  );
   const status = `${context.listener.baseUrl}${place.id}/operationStatuses/${record.asyncOperationId}?api-version=${context.apiVersion}`;
   return {
     status: created ? 201 : 200,

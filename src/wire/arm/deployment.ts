@@ -58,12 +58,25 @@ export function deploymentError(id: string, record: DeploymentRecord): ErrorReco
   if (record.state !== 'Failed') return undefined;
   const failed = record.operations.flatMap((op) => (op.error === undefined ? [] : [op.error]));
   if (failed.length > 0) return deploymentFailedError(id, failed);
-  if (record.error === undefined) return undefined;
+  return record.error;
+}
+
+/** `DeploymentOutputEvaluationFailed`: every resource deployed, an output could not be evaluated. */
+export function deploymentOutputsFailed(id: string, cause: ErrorRecord): ErrorRecord {
   return {
     code: 'DeploymentOutputEvaluationFailed',
     target: id,
     message: `Unable to evaluate template outputs. Please see error details and deployment operations. ${OPERATIONS_HELP}`,
-    details: [record.error],
+    details: [cause],
+  };
+}
+
+/** A deployment whose server stopped mid-run (Tessera's text: ARM's runs cannot be orphaned). */
+export function deploymentAbandoned(id: string, since: number): ErrorRecord {
+  return {
+    code: 'DeploymentFailed',
+    target: id,
+    message: `The server running this deployment stopped before it finished (no progress since ${deploymentTimestamp(since)}). What it deployed stays; deploy again to finish it.`,
   };
 }
 

@@ -3,7 +3,7 @@ import { RESOURCE_TYPES } from '../../../core/resource-types.js';
 import { renderOperation, renderOperationStatus } from '../../../wire/arm/deployment.js';
 import { armError, listPage, parseListQuery, versionsOf } from '../../../wire/arm/index.js';
 import type { ArmResponse } from '../context.js';
-import { deploymentPlace, requireDeployment } from '../deployment-record.js';
+import { asSeen, deploymentPlace, requireDeployment } from '../deployment-record.js';
 import type { OperationContext, ResourceTypeDeclaration } from '../provider.js';
 
 const OPERATIONS = RESOURCE_TYPES.deploymentOperations;
@@ -54,7 +54,11 @@ export const deploymentOperations: ResourceTypeDeclaration = {
 };
 
 async function readStatus(context: OperationContext): Promise<ArmResponse> {
-  const { resource, record } = await requireDeployment(context.services, deploymentPlace(context));
+  const { resource, record: stored } = await requireDeployment(
+    context.services,
+    deploymentPlace(context),
+  );
+  const record = asSeen(resource.id, stored, context.services.clock.now());
   if (record.asyncOperationId !== context.name) throw operationNotFound(context.name);
   const running = record.state === 'Accepted' || record.state === 'Running';
   return {

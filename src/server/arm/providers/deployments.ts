@@ -10,9 +10,11 @@ import {
 import { armError, versionsOf } from '../../../wire/arm/index.js';
 import type { ArmResponse } from '../context.js';
 import {
+  asSeen,
   deploymentPlace,
   isActive,
   requireDeployment,
+  runKey,
   updateDeployment,
   type StoredDeployment,
 } from '../deployment-record.js';
@@ -24,10 +26,10 @@ const DEPLOYMENTS = RESOURCE_TYPES.deployments;
 
 /** A stored deployment as ARM renders it. */
 export function renderStored(stored: StoredDeployment, now: number) {
-  const { resource, record } = stored;
+  const { resource } = stored;
   return renderDeployment(
     { id: resource.id, name: resource.name, location: resource.location, tags: resource.tags },
-    record,
+    asSeen(resource.id, stored.record, now),
     now,
   );
 }
@@ -66,7 +68,7 @@ function list(context: OperationContext): Promise<ArmResponse> {
     },
     (resource) => {
       if (!inGroup && resource.resourceGroup !== null) return undefined;
-      const record = resource.properties as unknown as DeploymentRecord;
+      const record = asSeen(resource.id, resource.properties as unknown as DeploymentRecord, now);
       if (state !== undefined && record.state.toLowerCase() !== state) return undefined;
       return actionOf(deployments, 'read');
     },
@@ -79,7 +81,9 @@ function list(context: OperationContext): Promise<ArmResponse> {
 async function remove(context: OperationContext): Promise<ArmResponse> {
   const { services } = context;
   const stored = await requireDeployment(services, deploymentPlace(context));
-  if (isActive(stored.record)) throw deploymentStillRunning(stored.resource.name);
+  if (isActive(stored.record, services.clock.now())) {
+    throw deploymentStillRunning(stored.resource.name);
+  }
   await services.store.resources.delete(stored.resource.id);
   return { status: 204 };
 }
@@ -91,14 +95,14 @@ async function cancel(context: OperationContext): Promise<ArmResponse> {
   const now = services.clock.now();
   let refused: string | undefined;
   await updateDeployment(services, stored.resource.id, (record) => {
-    if (!isActive(record)) {
-      refused = record.state;
+    if (!isActive(record, now)) {
+      refused = asSeen(stored.resource.id, record, now).state;
       return undefined;
     }
     return { ...record, state: 'Canceled', endedAt: now };
   });
   if (refused !== undefined) throw deploymentCannotBeCancelled(stored.resource.name, refused);
-  context.jobs.cancel(stored.resource.id);
+  context.jobs.cancel(runKey(stored.resource.id, stored.record));
   return { status: 204 };
 }
 
