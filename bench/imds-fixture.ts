@@ -131,6 +131,23 @@ export interface ArmAnswer {
 /** An ARM (or agent API) call with the administrator's token; throws on a status of 400 or more. */
 export type ArmCall = (method: string, path: string, body?: unknown) => Promise<ArmAnswer>;
 
+/** An ARM (or agent API) caller for `url` with `token`. */
+export function armCall(url: string, token: string): ArmCall {
+  return async (method, path, body) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return {
+      status: response.status,
+      body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>,
+    };
+  };
+}
+
 /** A server child (imds-server.ts) and what the benchmarks need of it. */
 export interface ServerChild {
   readonly child: Child;
@@ -154,19 +171,7 @@ export async function startServerChild(
     adminToken: string;
     subscriptionId: string;
   };
-  const arm: ArmCall = async (method, path, body) => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-    return {
-      status: response.status,
-      body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>,
-    };
-  };
+  const arm = armCall(url, adminToken);
   return { child: server.child, url, subscriptionId, adminToken, arm };
 }
 

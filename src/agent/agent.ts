@@ -9,6 +9,7 @@ import { type AgentClock, systemAgentClock } from './clock.js';
 import { type HostIdentity, loadOrRegisterHost } from './host-identity.js';
 import { createIdentityKeys, type IdentityKeys } from './identity-keys.js';
 import { createRefusalReporter } from './refusal-reporter.js';
+import type { ReplicaEvent, ReplicaState } from './replica-set.js';
 import { readSealed, writeSealed } from './sealed-file.js';
 import { createServerClient, type UpstreamRoute } from './server-client.js';
 import { isVmSync } from './server-replies.js';
@@ -52,8 +53,8 @@ export interface AgentObserver {
 
 /** Options of {@link createAgent}. */
 export interface AgentOptions {
-  /** The server's public URL. */
-  readonly serverUrl: string;
+  /** The server's public URL (or a load balancer's), or its replicas' in order of preference. */
+  readonly serverUrl: string | readonly string[];
   /** PEM CA certificates to trust for an `https` server URL (contents of `agent.caFile`). */
   readonly caPem?: string | undefined;
   /** Needed on the first start only (or after the host certificate expired). Never logged. */
@@ -91,6 +92,8 @@ export interface AgentStatus {
   readonly hostName: string | undefined;
   /** True while the VM sync is connected to the server. */
   readonly connected: boolean;
+  /** The server URL (replica) the last successful call went to; no user name or password. */
+  readonly serverUrl: string;
   readonly position: number;
   readonly vms: number;
   readonly identityKeys: number;
@@ -117,6 +120,29 @@ export interface Agent {
   certificateExpiries(): CertificateExpiry[];
   /** The VMs on this host (for IMDS's instance metadata and tests). */
   readonly vms: VmMap;
+  /** The server URLs (replicas), whether each is usable now, and which one is in use. */
+  replicas(): ReplicaState[];
+}
+
+/** Logs a change of the server replicas: which one failed, came back, or is used now. */
+function logReplicaEvent(logger: Logger, event: ReplicaEvent): void {
+  switch (event.kind) {
+    case 'down':
+      logger.warn(
+        { serverUrl: event.replica.label, reason: event.reason, retryInMs: event.retryInMs },
+        'server URL failed; other server URLs are tried first while it backs off',
+      );
+      return;
+    case 'up':
+      logger.info({ serverUrl: event.replica.label }, 'server URL answers again');
+      return;
+    case 'moved':
+      logger.info(
+        { serverUrl: event.to.label, previous: event.from.label },
+        'now using another server URL',
+      );
+      return;
+  }
 }
 
 /**
@@ -132,6 +158,9 @@ export function createAgent(options: AgentOptions): Agent {
     serverUrl: options.serverUrl,
     caPem: options.caPem,
     clock,
+    onReplica: (event) => {
+      logReplicaEvent(logger, event);
+    },
     onUpstream:
       observer?.onUpstream === undefined
         ? undefined
@@ -158,18 +187,19 @@ export function createAgent(options: AgentOptions): Agent {
     }
     const ask = async (): Promise<AgentTokenResponse> => {
       const credential = await held.get(identity.principalId);
-      const clientAssertion = await signClientAssertion({
-        credential,
-        clientId: identity.clientId,
-        audience: assertionAudience(client.serverUrl, identity.tenantId),
-        now: clock.now(),
-      });
-      return client.token({
+      // Signed for the replica the request goes to (again for another if it fails over): each
+      // accepts assertions naming its own token endpoint.
+      return client.token(async (serverUrl) => ({
         vmId: vm.id,
-        clientAssertion,
+        clientAssertion: await signClientAssertion({
+          credential,
+          clientId: identity.clientId,
+          audience: assertionAudience(serverUrl, identity.tenantId),
+          now: clock.now(),
+        }),
         resource,
         ...(peer === undefined ? {} : { peer }),
-      });
+      }));
     };
     try {
       try {
@@ -286,6 +316,7 @@ export function createAgent(options: AgentOptions): Agent {
     }),
     vms,
     async start() {
+      logger.info({ serverUrls: client.replicas.replicas.map((r) => r.label) }, 'server URLs');
       host = await loadOrRegisterHost({
         stateDir: options.stateDir,
         client,
@@ -336,11 +367,13 @@ export function createAgent(options: AgentOptions): Agent {
       hostId: host?.hostId,
       hostName: host?.hostName,
       connected: vms.connected,
+      serverUrl: client.replicas.current().label,
       position: vms.position,
       vms: [...vms.all()].length,
       identityKeys: keys?.held().length ?? 0,
       cachedTokens: tokens.size(),
     }),
+    replicas: () => client.replicas.states(),
     certificateExpiries() {
       const out: CertificateExpiry[] = [];
       if (host !== undefined) {

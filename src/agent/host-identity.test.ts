@@ -95,6 +95,45 @@ describe('host identity', () => {
     });
   });
 
+  it('keeps the registration when replicas are added, removed or reordered, and warns only for a server it never knew', async () => {
+    const clock = createManualClock();
+    const dir = await stateDir();
+    const server = serverFor(clock);
+    const logger = silentLogger();
+    const warn = vi.spyOn(logger, 'warn');
+    const withUrls = (serverUrls: string[]) => ({
+      ...server.client,
+      serverUrl: serverUrls[0] ?? '',
+      serverUrls,
+    });
+    const load = (serverUrls: string[]) =>
+      loadOrRegisterHost({ stateDir: dir, client: withUrls(serverUrls), clock, logger });
+    await loadOrRegisterHost({
+      stateDir: dir,
+      client: withUrls(['https://a:8444']),
+      joinToken: JOIN_TOKEN,
+      clock,
+      logger,
+    });
+    const saved = JSON.parse(await readFile(join(dir, HOST_STATE_FILE), 'utf8')) as unknown;
+    expect(saved).toMatchObject({ serverUrl: 'https://a:8444', serverUrls: ['https://a:8444'] });
+    for (const urls of [
+      ['https://a:8444', 'https://b:8444'],
+      ['https://b:8444', 'https://a:8444'],
+    ]) {
+      expect((await load(urls)).hostId).toBe('host-1');
+    }
+    expect(warn).not.toHaveBeenCalled();
+    expect((await load(['https://b:8444'])).hostId).toBe('host-1');
+    expect(warn).not.toHaveBeenCalled();
+    expect((await load(['https://elsewhere:8444'])).hostId).toBe('host-1');
+    expect(warn).toHaveBeenCalledTimes(1);
+    // Recorded: said once.
+    await load(['https://elsewhere:8444']);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(server.registered).toHaveLength(1);
+  });
+
   it('registers again with a new join token when the stored certificate has expired', async () => {
     const clock = createManualClock();
     const dir = await stateDir();

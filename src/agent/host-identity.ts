@@ -17,6 +17,7 @@ import {
 } from '../core/keys/x509.js';
 import type { RegisterResponse } from '../wire/agent-api.js';
 import { type AgentClock, type Backoff, backoffDelay, type CancelTimer } from './clock.js';
+import { urlLabel } from './replica-set.js';
 import type { HostCredentials, ServerClient } from './server-client.js';
 
 /** The host state file inside the state directory. */
@@ -25,7 +26,10 @@ export const HOST_STATE_FILE = 'host.json';
 /** What `host.json` holds (mode 0600). The private key is the host's only secret. */
 interface HostStateFile {
   readonly version: 1;
+  /** The first server URL configured when the file was written (all files have it). */
   readonly serverUrl: string;
+  /** Every server URL configured then (replicas); absent from files of older agents. */
+  readonly serverUrls?: readonly string[];
   readonly hostId: string;
   readonly hostName: string;
   /** PKCS#8 PEM. */
@@ -83,13 +87,8 @@ export async function loadOrRegisterHost(options: HostIdentityOptions): Promise<
   const { client, clock, logger } = options;
   const file = join(options.stateDir, HOST_STATE_FILE);
   await ensureStateDir(options.stateDir);
-  let state = await readState(file);
-  if (state !== undefined && state.serverUrl !== client.serverUrl) {
-    logger.warn(
-      { stateServerUrl: state.serverUrl, serverUrl: client.serverUrl },
-      'the host was registered with another server URL; using its registration anyway',
-    );
-  }
+  const stored = await readState(file);
+  let state = stored === undefined ? undefined : await recordServerUrls(stored, file, options);
   if (state !== undefined && parseCertificate(state.certificate).notAfter <= clock.now()) {
     if (options.joinToken === undefined) {
       throw configInvalid(
@@ -109,7 +108,7 @@ export async function loadOrRegisterHost(options: HostIdentityOptions): Promise<
     }
     const { privateKey, csr } = await newKeyAndCsr('tessera-host');
     const registered = await client.register({ joinToken: options.joinToken, csr });
-    state = stateFrom(client.serverUrl, registered, privateKey);
+    state = stateFrom(client.serverUrls, registered, privateKey);
     await writeSecretFile(file, JSON.stringify(state, null, 2));
     logger.info(
       { hostId: state.hostId, hostName: state.hostName },
@@ -149,7 +148,8 @@ function createHostIdentity(
     if (renewed.hostId !== state.hostId) {
       throw configInvalid('The server renewed the certificate of another host.');
     }
-    const next = stateFrom(state.serverUrl, renewed, privateKey);
+    // The URLs configured now: the record follows replicas as they are added and removed.
+    const next = stateFrom(client.serverUrls, renewed, privateKey);
     await writeSecretFile(file, JSON.stringify(next, null, 2));
     state = next;
     credentials = credentialsOf(state);
@@ -239,15 +239,57 @@ export function assertCertifies(certificatePem: string, privateKey: KeyObject): 
   return parsed;
 }
 
+/** The server URLs a state file records. */
+const recordedUrls = (state: HostStateFile): readonly string[] =>
+  state.serverUrls ?? [state.serverUrl];
+
+/**
+ * True when `serverUrls` (configured now) and the URLs `state` records share one: the same
+ * installation, with replicas added, removed or reordered. A set with none in common is
+ * another server, or the same one under a new name (a load balancer put in front).
+ */
+function sameInstallation(state: HostStateFile, serverUrls: readonly string[]): boolean {
+  const recorded = new Set(recordedUrls(state).map((u) => u.replace(/\/+$/, '')));
+  return serverUrls.some((u) => recorded.has(u));
+}
+
+/**
+ * Checks the server URLs configured now against those `state` records (warning when they name
+ * another installation, see {@link sameInstallation}: the server itself refuses a host it does
+ * not know) and records the new ones, so the check follows replicas as they change and warns
+ * once. Returns the state as it now is.
+ */
+async function recordServerUrls(
+  state: HostStateFile,
+  file: string,
+  options: HostIdentityOptions,
+): Promise<HostStateFile> {
+  const { serverUrls } = options.client;
+  const recorded = recordedUrls(state);
+  if (!sameInstallation(state, serverUrls)) {
+    options.logger.warn(
+      { stateServerUrls: recorded.map(urlLabel), serverUrls: serverUrls.map(urlLabel) },
+      'the host was registered with another server URL; using its registration anyway',
+    );
+  }
+  if (recorded.length === serverUrls.length && recorded.every((u, i) => u === serverUrls[i])) {
+    return state;
+  }
+  const next = { ...state, serverUrl: serverUrls[0] ?? '', serverUrls: [...serverUrls] };
+  await writeSecretFile(file, JSON.stringify(next, null, 2));
+  return next;
+}
+
 function stateFrom(
-  serverUrl: string,
+  serverUrls: readonly string[],
   registered: RegisterResponse,
   privateKey: KeyObject,
 ): HostStateFile {
   assertCertifies(registered.certificate, privateKey);
   return {
     version: 1,
-    serverUrl,
+    serverUrl: serverUrls[0] ?? '',
+    serverUrls: [...serverUrls],
     hostId: registered.hostId,
     hostName: registered.hostName,
     privateKey: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
@@ -310,6 +352,8 @@ async function readState(file: string): Promise<HostStateFile | undefined> {
   const ok =
     s.version === 1 &&
     typeof s.serverUrl === 'string' &&
+    (s.serverUrls === undefined ||
+      (Array.isArray(s.serverUrls) && s.serverUrls.every((u) => typeof u === 'string'))) &&
     typeof s.hostId === 'string' &&
     typeof s.hostName === 'string' &&
     typeof s.privateKey === 'string' &&

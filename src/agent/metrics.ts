@@ -10,6 +10,16 @@ export type ImdsRouteLabel =
 /** Which certificate an expiry belongs to. */
 export type CertificateKind = 'host' | 'identity';
 
+/** A server URL (replica) the agent may call, as the metrics show it. */
+export interface ServerReplicaSample {
+  /** No user name or password. */
+  readonly url: string;
+  /** False while it is skipped after a failure. */
+  readonly live: boolean;
+  /** True for the one in use. */
+  readonly current: boolean;
+}
+
 /**
  * The agent's metrics. The IMDS surface calls `imdsRequest`, `imdsThrottled` and
  * `imdsConnectionRefused`; the token cache calls `cacheLookup` and `observeUpstream`; key
@@ -40,6 +50,8 @@ export interface AgentMetrics {
    * so operators can see which VMs still call `localhost:50342` (`tessera extension`).
    */
   legacyRequest(vmId: string): void;
+  /** Where the server URLs' state is read from at each scrape (`tessera_agent_server_replica`). */
+  watchReplicas(source: () => readonly ServerReplicaSample[]): void;
   /** The Prometheus text exposition of everything above. */
   render(): Promise<string>;
 }
@@ -124,6 +136,17 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     labelNames: ['vm'] as const,
     registers: [registry],
   });
+  let replicas: () => readonly ServerReplicaSample[] = () => [];
+  new Gauge({
+    name: 'tessera_agent_server_replica',
+    help: 'The server URLs (replicas) the agent may call: 1 when usable, 0 while skipped after a failure; current="true" for the one in use.',
+    labelNames: ['url', 'current'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of replicas()) this.set({ url: r.url, current: String(r.current) }, +r.live);
+    },
+  });
   const expiry = new Gauge({
     name: 'tessera_agent_certificate_expiry_timestamp_seconds',
     help: 'When a certificate the agent holds expires (unix seconds), by kind and id.',
@@ -156,6 +179,9 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     },
     legacyRequest: (vmId) => {
       legacy.inc({ vm: vmId });
+    },
+    watchReplicas: (source) => {
+      replicas = source;
     },
     render: () => registry.metrics(),
   };

@@ -13,7 +13,7 @@ import { createAgentMetrics, createMetricsServer, type MetricsServer } from './m
 export interface AgentRuntimeOptions {
   readonly config: TesseraConfig;
   readonly logger: Logger;
-  /** Overrides `agent.serverUrl` (`tessera up` passes its own server). */
+  /** Overrides `agent.serverUrl` (`tessera up` passes its own server: one URL). */
   readonly serverUrl?: string | undefined;
   /** Overrides `agent.joinToken`. Never logged. */
   readonly joinToken?: string | undefined;
@@ -80,6 +80,9 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
       },
     },
   });
+  metrics.watchReplicas(() =>
+    agent.replicas().map(({ replica, live, current }) => ({ url: replica.label, live, current })),
+  );
   await agent.start();
   let imds: ImdsServer | undefined;
   let admin: MetricsServer | undefined;

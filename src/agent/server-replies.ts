@@ -1,4 +1,5 @@
 // Reading the agent API's answers: the shapes the agent relies on, and error answers as the AppErrors the server raised.
+import { ClientError } from '../client/errors.js';
 import { AppError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
 import { isRecord } from '../core/guards.js';
 import type { AgentIdentity, AgentVm, VmSync } from '../wire/agent-api.js';
@@ -56,6 +57,42 @@ export function upstreamUnavailable(
     retryAfterSeconds,
     cause,
   });
+}
+
+/**
+ * The answers that say a replica cannot serve now and did not do the work: a load balancer with
+ * no backend (502), the server or a balancer overloaded or starting (503), a gateway timeout
+ * (504). The agent moves to another replica on them.
+ */
+export const REPLICA_DOWN_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
+
+/** Socket errors that come before a server could have read a request. */
+const NEVER_ANSWERED_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * True when the transport failed (src/client/http.ts) before any answer began, in a way that
+ * leaves the request unprocessed: no connection (refused, unreachable, no such name), a TLS
+ * handshake that failed (the request is sent after it), or a connection reset before the server
+ * answered (a replica that was killed). False for a timeout, an answer cut off midway, or
+ * anything else: the server may have done the work.
+ */
+export function certainlyUnanswered(error: unknown): boolean {
+  if (!(error instanceof ClientError) || error.code !== 'ServiceUnreachable') return false;
+  const code = (error.cause as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string') return false;
+  return NEVER_ANSWERED_CODES.has(code) || /^ERR_TLS_|CERT|SELF_SIGNED|UNABLE_TO_/.test(code);
 }
 
 /** True when `error` says the server is (for now) unreachable or overloaded, so a retry may help. */

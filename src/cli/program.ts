@@ -13,6 +13,7 @@ import { type ConfigFlagOptions, parseSetFlag } from './flags.js';
 import { registerGroupCommands } from './group.js';
 import { registerHostCommands } from './host.js';
 import { registerIdentityCommands } from './identity.js';
+import { registerInstallationCommands } from './installation.js';
 import { registerKeyVaultCommands } from './keyvault.js';
 import { registerLoginCommands } from './login.js';
 import { registerMigrateCommand } from './migrate/scan.js';
@@ -178,6 +179,7 @@ export function buildProgram(deps: CliDependencies): Command {
   });
 
   registerSigningKeyCommands(program, addConfigFlags);
+  registerInstallationCommands(program, addConfigFlags);
   registerHostCommands(program, addConfigFlags);
 
   registerLoginCommands(program, addConfigFlags);

@@ -10,7 +10,12 @@ import {
 } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
 import type { Store } from '../core/ports.js';
-import { databaseOptionsFrom, openStore } from '../store/index.js';
+import {
+  databaseOptionsFrom,
+  lockSqliteServer,
+  openStore,
+  type SqliteServerLock,
+} from '../store/index.js';
 import { type ConfigFlagOptions, loadOptionsFrom } from './flags.js';
 import type { ServerLauncher } from './server-launcher.js';
 import { untilSignal } from './signals.js';
@@ -37,25 +42,65 @@ export interface ServerStore {
 }
 
 /**
+ * On SQLite, takes the lock that keeps the database to one server ({@link lockSqliteServer}):
+ * fails with `ConfigInvalid` (one line) while another `tessera server` or `tessera up` serves it.
+ * None on PostgreSQL, which serves replicas (they agree through the installation record).
+ */
+export function lockServerStore(config: TesseraConfig): SqliteServerLock | undefined {
+  const { driver, sqlite } = config.store;
+  return driver === 'sqlite' && sqlite.file !== ':memory:'
+    ? lockSqliteServer(sqlite.file)
+    : undefined;
+}
+
+/**
  * Loads (or, on an embedded SQLite install, makes once) the master key and opens and migrates
  * the store; the caller says so when a key was made ({@link newMasterKeyNotice}). Replicas
- * sharing PostgreSQL must be given one key: none is made for them.
+ * sharing PostgreSQL must be given one key: none is made for them. On SQLite the server's `lock`
+ * ({@link lockServerStore}, taken here unless given) is held until the store closes.
  */
-export async function openServerStore(config: TesseraConfig): Promise<ServerStore> {
+export async function openServerStore(
+  config: TesseraConfig,
+  lock: SqliteServerLock | undefined = lockServerStore(config),
+): Promise<ServerStore> {
   const embedded = config.store.driver === 'sqlite';
-  const masterKey = await loadOrCreateMasterKey({
-    dataDir: config.dataDir,
-    configured: config.masterKey,
-    allowGenerate: embedded,
-  });
-  const { store, applied } = await openStore({
-    database: databaseOptionsFrom(config),
-    masterKey: masterKey.key,
-  });
-  const where = embedded
-    ? `SQLite ${config.store.sqlite.file}`
-    : `PostgreSQL schema ${config.store.postgres.schema}`;
-  return { store, applied, where, masterKeySource: masterKey.source };
+  try {
+    const masterKey = await loadOrCreateMasterKey({
+      dataDir: config.dataDir,
+      configured: config.masterKey,
+      allowGenerate: embedded,
+    });
+    const { store, applied } = await openStore({
+      database: databaseOptionsFrom(config),
+      masterKey: masterKey.key,
+    });
+    const where = embedded
+      ? `SQLite ${config.store.sqlite.file}`
+      : `PostgreSQL schema ${config.store.postgres.schema}`;
+    return {
+      store: lock === undefined ? store : releasingOnClose(store, lock),
+      applied,
+      where,
+      masterKeySource: masterKey.source,
+    };
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+/** `store`, whose `close` also releases `lock`. */
+function releasingOnClose(store: Store, lock: SqliteServerLock): Store {
+  return {
+    ...store,
+    close: async () => {
+      try {
+        await store.close();
+      } finally {
+        lock.release();
+      }
+    },
+  };
 }
 
 /**
@@ -76,7 +121,14 @@ export async function runServer(
   }
   const logger = createLogger({ level: config.log.level, name: 'tessera-server' });
   const localTls = config.server.tls.certFile === undefined;
-  const server = await launchServer({ config, store, logger, localTls });
+  // A refused start (this replica disagrees with the installation) ends the process: close the
+  // store, whose connections (and, on SQLite, its lock) would otherwise outlive the refusal.
+  const server = await launchServer({ config, store, logger, localTls }).catch(
+    async (error: unknown) => {
+      await store.close();
+      throw error;
+    },
+  );
   process.stdout.write(
     [
       `tessera server: store ready (${where}; ${applied.length} migration(s) applied)`,

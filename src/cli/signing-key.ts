@@ -77,8 +77,10 @@ export async function runSigningKeyList(options: SigningKeyListOptions): Promise
  * Rotates now: the new key is published at once and signs after the publish lead; with
  * `immediate` (a suspected compromise) it signs at once and every other key is unpublished.
  * Prints what the rotation committed (the new key, the keys it unpublished), then what signs
- * once it has committed, read again from the store: another rotation that committed in between
- * (on any replica) shows there, and the new key's line says it was retired.
+ * once it has committed, read again from the store under the rotation lock: a rotation that
+ * committed in between or was already waiting for the lock (on any replica) shows there, and the
+ * new key's line then says it was retired. Of two rotations whose transactions overlap, only the
+ * one that committed last reports its own key as signing.
  */
 export async function runSigningKeyRotate(
   options: ConfigFlagOptions & { immediate?: boolean },
@@ -95,10 +97,18 @@ export async function runSigningKeyRotate(
       }),
     });
     const rotation = await signingKeys.rotate({ immediate: options.immediate === true });
-    const now = systemClock.now();
-    // By kid: a later immediate rotation elsewhere has unpublished the key if it is not signing.
-    const key = (await store.signingKeys.get(rotation.key.kid)) ?? rotation.key;
-    const signing = selectSigningKey(await store.signingKeys.listPublished(now), now);
+    const { key, signing, now } = await store.transaction(async (tx) => {
+      // Waits for a rotation queued behind this one (PostgreSQL grants the lock in order); the
+      // time is read after it, or a key that rotation activated would still look pending.
+      await tx.signingKeys.lockForRotation();
+      const now = systemClock.now();
+      return {
+        now,
+        // By kid: a later immediate rotation has unpublished the key if it is not signing.
+        key: (await tx.signingKeys.get(rotation.key.kid)) ?? rotation.key,
+        signing: selectSigningKey(await tx.signingKeys.listPublished(now), now),
+      };
+    });
     const lines = [`rotated: ${describe(key, now)}`];
     if (rotation.unpublished.length > 0) {
       lines.push(

@@ -1,11 +1,17 @@
 // `tessera up --reset`: empties a Tessera data directory (and Tessera's PostgreSQL tables), refusing anything else.
+import { existsSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { sql } from 'kysely';
 import type { TesseraConfig } from '../config/index.js';
-import { configInvalid } from '../core/errors.js';
-import { databaseOptionsFrom, openDatabase } from '../store/index.js';
+import { configInvalid, isAppError } from '../core/errors.js';
+import {
+  databaseOptionsFrom,
+  lockSqliteServer,
+  openDatabase,
+  serverLockFileOf,
+} from '../store/index.js';
 import type { Database } from '../store/schema.js';
 
 /** Every table the migrations create; a table added to the schema must be added here to compile. */
@@ -25,6 +31,7 @@ const STORE_TABLES: Readonly<Record<keyof Database, true>> = {
   vault_secrets: true,
   audit_events: true,
   activity_events: true,
+  installation: true,
 };
 /** Kysely's own bookkeeping tables, which the migrator creates beside them. */
 const MIGRATION_TABLES = ['kysely_migration', 'kysely_migration_lock'];
@@ -122,6 +129,19 @@ async function resetPostgres(config: TesseraConfig): Promise<string> {
   }
 }
 
+/** Refuses while a server holds the SQLite database's lock: its files would go from under it. */
+function refuseWhileServed(file: string): void {
+  if (!existsSync(serverLockFileOf(file))) return;
+  try {
+    lockSqliteServer(file).release();
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    throw refuse(
+      `refused: a Tessera server is serving ${file}; stop it first; nothing was deleted`,
+    );
+  }
+}
+
 /**
  * Makes `tessera up` start clean: deletes the data directory's contents, except files the
  * configuration names (its file, TLS files) when they lie in it, and on PostgreSQL drops
@@ -146,6 +166,7 @@ export async function resetForUp(
       .map((file) => relative(dir, resolve(file)).split(sep)[0] ?? ''),
   );
   const entries = await dataDirEntries(dir, kept);
+  if (!postgres) refuseWhileServed(config.store.sqlite.file);
   const dropped = postgres ? await resetPostgres(config) : undefined;
   const removed = (entries ?? []).filter((name) => !kept.has(name)).sort();
   for (const name of removed) await rm(join(dir, name), { recursive: true, force: true });

@@ -16,7 +16,7 @@ import { untilSignal } from './signals.js';
 import { DEMO_GROUP, DEMO_HOST, DEMO_VM, ensureDemo } from './demo.js';
 import { DEMO_SECRET } from './demo-vault.js';
 import type { ServerLauncher } from './server-launcher.js';
-import { openServerStore, type ServerStore } from './server-start.js';
+import { lockServerStore, openServerStore, type ServerStore } from './server-start.js';
 import { UP_FILE } from './up-file.js';
 import { createUpLog } from './up-log.js';
 import { resetForUp } from './up-reset.js';
@@ -172,6 +172,8 @@ export async function runUp(options: UpOptions, launchServer: ServerLauncher): P
   );
   if (options.reset === true) process.stderr.write(await resetForUp(config, options.config));
   await ensureDataDir(config.dataDir);
+  // Before touching up.json: another `up` serving this SQLite database refuses this one here.
+  const lock = lockServerStore(config);
   // A file left by a run that did not stop cleanly must not look like a running one.
   const upFile = join(config.dataDir, UP_FILE);
   await unlink(upFile).catch(() => undefined);
@@ -181,9 +183,14 @@ export async function runUp(options: UpOptions, launchServer: ServerLauncher): P
     terminalLevel: options.logLevel,
   });
   const { logger } = log;
-  const { store, applied, where, masterKeySource } = await openServerStore(config);
+  const { store, applied, where, masterKeySource } = await openServerStore(config, lock);
   logger.info({ store: where, migrationsApplied: applied.length }, 'store ready');
-  const server = await launchServer({ config, store, logger, localTls: true });
+  const server = await launchServer({ config, store, logger, localTls: true }).catch(
+    async (error: unknown) => {
+      await store.close();
+      throw error;
+    },
+  );
   const tenant = server.tenant.id;
   const admin = server.administrator;
   const demo = await ensureDemo({

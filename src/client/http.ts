@@ -245,7 +245,18 @@ function exchange(
         fail(error);
         return;
       }
-      const stale = req.reusedSocket && !answered && STALE_CODES.has(error.code ?? '');
+      if (answered) {
+        // The server got the request and began to answer: no `cause`, so no caller takes this
+        // for a request that never arrived (see the agent's failover, src/agent/server-client.ts).
+        fail(
+          new ClientError(
+            'ServiceUnreachable',
+            `the connection to ${url.origin} closed mid-answer`,
+          ),
+        );
+        return;
+      }
+      const stale = req.reusedSocket && STALE_CODES.has(error.code ?? '');
       const unreachable = new ClientError(
         'ServiceUnreachable',
         `cannot reach ${url.origin}${name === undefined ? '' : ` as ${name}`}: ${error.code ?? error.message}`,

@@ -5,7 +5,13 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configInvalid, isAppError } from '../core/errors.js';
 import { isRecord } from '../core/guards.js';
-import { configLeaves, configSchema, type LeafKind, type TesseraConfig } from './schema.js';
+import {
+  configLeaves,
+  configSchema,
+  type LeafKind,
+  splitList,
+  type TesseraConfig,
+} from './schema.js';
 
 /** Where the loader reads configuration from. Every field is optional. */
 export interface LoadConfigOptions {
@@ -71,8 +77,10 @@ export function coerceText(kind: LeafKind, text: string): unknown {
         : text === 'false' || text === '0'
           ? false
           : text;
+    // A list given as one string is split by the schema, wherever it came from.
     case 'enum':
     case 'string':
+    case 'list':
       return text;
   }
 }
@@ -230,7 +238,7 @@ function describeValue(value: unknown): string {
     return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null)
     return String(value);
-  if (Array.isArray(value)) return 'a list';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   if (isPlainObject(value)) return 'an object';
   return typeof value;
 }
@@ -239,6 +247,20 @@ function valueAt(tree: Tree, path: readonly PropertyKey[]): unknown {
   let node: unknown = tree;
   for (const key of path) node = isPlainObject(node) ? own(node, String(key)) : undefined;
   return node;
+}
+
+/**
+ * The path of the leaf an issue is about, and the value it names: for an entry of a list leaf
+ * (`agent.serverUrl.1`) the leaf's path and that entry, as given in a list or in one string.
+ */
+function issueTarget(path: readonly PropertyKey[], tree: Tree): { key: string; value: unknown } {
+  const last = path.at(-1);
+  const leafPath = path.slice(0, -1);
+  if (typeof last === 'number' && leafByPath.get(leafPath.join('.'))?.kind === 'list') {
+    const entries = splitList(valueAt(tree, leafPath));
+    return { key: leafPath.join('.'), value: Array.isArray(entries) ? entries[last] : entries };
+  }
+  return { key: path.map(String).join('.'), value: valueAt(tree, path) };
 }
 
 function formatIssue(
@@ -257,8 +279,7 @@ function formatIssue(
       })
       .join('; ');
   }
-  const key = segments.join('.');
-  const value = valueAt(tree, issue.path);
+  const { key, value } = issueTarget(issue.path, tree);
   if (issue.code === 'custom' && value === undefined) {
     const leaf = leafByPath.get(key);
     return `${key} ${issue.message}${leaf === undefined ? '' : ` (set ${leaf.env})`}`;

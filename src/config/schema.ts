@@ -42,6 +42,27 @@ const httpUrl = (): z.ZodURL =>
   leaf(z.url({ protocol: /^https?$/ }), { expected: 'an http:// or https:// URL' });
 const port = (): z.ZodNumber => z.int().min(0).max(65535);
 
+/** The most server URLs an agent may be given. */
+const MAX_SERVER_URLS = 16;
+
+/**
+ * The entries of a list setting given as one string (`a,b`): split at commas, trimmed, empty
+ * entries dropped. Anything else (a list from a config file) is returned as it is.
+ */
+export function splitList(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
+/** One http(s) URL or several: a list in a config file, or comma-separated in one string. */
+const httpUrls = () =>
+  leaf(z.preprocess(splitList, z.array(httpUrl()).min(1).max(MAX_SERVER_URLS)), {
+    expected: `an http:// or https:// URL, or up to ${MAX_SERVER_URLS} separated by commas`,
+  });
+
 /** Log levels, as pino names them. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -243,7 +264,8 @@ const imdsConnectionsSchema = z
   });
 
 const agentSchema = z.strictObject({
-  serverUrl: httpUrl().optional(),
+  /** The server, or its replicas in order of preference (the agent fails over between them). */
+  serverUrl: httpUrls().optional(),
   /** The one-time join token an operator created for this host (`tessera host create`). */
   joinToken: leaf(z.string().min(16).max(512), {
     expected: 'a join token (16-512 characters)',
@@ -311,7 +333,7 @@ export type TesseraConfig = z.output<typeof configSchema> & {
 };
 
 /** How the loader turns a string (from the environment or a flag) into a leaf's value. */
-export type LeafKind = 'string' | 'integer' | 'number' | 'boolean' | 'enum';
+export type LeafKind = 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'list';
 
 /** One settable key of the configuration. */
 export interface ConfigLeaf {
@@ -366,6 +388,9 @@ function toLeaf(path: string, schema: z.core.$ZodType, meta: LeafMeta): ConfigLe
   if (schema instanceof z.ZodString || schema instanceof z.ZodStringFormat) {
     return { ...base, kind: 'string', expected: meta.expected ?? 'a string' };
   }
+  if (schema instanceof z.ZodArray) {
+    return { ...base, kind: 'list', expected: meta.expected ?? 'a list' };
+  }
   // A programming error, caught by the first test that imports this module.
   throw new TypeError(`config key ${path} has a type the loader cannot read from the environment`);
 }
@@ -376,9 +401,11 @@ function collectLeaves(schema: z.core.$ZodType, path: readonly string[], out: Co
   while (
     inner instanceof z.ZodOptional ||
     inner instanceof z.ZodDefault ||
-    inner instanceof z.ZodPrefault
+    inner instanceof z.ZodPrefault ||
+    inner instanceof z.ZodPipe
   ) {
-    inner = inner.unwrap();
+    // A pipe is a leaf's preprocessing (see `httpUrls`): what it checks is its output schema.
+    inner = inner instanceof z.ZodPipe ? inner.out : inner.unwrap();
     meta = { ...leafMeta.get(inner), ...meta };
   }
   if (inner instanceof z.ZodObject) {

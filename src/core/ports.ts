@@ -17,6 +17,8 @@ import type {
   Tenant,
   VaultSecretVersion,
 } from './model.js';
+import type { InstallationStore } from './installation.js';
+import type { ReplicaCoordination } from './replicas.js';
 
 /** The time source. Core code never reads the system clock directly. */
 export interface Clock {
@@ -188,8 +190,7 @@ export interface AttachmentStore {
   listForPrincipal(principalId: string): Promise<readonly IdentityAttachment[]>;
   /**
    * Whether `principalId` is attached to a VM placed on the registered host `hostId`, or to a
-   * scale set with an instance placed there: one indexed read, made at every mint with a host's
-   * certificate.
+   * scale set with an instance there: one indexed read, at every mint with a host's certificate.
    */
   isAttachedOnHost(principalId: string, hostId: string): Promise<boolean>;
 }
@@ -370,9 +371,8 @@ export interface AuditRetention {
 }
 
 /**
- * What an Activity Log query keeps: one subscription's events from `from` to `to` (inclusive),
- * narrowed by each filter given; ids, groups and namespaces compare case-insensitively, and
- * `resourceId` matches the scope exactly, not what lies under it.
+ * An Activity Log query: one subscription's events from `from` to `to` (inclusive), narrowed by
+ * each filter given; ids, groups, namespaces compare case-insensitively, `resourceId` exactly.
  */
 export interface ActivityQuery {
   readonly subscriptionId: string;
@@ -439,11 +439,11 @@ export interface Store {
   readonly vaultSecrets: VaultSecretStore;
   readonly audit: AuditLog;
   readonly activity: ActivityLog;
+  readonly installation: InstallationStore;
   readonly issueLedger: IssueLedger;
-  /**
-   * Runs `work` in one transaction: all of its writes land, or none do. Inside, `tx` is a store
-   * bound to the transaction; nested calls join the outer transaction.
-   */
+  /** Coordination with other replicas sharing the database (see core/replicas.ts). */
+  readonly replicas: ReplicaCoordination;
+  /** Runs `work` in one transaction (all its writes land, or none); nested calls join it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   /** Releases connections. The store is unusable afterwards. */
   close(): Promise<void>;

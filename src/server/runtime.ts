@@ -8,7 +8,8 @@ import type { Logger } from '../config/logger.js';
 import type { Tenant } from '../core/model.js';
 import { systemClock } from '../core/clock.js';
 import type { Clock, Store } from '../core/ports.js';
-import { sweepAuditRetention } from '../core/audit/retention.js';
+import type { ChangeSubscription } from '../core/replicas.js';
+import { agreeOnInstallation } from '../core/installation.js';
 import { createRbacEvaluator, seedBuiltInRoles } from '../core/rbac/index.js';
 import { createAccessTokenVerifier, localJwksResolver } from '../core/tokens/index.js';
 import { ensureDefaultSubscription } from './bootstrap.js';
@@ -23,10 +24,12 @@ import { challengeResource } from '../wire/keyvault/challenge.js';
 import { createVaultDirectory } from './keyvault/vaults.js';
 import { createOidcIssuerKeys } from '../client/oidc-issuer-keys.js';
 import { createServerServices, type ServerServices, type ServiceSettings } from './services.js';
+import { runMaintenance } from './maintenance.js';
+import { listenToReplicas } from './replica-notifications.js';
 
 /**
  * How often the server checks for a due key rotation, forgets expired assertion ids, purges
- * deleted secrets and prunes the audit log.
+ * deleted secrets and prunes the audit log (each job on one replica at a time: maintenance.ts).
  */
 const MAINTENANCE_INTERVAL_MS = 60_000;
 
@@ -115,7 +118,10 @@ export async function freePort(host: string): Promise<number> {
  * retention (`config.audit.retention`) run every minute, and counted refusals are written every
  * `config.audit.refusalWindowSeconds` (and at close). Port 0 picks a free port. With `server.tls` configured it serves HTTPS on
  * `server.port`; otherwise HTTP there and, with `localTls` (`tessera up`), also HTTPS on
- * `server.httpsPort` with a certificate from a local CA made in the data directory.
+ * `server.httpsPort` with a certificate from a local CA made in the data directory. Before it
+ * writes anything it records the installation (public URL, issuer template, master key check) or
+ * fails with one `ConfigInvalid` line if this server disagrees with the record (on SQLite, which
+ * has one server, the URL and issuer follow the configuration): {@link agreeOnInstallation}.
  */
 export async function startServer(options: {
   config: TesseraConfig;
@@ -158,6 +164,16 @@ export async function startServer(options: {
   }
   const url = (config.publicUrl ?? listeners[0]?.url ?? '').replace(/\/+$/, '');
   const urls = [url, ...listeners.map((l) => l.url).filter((u) => u !== url)];
+  // Before anything is written: a replica configured unlike the installation must not start.
+  await agreeOnInstallation(
+    store.installation,
+    {
+      publicUrl: url,
+      publicUrlConfigured: config.publicUrl !== undefined,
+      issuer: config.server.tokens.issuer ?? null,
+    },
+    { followUrls: store.dialect === 'sqlite', now: clock.now() },
+  );
   const { federation } = config.server;
   const federatedKeys = createOidcIssuerKeys({
     allowLoopback: federation.allowLoopbackIssuers ?? options.localTls === true,
@@ -207,6 +223,8 @@ export async function startServer(options: {
     recoverableDays: softDeleteRetentionDays,
     authorityFor: (tenantId) => `${url}/${tenantId}`,
   };
+  // Other replicas' writes, heard through the store (PostgreSQL; none on SQLite): set below.
+  const replicas: { changes?: ChangeSubscription | undefined } = {};
   const agentServices = createAgentApiServices({
     store,
     clock,
@@ -220,6 +238,13 @@ export async function startServer(options: {
     onPollError: (error) => {
       logger.error({ err: error }, 'agent API change poll failed');
     },
+    notified: () => replicas.changes?.listening === true,
+  });
+  replicas.changes = await listenToReplicas({
+    store,
+    changeSignal: agentServices.changeSignal,
+    signingKeys: services.signingKeys,
+    logger,
   });
   const apps: FastifyInstance[] = [];
   try {
@@ -248,25 +273,14 @@ export async function startServer(options: {
     }
   } catch (error) {
     await Promise.all(apps.map((a) => a.close()));
+    await replicas.changes?.close();
     throw error;
   }
   const httpsUrl = listeners.find((l) => l.https !== undefined)?.url;
 
   const maintenance = setInterval(() => {
-    void (async () => {
-      try {
-        await services.signingKeys.ensure();
-        await store.assertionReplay.purgeExpired(clock.now());
-        await store.vaultSecrets.purgeDue(clock.now());
-      } catch (error) {
-        logger.error({ err: error }, 'server maintenance failed');
-      }
-      try {
-        await sweepAuditRetention(store, clock.now(), config.audit.retention);
-      } catch (error) {
-        logger.error({ err: error }, 'audit retention sweep failed');
-      }
-    })();
+    const { retention } = config.audit;
+    void runMaintenance({ store, clock, signingKeys: services.signingKeys, retention, logger });
   }, MAINTENANCE_INTERVAL_MS);
   maintenance.unref();
   const flushRefusals = async (all: boolean): Promise<void> => {
@@ -294,6 +308,7 @@ export async function startServer(options: {
       // Answer agents' long-polls first: a listener closes only once its requests are done.
       agentServices.changeSignal.close();
       await Promise.all(apps.map((a) => a.close()));
+      await replicas.changes?.close();
       // Listeners are closed, so no refusal comes after this: every count is written.
       await flushRefusals(true);
       federatedKeys.close();

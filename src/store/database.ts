@@ -73,7 +73,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
   const pool = new pg.Pool({
     connectionString: options.url,
-    max: options.poolMax ?? 10,
+    // At least 2: a singleton job holds its lock on one connection while its work runs on
+    // another (see replicas.ts).
+    max: Math.max(2, options.poolMax ?? 10),
     options: `-c search_path=${schema}`,
     types: { getTypeParser: pgTypeParser },
   });

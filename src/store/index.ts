@@ -6,4 +6,5 @@ export type { SqlDialect } from './dialect.js';
 export { migrateToLatest, migrationsFor } from './migrate.js';
 export { openStore, type OpenedStore, type OpenStoreOptions } from './open-store.js';
 export { createSqlStore } from './sql-store.js';
+export { lockSqliteServer, serverLockFileOf, type SqliteServerLock } from './sqlite-server-lock.js';
 export { databaseOptionsFrom } from './from-config.js';

@@ -14,6 +14,7 @@ import { placementAndHostCredentialsMigration } from './migrations/0008-placemen
 import { boundedAuditStringsMigration } from './migrations/0009-bounded-audit-strings.js';
 import { activityLogMigration } from './migrations/0010-activity-log.js';
 import { roleNamesUniqueMigration } from './migrations/0011-role-names-unique.js';
+import { installationMigration } from './migrations/0012-installation.js';
 import type { Database } from './schema.js';
 
 /** The migrations, in order. Names sort in the order they run; never rename one that shipped. */
@@ -30,6 +31,7 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
     '0009-bounded-audit-strings': boundedAuditStringsMigration,
     '0010-activity-log': activityLogMigration(dialect),
     '0011-role-names-unique': roleNamesUniqueMigration,
+    '0012-installation': installationMigration,
   };
 }
 

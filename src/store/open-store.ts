@@ -1,9 +1,11 @@
 // Opens the store a process uses: connects, migrates to the latest schema, unlocks secret columns.
 
 import type { Store } from '../core/ports.js';
+import { masterKeyCheckOf } from '../core/installation.js';
 import { createColumnCipher } from './column-cipher.js';
 import { type DatabaseOptions, openDatabase } from './database.js';
 import { migrateToLatest } from './migrate.js';
+import { createPgChangeNotifications } from './pg-notifications.js';
 import { createSqlStore } from './sql-store.js';
 
 export interface OpenStoreOptions {
@@ -26,7 +28,22 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
   try {
     const applied = await migrateToLatest(db, dialect, schema);
     const cipher = createColumnCipher(options.masterKey, options.previousMasterKeys);
-    return { store: createSqlStore({ db, dialect, cipher }), applied };
+    const { database } = options;
+    // Replicas share PostgreSQL and hear each other's writes; SQLite has one process.
+    const notifications =
+      database.driver === 'postgres' && schema !== undefined
+        ? createPgChangeNotifications({ url: database.url, schema })
+        : undefined;
+    return {
+      store: createSqlStore({
+        db,
+        dialect,
+        cipher,
+        notifications,
+        masterKeyCheck: masterKeyCheckOf(options.masterKey),
+      }),
+      applied,
+    };
   } catch (error) {
     await db.destroy();
     throw error;

@@ -218,6 +218,15 @@ export interface ActivityEventsTable {
   claims: string;
 }
 
+/** The installation record (migration 0012): one row, `id` 1. */
+export interface InstallationTable {
+  id: number;
+  public_url: string;
+  issuer: string | null;
+  master_key_check: string;
+  recorded_at: number;
+}
+
 /** All tables. Migrations create them; repositories read and write them. */
 export interface Database {
   tenants: TenantsTable;
@@ -235,4 +244,5 @@ export interface Database {
   vault_secrets: VaultSecretsTable;
   audit_events: AuditEventsTable;
   activity_events: ActivityEventsTable;
+  installation: InstallationTable;
 }

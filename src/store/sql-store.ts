@@ -2,6 +2,7 @@
 
 import type { Kysely } from 'kysely';
 import type { Store } from '../core/ports.js';
+import type { ChangeNotifications, ReplicaCoordination } from '../core/replicas.js';
 import type { ColumnCipher } from './column-cipher.js';
 import type { SqlDialect } from './dialect.js';
 import { createGroupCommitLedger } from './group-commit.js';
@@ -13,12 +14,14 @@ import { SqlChangeFeed } from './repos/change-feed.js';
 import { SqlCertificateAuthorityStore } from './repos/certificate-authorities.js';
 import { SqlCredentialStore } from './repos/credentials.js';
 import { SqlHostStore } from './repos/hosts.js';
+import { SqlInstallationStore } from './repos/installation.js';
 import { SqlPrincipalStore } from './repos/principals.js';
 import { SqlResourceStore } from './repos/resources.js';
 import { SqlRoleStore } from './repos/roles.js';
 import { SqlSigningKeyStore } from './repos/signing-keys.js';
 import { SqlTenantStore } from './repos/tenants.js';
 import { SqlVaultSecretStore } from './repos/vault-secrets.js';
+import { createSqlReplicaCoordination } from './replicas.js';
 import type { Database } from './schema.js';
 
 /** What a SQL store is built from. */
@@ -26,6 +29,10 @@ export interface SqlStoreParts {
   readonly db: Kysely<Database>;
   readonly dialect: SqlDialect;
   readonly cipher: ColumnCipher;
+  /** The master key's check value (`masterKeyCheckOf`), for the installation record. */
+  readonly masterKeyCheck: string;
+  /** How replicas hear of each other's writes; none on SQLite (see `openStore`). */
+  readonly notifications?: ChangeNotifications | undefined;
 }
 
 /**
@@ -39,12 +46,14 @@ export interface SqlStoreParts {
  * it commits, the certificates on those hosts whose identity is no longer attached there.
  */
 export function createSqlStore(parts: SqlStoreParts): Store {
-  return bind(parts, parts.db, undefined);
+  const { db, dialect, notifications } = parts;
+  const replicas = createSqlReplicaCoordination({ db, dialect, notifications });
+  return bind({ ...parts, replicas }, parts.db, undefined);
 }
 
 /** `changedHosts`: inside a transaction, where the hosts its change-feed entries name gather. */
 function bind(
-  parts: SqlStoreParts,
+  parts: SqlStoreParts & { readonly replicas: ReplicaCoordination },
   executor: Kysely<Database>,
   changedHosts: Set<string> | undefined,
 ): Store {
@@ -70,6 +79,8 @@ function bind(
     vaultSecrets: new SqlVaultSecretStore(executor, cipher),
     audit: new SqlAuditLog(executor),
     activity: new SqlActivityLog(executor),
+    installation: new SqlInstallationStore(executor, parts.masterKeyCheck),
+    replicas: parts.replicas,
     // Inside a transaction the caller's transaction is the commit; outside, issues share one.
     issueLedger: inTransaction
       ? {

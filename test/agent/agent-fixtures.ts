@@ -2,6 +2,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createLogger, type Logger } from '../../src/config/logger.js';
 import { createSelfSignedCertificate, issueCertificateFromCsr } from '../../src/core/keys/x509.js';
+import { systemAgentClock } from '../../src/agent/clock.js';
+import { createReplicaSet } from '../../src/agent/replica-set.js';
 import type { ServerClient } from '../../src/agent/server-client.js';
 import type {
   AgentIdentity,
@@ -52,6 +54,8 @@ export function fakeClient(overrides: Partial<ServerClient>): ServerClient {
   const unexpected = (name: string) => () => Promise.reject(new Error(`unexpected call: ${name}`));
   return {
     serverUrl: 'http://tessera.test',
+    serverUrls: ['http://tessera.test'],
+    replicas: createReplicaSet({ urls: ['http://tessera.test'], clock: systemAgentClock }),
     useHost: () => undefined,
     createHost: unexpected('createHost'),
     register: unexpected('register'),

@@ -27,6 +27,8 @@ const WITHOUT_OUTPUT: Readonly<Record<string, string>> = {
     'a linter: file:line findings for a person or a CI log, the verdict in the exit status',
   'signing-key rotate':
     'reports in words what the rotation committed; `signing-key list` gives the keys as data',
+  'installation update':
+    'reports in words what it recorded; `installation show` gives the record as data',
   logout: 'prints nothing on stdout (one line on stderr)',
   demo: 'tells a story in numbered steps for a person',
 };

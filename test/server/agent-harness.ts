@@ -105,11 +105,19 @@ async function answer(response: Response): Promise<Answer> {
   };
 }
 
-/** Starts a server on `target`'s store, with its administrator's token. */
-export async function startAgentServer(target: StoreTarget): Promise<AgentHarness> {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-agent-api-'));
+/**
+ * Starts a server on `target`'s store, with its administrator's token; `flags` are configuration
+ * keys set as `--set` would (`publicUrl`, `server.port` for a second replica). The data directory
+ * is a temp dir, or `options.dir` (kept at close: a second replica shares the administrator).
+ */
+export async function startAgentServer(
+  target: StoreTarget,
+  options: { dir?: string; flags?: Readonly<Record<string, unknown>> } = {},
+): Promise<AgentHarness> {
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'tessera-agent-api-')));
   const database = await target.create();
-  const config = loadConfig({ env: {}, cwd: dir, flags: { 'server.port': 0 } });
+  const flags = { 'server.port': 0, ...options.flags };
+  const config = loadConfig({ env: {}, cwd: dir, flags });
   const { store } = await openStore({ database: database.options, masterKey: TEST_MASTER_KEY });
   const server = await startServer({ config, store, logger: createLogger({ level: 'silent' }) });
   const tenantId = server.tenant.id;
@@ -193,7 +201,7 @@ export async function startAgentServer(target: StoreTarget): Promise<AgentHarnes
       await server.close();
       await store.close();
       await database.dispose();
-      await rm(dir, { recursive: true, force: true });
+      if (options.dir === undefined) await rm(dir, { recursive: true, force: true });
     },
   };
 }

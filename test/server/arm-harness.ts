@@ -7,7 +7,7 @@ import { createLogger } from '../../src/config/logger.js';
 import type { Principal } from '../../src/core/model.js';
 import type { Store } from '../../src/core/ports.js';
 import { type RunningServer, startServer } from '../../src/server/runtime.js';
-import { openStore } from '../../src/store/index.js';
+import { databaseOptionsFrom, openStore } from '../../src/store/index.js';
 import { TEST_MASTER_KEY } from '../fixtures/keys.js';
 import { administratorToken, clientCredentialsToken } from '../fixtures/admin.js';
 
@@ -75,8 +75,9 @@ export async function startArm(
 ): Promise<ArmHarness> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'tessera-arm-')));
   const config = loadConfig({ env: {}, cwd: dir, flags: { 'server.port': 0, ...options.flags } });
+  // SQLite in the temp dir unless `flags` choose another store (`store.driver`, `store.postgres`).
   const { store } = await openStore({
-    database: { driver: 'sqlite', file: config.store.sqlite.file },
+    database: databaseOptionsFrom(config),
     masterKey: TEST_MASTER_KEY,
   });
   const server = await startServer({ config, store, logger: createLogger({ level: 'silent' }) });

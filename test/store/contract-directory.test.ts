@@ -41,6 +41,7 @@ describe.each(storeTargets())('store contract (directory) on $name', (target) =>
         '0009-bounded-audit-strings',
         '0010-activity-log',
         '0011-role-names-unique',
+        '0012-installation',
       ]);
       const again = await openStore({ database: t.options, masterKey: TEST_MASTER_KEY });
       expect(again.applied).toEqual([]);

@@ -7,8 +7,7 @@ import type { Clock, Store } from '../ports.js';
 import { createSelfSignedCertificate, thumbprintsOf } from './x509.js';
 
 const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
-const DAY_MS = 24 * HOUR_MS;
+const DAY_MS = 24 * 60 * MINUTE_MS;
 
 /** When keys roll. Every value is in milliseconds. */
 export interface SigningKeyPolicy {
@@ -62,11 +61,10 @@ export interface SigningKeyService {
   signingKey(): Promise<ActiveSigningKey>;
   /** Every published key (see {@link publishedKeys}), for the JWKS document. */
   jwks(): Promise<{ keys: PublicJwk[] }>;
-  /**
-   * Rotates on demand, atomically on every replica (see {@link createSigningKeyService}); returns
-   * what the rotation committed.
-   */
+  /** Rotates on demand, atomically across replicas; returns what the rotation committed. */
   rotate(opts?: { immediate?: boolean }): Promise<SigningKeyRotation>;
+  /** Drops the cached keys, so the next use reads the store: they changed on another replica. */
+  forget(): void;
 }
 
 /** What a rotation committed, read back inside its transaction. */
@@ -128,8 +126,8 @@ export function publishedKeys(keys: readonly SigningKey[], t: number): SigningKe
  * before creation for at least five years, covering its whole published life; `kid` = `x5t` = the
  * certificate's SHA-1 thumbprint, as Azure does. `signingKey()` and `jwks()` read the store at
  * most every `refreshMs` (default 5 s) and decide from the cached timestamps in between, so a
- * scheduled switch happens on time; an immediate rotation made by another replica is seen within
- * `refreshMs`.
+ * scheduled switch happens on time; a rotation made by another replica is seen within `refreshMs`,
+ * or as soon as `forget()` is called (the server calls it when the store notifies a change).
  */
 export function createSigningKeyService(options: {
   store: Store;
@@ -380,6 +378,8 @@ export function createSigningKeyService(options: {
     rotate(opts = {}) {
       return runRotate(opts.immediate === true);
     },
+
+    forget: invalidate,
   };
   return service;
 }

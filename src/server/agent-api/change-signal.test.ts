@@ -6,7 +6,7 @@ describe('change signal', () => {
   let latest = 0;
   let polls = 0;
   let signal: ChangeSignal;
-  const make = (pollIntervalMs = 20): ChangeSignal =>
+  const make = (pollIntervalMs = 20, notified?: () => boolean): ChangeSignal =>
     createChangeSignal({
       feed: {
         bounds: () => {
@@ -15,6 +15,7 @@ describe('change signal', () => {
         },
       },
       pollIntervalMs,
+      ...(notified === undefined ? {} : { notified }),
     });
   const timed = async (wait: Promise<void>): Promise<number> => {
     const started = Date.now();
@@ -64,6 +65,23 @@ describe('change signal', () => {
     const after = polls;
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(polls).toBe(after);
+  });
+
+  it('skips the feed poll while notifications arrive, and polls again once they stop', async () => {
+    let listening = true;
+    signal = make(20, () => listening);
+    latest = 5;
+    let woke = false;
+    void signal
+      .wait({ latest: 4, generation: signal.generation }, 10_000)
+      .then(() => (woke = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(polls).toBe(0);
+    expect(woke).toBe(false);
+    listening = false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(polls).toBeGreaterThan(0);
+    expect(woke).toBe(true);
   });
 
   it('ends a wait on timeout, on abort and on close', async () => {

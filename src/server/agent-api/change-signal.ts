@@ -1,7 +1,10 @@
-// Wakes long-polling agent syncs: at once after an ARM write in this process, within a second after another replica's.
+// Wakes long-polling agent syncs: at once after a write here or a replica's notification, else by polling.
 import type { ChangeFeed } from '../../core/ports.js';
 
-/** How often the feed is polled while anyone waits, for writes made by other replicas. */
+/**
+ * How often the feed is polled while anyone waits, for writes made by other replicas, when no
+ * notification tells of them (SQLite's other processes, a PostgreSQL listener reconnecting).
+ */
 export const CHANGE_POLL_INTERVAL_MS = 1000;
 
 /** What a waiter had seen when it last looked: see {@link ChangeSignal.wait}. */
@@ -18,13 +21,14 @@ export interface ChangeSignal {
   readonly generation: number;
   /** True once {@link ChangeSignal.close} was called. */
   readonly closed: boolean;
-  /** Wakes every waiter now: a write in this process has committed. */
+  /** Wakes every waiter now: a write has committed (here, or on a replica that notified). */
   fire(): void;
   /**
    * Resolves when {@link ChangeSignal.fire} has been called since `seen.generation`, when the
    * feed's latest sequence number passes `seen.latest` (polled every
-   * {@link CHANGE_POLL_INTERVAL_MS} while anyone waits), after `timeoutMs`, when `abort` fires or
-   * when the signal is closed, whichever comes first. Never rejects.
+   * {@link CHANGE_POLL_INTERVAL_MS} while anyone waits and no notifications arrive), after
+   * `timeoutMs`, when `abort` fires or when the signal is closed, whichever comes first. Never
+   * rejects.
    */
   wait(seen: SeenChanges, timeoutMs: number, abort?: AbortSignal): Promise<void>;
   /** Wakes every waiter and makes later waits resolve at once (the server is closing). */
@@ -38,12 +42,15 @@ interface Waiter {
 
 /**
  * Builds the signal over `feed`. The poll timer runs only while someone waits and never keeps
- * the process alive; a failed poll is reported to `onPollError` and tried again next tick.
+ * the process alive; a failed poll is reported to `onPollError` and tried again next tick. While
+ * `notified()` is true, every replica's writes arrive as {@link ChangeSignal.fire} and ticks skip
+ * the read (the notifier fires once more when it starts listening again, see core/replicas.ts).
  */
 export function createChangeSignal(options: {
   readonly feed: Pick<ChangeFeed, 'bounds'>;
   readonly pollIntervalMs?: number;
   readonly onPollError?: (error: unknown) => void;
+  readonly notified?: () => boolean;
 }): ChangeSignal {
   const interval = options.pollIntervalMs ?? CHANGE_POLL_INTERVAL_MS;
   const waiters = new Set<Waiter>();
@@ -64,7 +71,7 @@ export function createChangeSignal(options: {
   };
 
   async function poll(): Promise<void> {
-    if (polling) return;
+    if (polling || options.notified?.() === true) return;
     polling = true;
     try {
       const { latest } = await options.feed.bounds();

@@ -54,21 +54,24 @@ export interface AgentApiServices {
 
 /**
  * Builds the agent API's services: the change signal (polling `store.changes` while anyone
- * waits; failed polls go to `onPollError`), the host authenticator accepting `audiences`
- * (`hostAssertionAudience` of every URL the server answers at) and the attestation signer.
+ * waits and `notified()` is not true; failed polls go to `onPollError`), the host authenticator
+ * accepting `audiences` (`hostAssertionAudience` of every URL the server answers at) and the
+ * attestation signer.
  */
 export function createAgentApiServices(
   deps: Omit<AgentApiServices, 'changeSignal' | 'hostAuth' | 'attestation'> & {
     readonly audiences: readonly string[];
     readonly onPollError?: (error: unknown) => void;
+    readonly notified?: () => boolean;
   },
 ): AgentApiServices {
-  const { audiences, onPollError, ...rest } = deps;
+  const { audiences, onPollError, notified, ...rest } = deps;
   return {
     ...rest,
     changeSignal: createChangeSignal({
       feed: deps.store.changes,
       ...(onPollError === undefined ? {} : { onPollError }),
+      ...(notified === undefined ? {} : { notified }),
     }),
     attestation: createAttestationSigner(deps),
     hostAuth: createHostAuthenticator({

@@ -3,6 +3,7 @@
 import { sql } from 'kysely';
 import type { ChangeFeed, ComputeChange } from '../../core/ports.js';
 import type { SqlDialect } from '../dialect.js';
+import { notifyChange } from '../replicas.js';
 import { affected, type Executor } from './shared.js';
 
 /**
@@ -30,6 +31,8 @@ export class SqlChangeFeed implements ChangeFeed {
       .values(entries.map((e) => ({ at: e.at, resource_id: e.resourceId, host_id: e.hostId })))
       .execute();
     await this.onHosts(entries.flatMap((e) => (e.hostId === null ? [] : [e.hostId])));
+    // Delivered at commit: other replicas wake their long-polls once the entries are readable.
+    await notifyChange(this.db, 'compute');
   }
 
   async since(hostId: string, afterSeq: number, limit: number): Promise<readonly ComputeChange[]> {

@@ -4,6 +4,7 @@ import { PostgresAdapter, sql } from 'kysely';
 import type { SigningKey, SigningKeyStatus } from '../../core/model.js';
 import type { SigningKeyStore } from '../../core/ports.js';
 import type { ColumnCipher } from '../column-cipher.js';
+import { notifyChange } from '../replicas.js';
 import type { SigningKeysTable } from '../schema.js';
 import { affected, type Executor, fromJson, insertOrConflict, toJson } from './shared.js';
 
@@ -51,6 +52,8 @@ export class SqlSigningKeyStore implements SigningKeyStore {
           .execute(),
       `Signing key '${k.kid}' already exists.`,
     );
+    // At commit, every replica drops its cached keys (see createSigningKeyService's `forget`).
+    await notifyChange(this.db, 'signing-keys');
   }
 
   async get(kid: string): Promise<SigningKey | undefined> {
@@ -87,6 +90,7 @@ export class SqlSigningKeyStore implements SigningKeyStore {
       })
       .where('kid', '=', kid)
       .executeTakeFirst();
+    await notifyChange(this.db, 'signing-keys');
     return affected(result) > 0;
   }
 
@@ -113,6 +117,7 @@ export class SqlSigningKeyStore implements SigningKeyStore {
       .deleteFrom('signing_keys')
       .where('kid', '=', kid)
       .executeTakeFirst();
+    await notifyChange(this.db, 'signing-keys');
     return affected(result) > 0;
   }
 }
