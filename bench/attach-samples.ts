@@ -151,7 +151,7 @@ export async function runAttaches(target: AttachTarget, options: BenchOptions): 
   return { warmUps, measured, mints, refusals };
 }
 
-/** The run as the benchmark's row: subject, baseline, and a line of detail on stderr. */
+/** The run as a benchmark's row (all but its name), and a line of detail on stderr. */
 export function attachResult(label: string, run: AttachRun, loadBefore: string, loadAfter: string) {
   const { measured, mints, refusals, warmUps } = run;
   const baseline = median(mints, (m) => m.opsPerSec);
@@ -172,5 +172,18 @@ export function attachResult(label: string, run: AttachRun, loadBefore: string, 
       `(DESIGN.md target < ${ATTACH_TARGET_P99_MS} ms at p99: ${subject.p99Ms < ATTACH_TARGET_P99_MS ? 'met' : 'MISSED'}); ` +
       `load average ${loadBefore} before, ${loadAfter} after\n`,
   );
-  return { subject, baseline };
+  return {
+    subject,
+    baselineName: 'bypass_cache mint via IMDS',
+    baseline,
+    // Three server round trips (sync wake, certificate, mint) against one: about 1/3 at best,
+    // 0.15 to 0.25 measured, the certificate (CSR made and parsed, certificate made and parsed
+    // twice, with @peculiar/x509) costing more than the mint. This guards against the attach
+    // path growing far costlier (a poll interval instead of the long-poll wake would put it near
+    // 0.01); the target that matters is the absolute one.
+    targetRatio: 0.1,
+    absoluteTargets: [
+      { name: 'p99', value: subject.p99Ms, unit: 'ms', below: ATTACH_TARGET_P99_MS },
+    ],
+  };
 }

@@ -19,7 +19,7 @@
 // so each call is one mint through IMDS and the agent. The ratio (baseline time / attach time:
 // each `opsPerSec` is 1 / mean latency, as measure() reports) says how much of the attach is the
 // unavoidable mint; the target that matters is the absolute one, p99 under 100 ms.
-import { attachResult, ATTACH_TARGET_P99_MS, runAttaches } from './attach-samples.js';
+import { attachResult, runAttaches } from './attach-samples.js';
 import type { Benchmark } from './harness.js';
 import { loadAverage, startTessera } from './imds-fixture.js';
 
@@ -34,22 +34,7 @@ export const benchmark: Benchmark = {
         { create: arm, attach: arm, vmPath, groupPath, imdsUrl },
         options,
       );
-      const { subject, baseline } = attachResult('attach', run, loadBefore, loadAverage());
-      return {
-        name: this.name,
-        subject,
-        baselineName: 'bypass_cache mint via IMDS',
-        baseline,
-        // Three server round trips (sync wake, certificate, mint) against one: about 1/3 at best,
-        // 0.15 to 0.25 measured, the certificate (CSR made and parsed, certificate made and
-        // parsed twice, with @peculiar/x509) costing more than the mint. This guards against the
-        // attach path growing far costlier (a poll interval instead of the long-poll wake would
-        // put it near 0.01); the target that matters is the absolute one below.
-        targetRatio: 0.1,
-        absoluteTargets: [
-          { name: 'p99', value: subject.p99Ms, unit: 'ms', below: ATTACH_TARGET_P99_MS },
-        ],
-      };
+      return { name: this.name, ...attachResult('attach', run, loadBefore, loadAverage()) };
     } finally {
       await tessera.close();
     }

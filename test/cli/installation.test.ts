@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropSchema } from '../agent/replicas.js';
 import { TEST_MASTER_KEY_B64 } from '../fixtures/keys.js';
 import { json, oneLine, run, start, startServer, stop, until, upArgs } from './cli-harness.js';
 
@@ -76,15 +76,7 @@ describe.skipIf(postgresUrl === undefined)('on PostgreSQL', () => {
     `store.postgres.schema=${schema}`,
     `masterKey=${TEST_MASTER_KEY_B64}`,
   ];
-  afterAll(async () => {
-    const client = new pg.Client({ connectionString: postgresUrl });
-    await client.connect();
-    try {
-      await client.query(`drop schema if exists ${schema} cascade`);
-    } finally {
-      await client.end();
-    }
-  });
+  afterAll(() => dropSchema(postgresUrl ?? '', schema));
 
   it('refuses a replica with another public URL until an operator changes it for all', async () => {
     const a = start(serverArgs(join(dir, 'pg-a'), ...store, 'publicUrl=https://a.example'));
