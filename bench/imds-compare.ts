@@ -28,6 +28,7 @@ export async function fullLoad(
   path: string | readonly string[],
   pid: number | undefined,
   seconds: number,
+  request: Request = {},
 ): Promise<FullLoad> {
   const latencies: number[] = [];
   const cpuBefore = cpuSeconds(pid);
@@ -41,7 +42,9 @@ export async function fullLoad(
         url: `${url}${paths[0] ?? ''}`,
         connections: CONNECTIONS,
         duration: seconds,
-        headers: REQUEST_HEADERS,
+        method: request.method ?? 'GET',
+        headers: request.headers ?? REQUEST_HEADERS,
+        ...(request.body === undefined ? {} : { body: request.body }),
         ...(paths.length > 1
           ? {
               requests: [
@@ -122,12 +125,20 @@ export async function startBareLike(
   return { child: started.child, url, bytes: answer.body.length };
 }
 
+/** What a load sends besides its path: GET with `Metadata: true` unless given. */
+export interface Request {
+  readonly method?: 'GET' | 'POST';
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
 /** One side of an interleaved comparison. */
 export interface Side {
   readonly name: string;
   readonly url: string;
   readonly path: string | readonly string[];
   readonly pid: number | undefined;
+  readonly request?: Request;
 }
 
 /**
@@ -140,11 +151,15 @@ export async function interleavedFullLoads(
 ): Promise<{ runs: Map<string, FullLoad[]>; medians: Map<string, FullLoad>; seconds: number }> {
   const seconds = options.smoke ? 1 : (options.seconds ?? 5);
   const repetitions = repetitionsFor(options);
-  if (!options.smoke) for (const side of sides) await fullLoad(side.url, side.path, side.pid, 2);
+  if (!options.smoke) {
+    for (const side of sides) await fullLoad(side.url, side.path, side.pid, 2, side.request);
+  }
   const runs = new Map<string, FullLoad[]>(sides.map((s) => [s.name, []]));
   for (let r = 0; r < repetitions; r++) {
     for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
-      runs.get(side.name)?.push(await fullLoad(side.url, side.path, side.pid, seconds));
+      runs
+        .get(side.name)
+        ?.push(await fullLoad(side.url, side.path, side.pid, seconds, side.request));
     }
   }
   const medians = new Map(

@@ -37,7 +37,9 @@ import {
 import { type Child, loadAverage, startTessera, stopChild, TOKEN_PATH } from './imds-fixture.js';
 import { type PacedResult, pacedLoad } from './imds-paced.js';
 
+/** DESIGN.md: p99 under 2 ms at half load; issue 25: or within 1.2x of the bare server's own p99. */
 const TARGET_HALF_LOAD_P99_MS = 2;
+const TARGET_HALF_LOAD_P99_OF_BARE = 1.2;
 
 const p99s = (results: readonly PacedResult[]): string =>
   results.map((r) => fmt(r.p99Ms, 3)).join(', ');
@@ -83,6 +85,10 @@ export const benchmark: Benchmark = {
       }
       const halfBare = median(paced.bare, (p) => p.p99Ms);
       const halfImds = median(paced.imds, (p) => p.p99Ms);
+      const halfTarget = Math.max(
+        TARGET_HALF_LOAD_P99_MS,
+        TARGET_HALF_LOAD_P99_OF_BARE * halfBare.p99Ms,
+      );
 
       const cpuRatio =
         subject.cpuPerAnswerUs === undefined || baseline.cpuPerAnswerUs === undefined
@@ -96,7 +102,7 @@ export const benchmark: Benchmark = {
           `core busy: IMDS ${pct(subject.serverCpu)}, bare ${pct(baseline.serverCpu)}, load generator ${pct(subject.generatorCpu)} / ${pct(baseline.generatorCpu)}; ` +
           `at ${rate}/s (half of IMDS max), ${pacedMs / 1000} s x ${repetitions}: IMDS p50 ${fmt(halfImds.p50Ms, 3)}, p99 ${fmt(halfImds.p99Ms, 3)}, max ${fmt(halfImds.maxMs, 1)} ms (p99 of each run ${p99s(paced.imds)}), ` +
           `bare p50 ${fmt(halfBare.p50Ms, 3)}, p99 ${fmt(halfBare.p99Ms, 3)} ms (${p99s(paced.bare)}) ` +
-          `(DESIGN.md target p99 < ${TARGET_HALF_LOAD_P99_MS} ms: ${halfImds.p99Ms < TARGET_HALF_LOAD_P99_MS ? 'met' : 'MISSED'}); ` +
+          `(target p99 < ${fmt(halfTarget, 3)} ms, the larger of ${TARGET_HALF_LOAD_P99_MS} ms and ${TARGET_HALF_LOAD_P99_OF_BARE} x bare: ${halfImds.p99Ms < halfTarget ? 'met' : 'MISSED'}); ` +
           `load average ${loadBefore} before, ${loadAverage()} after\n`,
       );
       return {
@@ -104,13 +110,13 @@ export const benchmark: Benchmark = {
         subject: { opsPerSec: subject.opsPerSec, p50Ms: subject.p50Ms, p99Ms: subject.p99Ms },
         baselineName: 'bare node:http, same bytes',
         baseline: { opsPerSec: baseline.opsPerSec, p50Ms: baseline.p50Ms, p99Ms: baseline.p99Ms },
-        targetRatio: 0.85,
+        targetRatio: 0.92,
         absoluteTargets: [
           {
-            name: `p99 at half load (${rate}/s)`,
+            name: `p99 at half load (${rate}/s; bare server ${fmt(halfBare.p99Ms, 3)} ms)`,
             value: halfImds.p99Ms,
             unit: 'ms',
-            below: TARGET_HALF_LOAD_P99_MS,
+            below: halfTarget,
           },
         ],
       };

@@ -17,6 +17,7 @@ import { buildServer } from '../src/server/app.js';
 import { createServerServices, defaultServiceSettings } from '../src/server/services.js';
 import { openStore } from '../src/store/index.js';
 import { parseTokenRequest } from '../src/wire/oauth/token-request.js';
+import { signRs256 } from '../src/core/tokens/jws.js';
 
 const N = Number(process.env.MINT_COSTS_N ?? '3000');
 const CONCURRENCY = 32;
@@ -124,6 +125,9 @@ try {
   );
   await cost('jose RS256 sign, Web Crypto key', N, CONCURRENCY, () =>
     new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k' }).sign(signKey),
+  );
+  await cost('signRs256 (node:crypto, thread pool): what the issuer uses', N, CONCURRENCY, () =>
+    signRs256({ alg: 'RS256', kid: 'k' }, claims, rsa.privateKey),
   );
   await cost('jose ES256 verify of a client assertion', N, CONCURRENCY, (i) =>
     jwtVerify(assertionOf(i), verifyKey),

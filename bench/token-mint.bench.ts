@@ -54,7 +54,7 @@ export const benchmark: Benchmark = {
       subject,
       baselineName: 'crypto.sign RSA-2048, one core',
       baseline,
-      targetRatio: 0.7,
+      targetRatio: 0.8,
       absoluteTargets: [
         {
           // A host's certificate costs one indexed read more per mint than an application's.

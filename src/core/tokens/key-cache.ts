@@ -1,5 +1,5 @@
-// Web Crypto keys imported once and reused: jose signs and verifies with them without re-importing.
-import { type KeyObject, webcrypto, X509Certificate } from 'node:crypto';
+// Web Crypto keys imported once and reused: jose verifies with them without re-importing.
+import { webcrypto, X509Certificate } from 'node:crypto';
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -30,14 +30,6 @@ export class KeyCache {
         format: 'der',
       });
       return webcrypto.subtle.importKey('spki', spki, ALGORITHMS[alg], false, ['verify']);
-    });
-  }
-
-  /** A private key imported for signing RS256 (the token-signing key, by `kid`). */
-  signKey(kid: string, privateKey: KeyObject): Promise<CryptoKey> {
-    return this.remember(`s:${kid}`, () => {
-      const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
-      return webcrypto.subtle.importKey('pkcs8', pkcs8, ALGORITHMS.RS256, false, ['sign']);
     });
   }
 

@@ -1,6 +1,5 @@
 // The token issuer: authenticates a client (assertion or secret), mints a v1 access token, audits it.
 import type { KeyObject } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { boundAuditEvent } from '../audit/bounds.js';
 import { createRefusalCoalescer } from '../audit/refusal-coalescer.js';
 import { verifyClientSecret } from '../directory/client-secret.js';
@@ -16,6 +15,7 @@ import {
 } from './refusals.js';
 import { createSecretGuard, type SecretFailurePolicy } from './secret-throttle.js';
 import { newTokenId } from './token-id.js';
+import { signRs256 } from './jws.js';
 import {
   checkFederatedAssertion,
   type FederatedProof,
@@ -259,9 +259,11 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       ...(mirid === undefined ? {} : { xms_mirid: mirid }),
       ...(context.vmId === undefined || context.vmId === mirid ? {} : { xms_az_rid: context.vmId }),
     };
-    const accessToken = await new SignJWT(claims)
-      .setProtectedHeader({ typ: 'JWT', alg: 'RS256', x5t: key.x5t, kid: key.kid })
-      .sign(await keyCache.signKey(key.kid, key.privateKey));
+    const accessToken = await signRs256(
+      { typ: 'JWT', alg: 'RS256', x5t: key.x5t, kid: key.kid },
+      claims,
+      key.privateKey,
+    );
     return { accessToken, resource, issuedAt, notBefore: issuedAt, expiresOn, tokenId, principal };
   }
 

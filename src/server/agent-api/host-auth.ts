@@ -1,5 +1,5 @@
 // Authenticates an agent's host: `Authorization: TesseraHost <ES256 JWS>` signed with the key of its host certificate.
-import { webcrypto } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { type AppError, authenticationRequired } from '../../core/errors.js';
 import type { Host } from '../../core/model.js';
@@ -41,6 +41,19 @@ export interface HostAuthOptions {
   readonly cacheSize?: number;
 }
 
+/**
+ * An assertion whose signature and claims verified: the agent reuses one assertion for up to
+ * {@link HOST_ASSERTION_MAX_LIFETIME_SECONDS}, so it is verified once and then recognised by its
+ * SHA-256 digest (a map lookup on a digest, not a comparison of the bearer string itself).
+ */
+interface VerifiedAssertion {
+  readonly sub: string;
+  readonly thumbprint: string;
+  readonly certificate: CheckedCertificate;
+  /** `exp` in epoch ms. */
+  readonly expiresAt: number;
+}
+
 /** A host certificate that was checked once: issued by the CA, an ES256 key, its validity. */
 interface CheckedCertificate {
   readonly key: webcrypto.CryptoKey;
@@ -58,11 +71,18 @@ interface CheckedCertificate {
  * {@link HOST_CLOCK_SKEW_SECONDS}; `sub` names a host whose recorded thumbprint is that
  * certificate's (read on every request, so a renewal or re-registration takes effect at once).
  * `lastSeenAt` is then updated, at most once per {@link LAST_SEEN_INTERVAL_MS}.
+ *
+ * An assertion that verified is remembered (by digest) until its `exp`: the same header again
+ * skips the ES256 verification and the claim checks, which cannot change for the same bytes,
+ * while the times, the certificate's validity and the host's recorded thumbprint are checked on
+ * every request as before. This is the agent's host session: one signature check per assertion
+ * lifetime instead of one per token.
  */
 export function createHostAuthenticator(options: HostAuthOptions): HostAuthenticator {
   const { store, clock } = options;
   const capacity = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   const checked = new Map<string, Promise<CheckedCertificate>>();
+  const verified = new Map<string, VerifiedAssertion>();
 
   function certificateFor(thumbprint: string, der: Buffer): Promise<CheckedCertificate> {
     const hit = checked.get(thumbprint);
@@ -81,35 +101,22 @@ export function createHostAuthenticator(options: HostAuthOptions): HostAuthentic
   return {
     async authenticate(header) {
       const jws = readHeader(header);
-      let protectedHeader: ReturnType<typeof decodeProtectedHeader>;
-      try {
-        protectedHeader = decodeProtectedHeader(jws);
-      } catch {
-        throw refused('The host assertion is not a valid JWS.');
-      }
-      if (protectedHeader.alg !== 'ES256')
-        throw refused("The host assertion's 'alg' must be ES256.");
-      const x5c = protectedHeader.x5c;
-      if (
-        !Array.isArray(x5c) ||
-        x5c.length !== 1 ||
-        typeof x5c[0] !== 'string' ||
-        !BASE64.test(x5c[0])
-      ) {
-        throw refused(
-          "The host assertion's header must carry the host certificate as its one 'x5c' element.",
-        );
-      }
-      const der = Buffer.from(x5c[0], 'base64');
-      const thumbprint = thumbprintsOf(der).sha256;
-      const certificate = await certificateFor(thumbprint, der);
+      const digest = createHash('sha256').update(jws).digest('base64');
       const now = clock.now();
-      const skewMs = HOST_CLOCK_SKEW_SECONDS * 1000;
-      if (now + skewMs < certificate.notBefore || now >= certificate.notAfter) {
+      const known = verified.get(digest);
+      const assertion =
+        known !== undefined && now < known.expiresAt + HOST_CLOCK_SKEW_SECONDS * 1000
+          ? known
+          : await verifyAssertion(jws, now);
+      if (known === undefined) remember(digest, assertion, now);
+      const { certificate, thumbprint } = assertion;
+      if (
+        now + HOST_CLOCK_SKEW_SECONDS * 1000 < certificate.notBefore ||
+        now >= certificate.notAfter
+      ) {
         throw refused('The host certificate is not valid now: register the host again.');
       }
-      const claims = await verifyClaims(jws, certificate.key, options.audiences, now);
-      const host = await store.hosts.get(claims.sub);
+      const host = await store.hosts.get(assertion.sub);
       if (host?.certificateThumbprint !== thumbprint) {
         throw refused('The host certificate is not the one registered for this host.');
       }
@@ -120,6 +127,50 @@ export function createHostAuthenticator(options: HostAuthOptions): HostAuthentic
       return host;
     },
   };
+
+  /** Keeps a verified assertion; when full, drops the expired ones, then the oldest. */
+  function remember(digest: string, assertion: VerifiedAssertion, now: number): void {
+    if (verified.size >= capacity) {
+      for (const [key, entry] of verified) {
+        if (now >= entry.expiresAt + HOST_CLOCK_SKEW_SECONDS * 1000) verified.delete(key);
+      }
+      const oldest = verified.size >= capacity ? verified.keys().next().value : undefined;
+      if (oldest !== undefined) verified.delete(oldest);
+    }
+    verified.set(digest, assertion);
+  }
+
+  async function verifyAssertion(jws: string, now: number): Promise<VerifiedAssertion> {
+    let protectedHeader: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      protectedHeader = decodeProtectedHeader(jws);
+    } catch {
+      throw refused('The host assertion is not a valid JWS.');
+    }
+    if (protectedHeader.alg !== 'ES256') throw refused("The host assertion's 'alg' must be ES256.");
+    const x5c = protectedHeader.x5c;
+    if (
+      !Array.isArray(x5c) ||
+      x5c.length !== 1 ||
+      typeof x5c[0] !== 'string' ||
+      !BASE64.test(x5c[0])
+    ) {
+      throw refused(
+        "The host assertion's header must carry the host certificate as its one 'x5c' element.",
+      );
+    }
+    const der = Buffer.from(x5c[0], 'base64');
+    const thumbprint = thumbprintsOf(der).sha256;
+    const certificate = await certificateFor(thumbprint, der);
+    if (
+      now + HOST_CLOCK_SKEW_SECONDS * 1000 < certificate.notBefore ||
+      now >= certificate.notAfter
+    ) {
+      throw refused('The host certificate is not valid now: register the host again.');
+    }
+    const claims = await verifyClaims(jws, certificate.key, options.audiences, now);
+    return { sub: claims.sub, thumbprint, certificate, expiresAt: claims.exp * 1000 };
+  }
 }
 
 function readHeader(header: string | string[] | undefined): string {
@@ -170,7 +221,7 @@ async function verifyClaims(
   key: webcrypto.CryptoKey,
   audiences: readonly string[],
   now: number,
-): Promise<{ sub: string }> {
+): Promise<{ sub: string; exp: number }> {
   let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
   try {
     ({ payload } = await jwtVerify(jws, key, {
@@ -195,7 +246,7 @@ async function verifyClaims(
       `The host assertion lives longer than ${HOST_ASSERTION_MAX_LIFETIME_SECONDS} seconds ('exp' - 'iat').`,
     );
   }
-  return { sub };
+  return { sub, exp };
 }
 
 function joseFailure(error: unknown): string {

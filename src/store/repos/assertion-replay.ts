@@ -2,14 +2,15 @@
 
 import type { AssertionReplayStore } from '../../core/ports.js';
 import { affected, type Executor } from './shared.js';
+import { prepared } from '../prepared.js';
 
-export class SqlAssertionReplayStore implements AssertionReplayStore {
-  constructor(private readonly db: Executor) {}
-
-  async claim(clientId: string, jti: string, expiresAt: number, at: number): Promise<boolean> {
-    // One statement, so the primary key arbitrates races: a new id inserts; an id whose earlier
-    // assertion has expired (it can no longer be presented) is taken over; a live one is a replay.
-    const result = await this.db
+/**
+ * One statement, so the primary key arbitrates races: a new id inserts; an id whose earlier
+ * assertion has expired (it can no longer be presented) is taken over; a live one is a replay.
+ */
+const claimStatement = prepared(
+  (db, clientId: string, jti: string, expiresAt: number, at: number) =>
+    db
       .insertInto('assertion_replay')
       .values({ client_id: clientId, jti, expires_at: expiresAt })
       .onConflict((oc) =>
@@ -17,9 +18,15 @@ export class SqlAssertionReplayStore implements AssertionReplayStore {
           .columns(['client_id', 'jti'])
           .doUpdateSet({ expires_at: expiresAt })
           .where('assertion_replay.expires_at', '<=', at),
-      )
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+      ),
+);
+
+export class SqlAssertionReplayStore implements AssertionReplayStore {
+  constructor(private readonly db: Executor) {}
+
+  async claim(clientId: string, jti: string, expiresAt: number, at: number): Promise<boolean> {
+    const result = await claimStatement(this.db, clientId, jti, expiresAt, at);
+    return Number(result.numAffectedRows ?? 0n) > 0;
   }
 
   async purgeExpired(before: number): Promise<number> {

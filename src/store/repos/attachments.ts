@@ -4,6 +4,7 @@ import type { AttachmentKind, IdentityAttachment } from '../../core/model.js';
 import type { AttachmentStore } from '../../core/ports.js';
 import type { IdentityAttachmentsTable } from '../schema.js';
 import { affected, chunked, type Executor, keyOf } from './shared.js';
+import { prepared } from '../prepared.js';
 
 const toAttachment = (row: IdentityAttachmentsTable): IdentityAttachment => ({
   resourceId: row.resource_id,
@@ -12,6 +13,14 @@ const toAttachment = (row: IdentityAttachmentsTable): IdentityAttachment => ({
   identityResourceId: row.identity_resource_id,
   createdAt: row.created_at,
 });
+
+const ofPrincipal = prepared((db, principalId: string) =>
+  db
+    .selectFrom('identity_attachments')
+    .selectAll()
+    .where('principal_id', '=', principalId)
+    .orderBy('resource_key'),
+);
 
 export class SqlAttachmentStore implements AttachmentStore {
   constructor(private readonly db: Executor) {}
@@ -82,12 +91,7 @@ export class SqlAttachmentStore implements AttachmentStore {
   }
 
   async listForPrincipal(principalId: string): Promise<readonly IdentityAttachment[]> {
-    const rows = await this.db
-      .selectFrom('identity_attachments')
-      .selectAll()
-      .where('principal_id', '=', principalId)
-      .orderBy('resource_key')
-      .execute();
+    const { rows } = await ofPrincipal(this.db, principalId);
     return rows.map(toAttachment);
   }
 }

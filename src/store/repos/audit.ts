@@ -6,6 +6,7 @@ import type { AuditLog, AuditQuery, AuditRetention, Page, PageRequest } from '..
 import { decodeCursor, toPage } from '../paging.js';
 import type { AuditEventsTable } from '../schema.js';
 import { type Executor, fromJson, insertOrConflict, toJson } from './shared.js';
+import { prepared } from '../prepared.js';
 import { pruneEvents } from './event-retention.js';
 
 type Row = Omit<AuditEventsTable, 'seq'> & { seq: number };
@@ -25,6 +26,39 @@ const toEvent = (row: Row): AuditEvent => ({
   details: fromJson<Record<string, unknown>>(row.details),
 });
 
+/** Every mint writes one: compiled once (prepared.ts), values in column order. */
+const insertEvent = prepared(
+  (
+    db,
+    id: string,
+    at: number,
+    kind: AuditEvent['kind'],
+    outcome: AuditEvent['outcome'],
+    tenantId: string | null,
+    principalId: string | null,
+    resource: string | null,
+    vmId: string | null,
+    hostId: string | null,
+    tokenId: string | null,
+    reason: string | null,
+    details: string,
+  ) =>
+    db.insertInto('audit_events').values({
+      id,
+      at,
+      kind,
+      outcome,
+      tenant_id: tenantId,
+      principal_id: principalId,
+      resource,
+      vm_id: vmId,
+      host_id: hostId,
+      token_id: tokenId,
+      reason,
+      details,
+    }),
+);
+
 export class SqlAuditLog implements AuditLog {
   constructor(private readonly db: Executor) {}
 
@@ -32,23 +66,21 @@ export class SqlAuditLog implements AuditLog {
     const e = boundAuditEvent(event);
     await insertOrConflict(
       () =>
-        this.db
-          .insertInto('audit_events')
-          .values({
-            id: e.id,
-            at: e.at,
-            kind: e.kind,
-            outcome: e.outcome,
-            tenant_id: e.tenantId,
-            principal_id: e.principalId,
-            resource: e.resource,
-            vm_id: e.vmId,
-            host_id: e.hostId,
-            token_id: e.tokenId,
-            reason: e.reason,
-            details: toJson(e.details),
-          })
-          .execute(),
+        insertEvent(
+          this.db,
+          e.id,
+          e.at,
+          e.kind,
+          e.outcome,
+          e.tenantId,
+          e.principalId,
+          e.resource,
+          e.vmId,
+          e.hostId,
+          e.tokenId,
+          e.reason,
+          toJson(e.details),
+        ),
       `Audit event '${e.id}' already exists.`,
     );
   }

@@ -5,6 +5,7 @@ import type { CredentialStore } from '../../core/ports.js';
 import type { ExpressionBuilder } from 'kysely';
 import type { CredentialsTable, Database } from '../schema.js';
 import { affected, type Executor, fromFlag, insertOrConflict, toFlag } from './shared.js';
+import { prepared } from '../prepared.js';
 
 const toCredential = (row: CredentialsTable): Credential => ({
   id: row.id,
@@ -37,6 +38,25 @@ function attachedOnItsHost(eb: ExpressionBuilder<Database, 'credentials'>) {
       .whereRef('r.host_id', '=', 'credentials.host_id'),
   );
 }
+
+/** A credential by thumbprint, with whether it is attached on its host (if bound to one). */
+const forAssertion = (column: 'thumbprint_sha1' | 'thumbprint_sha256') =>
+  prepared((db, principalId: string, thumbprint: string) =>
+    db
+      .selectFrom('credentials')
+      .selectAll()
+      .select((eb) =>
+        eb.or([eb('credentials.host_id', 'is', null), attachedOnItsHost(eb)]).as('attached'),
+      )
+      .where('principal_id', '=', principalId)
+      .where(column, '=', thumbprint)
+      .orderBy('created_at', 'desc')
+      .limit(1),
+  );
+const forAssertionBy = {
+  sha1: forAssertion('thumbprint_sha1'),
+  sha256: forAssertion('thumbprint_sha256'),
+};
 
 export class SqlCredentialStore implements CredentialStore {
   constructor(private readonly db: Executor) {}
@@ -107,17 +127,7 @@ export class SqlCredentialStore implements CredentialStore {
     principalId: string,
     thumbprint: string,
   ): Promise<{ credential: Credential; attached: boolean } | undefined> {
-    const column = kind === 'sha1' ? 'thumbprint_sha1' : 'thumbprint_sha256';
-    const row = await this.db
-      .selectFrom('credentials')
-      .selectAll()
-      .select((eb) =>
-        eb.or([eb('credentials.host_id', 'is', null), attachedOnItsHost(eb)]).as('attached'),
-      )
-      .where('principal_id', '=', principalId)
-      .where(column, '=', thumbprint)
-      .orderBy('created_at', 'desc')
-      .executeTakeFirst();
+    const [row] = (await forAssertionBy[kind](this.db, principalId, thumbprint)).rows;
     // SQLite answers 0/1, PostgreSQL a boolean.
     return row && { credential: toCredential(row), attached: Boolean(row.attached) };
   }

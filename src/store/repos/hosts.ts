@@ -6,6 +6,7 @@ import type { HostStore } from '../../core/ports.js';
 import type { SqlDialect } from '../dialect.js';
 import type { HostsTable } from '../schema.js';
 import { affected, type Executor, insertOrConflict } from './shared.js';
+import { prepared } from '../prepared.js';
 
 /** The resource types that are VMs placed on a host (`type_key`, lower case). */
 const VM_TYPE_KEYS = [
@@ -23,6 +24,8 @@ const toHost = (row: HostsTable): Host => ({
   createdAt: row.created_at,
   certificateNotAfter: row.certificate_not_after,
 });
+
+const byId = prepared((db, id: string) => db.selectFrom('hosts').selectAll().where('id', '=', id));
 
 export class SqlHostStore implements HostStore {
   constructor(
@@ -51,11 +54,7 @@ export class SqlHostStore implements HostStore {
   }
 
   async get(id: string): Promise<Host | undefined> {
-    const row = await this.db
-      .selectFrom('hosts')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const [row] = (await byId(this.db, id)).rows;
     return row && toHost(row);
   }
 

@@ -15,6 +15,7 @@ import {
   toFlag,
   toJson,
 } from './shared.js';
+import { prepared } from '../prepared.js';
 
 const toPrincipal = (row: PrincipalsTable): Principal => ({
   objectId: row.object_id,
@@ -29,6 +30,10 @@ const toPrincipal = (row: PrincipalsTable): Principal => ({
 });
 
 const alternativeKeys = (names: readonly string[]): string => toJson(names.map(keyOf));
+
+const byAppId = prepared((db, appId: string) =>
+  db.selectFrom('principals').selectAll().where('app_id', '=', appId),
+);
 
 export class SqlPrincipalStore implements PrincipalStore {
   constructor(private readonly db: Executor) {}
@@ -78,11 +83,7 @@ export class SqlPrincipalStore implements PrincipalStore {
   }
 
   async getByAppId(appId: string): Promise<Principal | undefined> {
-    const row = await this.db
-      .selectFrom('principals')
-      .selectAll()
-      .where('app_id', '=', appId)
-      .executeTakeFirst();
+    const [row] = (await byAppId(this.db, appId)).rows;
     return row && toPrincipal(row);
   }
 

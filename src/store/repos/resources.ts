@@ -18,6 +18,7 @@ import type { Database, ResourcesTable } from '../schema.js';
 
 type ResourceSelect = SelectQueryBuilder<Database, 'resources', ResourcesTable>;
 import { affected, type Executor, fromJson, keyOf, toJson } from './shared.js';
+import { prepared } from '../prepared.js';
 
 const toResource = (row: ResourcesTable): Resource => ({
   id: row.id,
@@ -61,6 +62,10 @@ export function placementColumns(
   const { hostId, holderId } = placementOf(resource);
   return { host_id: hostId, holder_key: holderId === null ? null : keyOf(holderId) };
 }
+
+const byKey = prepared((db, key: string) =>
+  db.selectFrom('resources').selectAll().where('id_key', '=', key),
+);
 
 export class SqlResourceStore implements ResourceStore {
   constructor(private readonly db: Executor) {}
@@ -117,11 +122,7 @@ export class SqlResourceStore implements ResourceStore {
   }
 
   async get(id: string): Promise<Resource | undefined> {
-    const row = await this.db
-      .selectFrom('resources')
-      .selectAll()
-      .where('id_key', '=', keyOf(id))
-      .executeTakeFirst();
+    const [row] = (await byKey(this.db, keyOf(id))).rows;
     return row && toResource(row);
   }
 
