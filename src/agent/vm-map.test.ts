@@ -1,6 +1,6 @@
 // The VM map: address normalisation, applying syncs, change events, and the reconnecting long-poll loop.
 import { describe, expect, it } from 'vitest';
-import type { VmSync } from '../wire/agent-api.js';
+import type { AgentVm, VmSync } from '../wire/agent-api.js';
 import {
   deferred,
   fakeClient,
@@ -52,6 +52,23 @@ const full = (position: number, ...vms: ReturnType<typeof vm>[]): VmSync => ({
 });
 
 describe('VM map', () => {
+  it('shares the strings that repeat across VMs without changing a value, frozen records too', () => {
+    const map = createVmMap({
+      client: fakeClient({}),
+      clock: createManualClock(),
+      logger: silentLogger(),
+    });
+    const [a, b] = JSON.parse(
+      JSON.stringify([vm('a', ['10.0.0.4'], [sys]), vm('b', ['10.0.0.5'], [uai])]),
+    ) as AgentVm[];
+    const frozen = Object.freeze(vm('c', ['10.0.0.6'], []));
+    const before = JSON.stringify([a, b, frozen]);
+    map.apply(full(1, a as AgentVm, b as AgentVm, frozen));
+    expect(JSON.stringify([...map.all()])).toBe(before);
+    expect(map.vmFor('10.0.0.4')).toBe(a);
+    expect(map.vmFor('10.0.0.6')).toBe(frozen);
+  });
+
   it('maps every spelling of an address to its VM and tells what changed', () => {
     const map = createVmMap({
       client: fakeClient({}),

@@ -57,4 +57,19 @@ describe('createInstanceRenderer', () => {
     expect(render(VM, '2021-02-01', ['compute', 'name'], 'text')).not.toBe(c);
     expect(render(VM, '2021-02-01', ['compute', 'name'], 'text').body).toBe('web');
   });
+
+  it('keeps at most the overall limit, dropping the VMs used longest ago first', () => {
+    const render = createInstanceRenderer(64, 2);
+    const other: AgentVm = { ...VM, name: 'db' };
+    const third: AgentVm = { ...VM, name: 'cache' };
+    const a = render(VM, '2021-02-01', [], undefined);
+    const b = render(other, '2021-02-01', [], undefined);
+    expect(render(VM, '2021-02-01', [], undefined)).toBe(a);
+    const c = render(third, '2021-02-01', [], undefined);
+    expect(render(VM, '2021-02-01', [], undefined)).toBe(a);
+    expect(render(third, '2021-02-01', [], undefined)).toBe(c);
+    const again = render(other, '2021-02-01', [], undefined);
+    expect(again).not.toBe(b);
+    expect(again.body).toBe(b.body);
+  });
 });

@@ -44,4 +44,13 @@ describe('renderTokenBody', () => {
     expect(body.ext_expires_in).toBe('3600');
     expect(body.expires_in).toBe('3600');
   });
+
+  it('escapes an access token that is not a plain JWT', () => {
+    const odd = { ...token, accessToken: 'a"b\\c\u0001d' };
+    const body = renderTokenBody(odd, token.resource, 1702402924);
+    expect(body.startsWith(`{"access_token":${JSON.stringify(odd.accessToken)},"client_id"`)).toBe(
+      true,
+    );
+    expect((JSON.parse(body) as Record<string, string>).access_token).toBe(odd.accessToken);
+  });
 });

@@ -18,9 +18,19 @@ export const IMDS_EXT_EXPIRES_IN = 86_399;
 /** The constant parts of one token's body, around `expires_in`. */
 interface Rendered {
   readonly resource: string;
-  readonly head: string;
+  /**
+   * `{"access_token":` and the token as a JSON string, or undefined when that is `"` + the token
+   * + `"` (a JWT never needs escaping): then the token's own string is used, so a cached token's
+   * 1-2 KB are held once, by the token, not again in its rendered parts.
+   */
+  readonly head: string | undefined;
+  readonly middle: string;
   readonly tail: string;
 }
+
+const ACCESS_TOKEN_OPEN = '{"access_token":"';
+/** Characters a JSON string holds as they are (no quote, backslash or control character). */
+const PLAIN_JSON = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 // Cached tokens are the same object on every request: render their bytes once.
 const rendered = new WeakMap<ImdsTokenFields, Rendered>();
@@ -31,9 +41,10 @@ function render(token: ImdsTokenFields, resource: string): Rendered {
   const ext = Math.max(0, Math.min(IMDS_EXT_EXPIRES_IN, expiresOn - notBefore));
   return {
     resource,
-    head:
-      `{"access_token":${JSON.stringify(token.accessToken)}` +
-      `,"client_id":${JSON.stringify(token.clientId)},"expires_in":"`,
+    head: PLAIN_JSON.test(token.accessToken)
+      ? undefined
+      : `{"access_token":${JSON.stringify(token.accessToken)}`,
+    middle: `,"client_id":${JSON.stringify(token.clientId)},"expires_in":"`,
     tail:
       `","expires_on":"${String(expiresOn)}","ext_expires_in":"${String(ext)}"` +
       `,"not_before":"${String(notBefore)}","resource":${JSON.stringify(resource)}` +
@@ -60,5 +71,6 @@ export function renderTokenBody(
     rendered.set(token, parts);
   }
   const expiresIn = Math.max(0, Math.floor(token.expiresOn - nowSeconds));
-  return parts.head + String(expiresIn) + parts.tail;
+  const head = parts.head ?? `${ACCESS_TOKEN_OPEN}${token.accessToken}"`;
+  return head + parts.middle + String(expiresIn) + parts.tail;
 }
