@@ -9,12 +9,12 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { bundledChild } from './child-bundle.js';
 
 export type Child = ChildProcessByStdio<Writable, Readable, null>;
 
 /**
- * Starts `bench/<script>` under tsx and resolves with the JSON of the first line it prints. The
+ * Starts `bench/<script>`, bundled (child-bundle.ts), and resolves with the JSON of the first line it prints. The
  * child's stdin stays open: every child here exits when it closes, so none outlives the parent.
  * `BENCH_NODE_ARGS` (space-separated) goes to every child's node, e.g.
  * `BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` to see where a figure's time goes.
@@ -24,9 +24,9 @@ export async function spawnChild(
   args: readonly string[],
   env: Readonly<Record<string, string>> = {},
 ): Promise<{ child: Child; info: unknown }> {
-  const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
+  const path = await bundledChild(script);
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, path, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });

@@ -3,7 +3,7 @@ import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { bundledChild } from './child-bundle.js';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
 import { freePort } from '../src/server/runtime.js';
@@ -50,14 +50,12 @@ export async function startServer(
   credential: Credential,
   issuer?: TrustedIssuer,
 ): Promise<TokenServer> {
-  const script = fileURLToPath(new URL('./token-server.ts', import.meta.url));
+  const script = await bundledChild('token-server.ts');
   const child = spawn(
     process.execPath,
     [
       // `BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` profiles the server, as elsewhere.
       ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
-      '--import',
-      'tsx',
       script,
       String(await freePort('127.0.0.1')),
       credential,
