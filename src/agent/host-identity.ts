@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { writeSecretFile } from '../config/data-dir.js';
 import type { Logger } from '../config/logger.js';
 import { configInvalid } from '../core/errors.js';
+import { spkiOf } from '../core/keys/der.js';
 import {
   createCertificateSigningRequest,
   type ParsedCertificate,
@@ -231,9 +232,10 @@ export async function newKeyAndCsr(
  */
 export function assertCertifies(certificatePem: string, privateKey: KeyObject): ParsedCertificate {
   const parsed = parseCertificate(certificatePem);
-  const certified = parsed.publicKey.export({ format: 'der', type: 'spki' });
-  const ours = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
-  if (!certified.equals(ours)) {
+  // The CA copies the CSR's SubjectPublicKeyInfo: equal bytes are the common case, and comparing
+  // them costs nothing; another encoding of the same key is compared as keys.
+  const ours = spkiOf(privateKey);
+  if (!parsed.spki.equals(ours) && !parsed.publicKey.equals(createPublicKey(privateKey))) {
     throw configInvalid('The server issued a certificate for a key that is not ours.');
   }
   return parsed;
@@ -370,4 +372,15 @@ async function readState(file: string): Promise<HostStateFile | undefined> {
       error,
     );
   }
+}
+
+/** Each key's PKCS#8 PEM, exported once: every write of the sealed file holds every key. */
+const pems = new WeakMap<KeyObject, string>();
+export function pemOf(key: KeyObject): string {
+  let pem = pems.get(key);
+  if (pem === undefined) {
+    pem = key.export({ format: 'pem', type: 'pkcs8' }).toString();
+    pems.set(key, pem);
+  }
+  return pem;
 }

@@ -11,6 +11,7 @@ import {
   silentLogger,
   type TestCa,
 } from '../../test/agent/agent-fixtures.js';
+import { AppError } from '../core/errors.js';
 import { createManualClock, type ManualClock } from './clock.js';
 import { createIdentityKeys, type KeySealing, renewalTime } from './identity-keys.js';
 import { upstreamUnavailable } from './server-client.js';
@@ -139,6 +140,55 @@ describe('identity keys', () => {
     keys.drop([P2]);
     expect(keys.held()).toEqual([]);
     expect(clock.pending()).toBe(0);
+  });
+
+  it('certifies in advance in batches, each identity settling on its own, and one by one for a server without the route', async () => {
+    const clock = createManualClock();
+    const endpoint = certificateEndpoint(ca, () => clock.now(), LIFETIME);
+    const ids = Array.from(
+      { length: 120 },
+      (_, i) => `20000000-0000-0000-0000-${String(i).padStart(12, '0')}`,
+    );
+    const refused = ids[7] ?? '';
+    const batches: number[] = [];
+    let batchRoute = true;
+    const client = fakeClient({
+      certificate: endpoint.handler,
+      certificates: async (requests) => {
+        if (!batchRoute) throw new AppError('NotFound', 'no such operation', { status: 404 });
+        batches.push(requests.length);
+        return Promise.all(
+          requests.map(async ({ principalId, csr }) =>
+            principalId === refused
+              ? {
+                  principalId,
+                  error: new AppError('Forbidden', 'not on this host', { status: 403 }),
+                }
+              : { principalId, certificate: await endpoint.handler(principalId, { csr }) },
+          ),
+        );
+      },
+    });
+    const keys = createIdentityKeys({
+      client,
+      clock,
+      logger: silentLogger(),
+      provisionConcurrency: 2,
+    });
+    keys.provision(ids);
+    await vi.waitFor(() => {
+      expect(keys.held()).toHaveLength(119);
+    });
+    expect(batches).toEqual([50, 50, 20]);
+    expect(keys.current(refused)).toBeUndefined();
+    expect(endpoint.calls).toHaveLength(119);
+    batchRoute = false;
+    keys.provision([P1, P2]);
+    await vi.waitFor(() => {
+      expect(keys.held()).toHaveLength(121);
+    });
+    expect(endpoint.calls.slice(119).sort()).toEqual([P1, P2]);
+    await keys.stop();
   });
 
   it('seals keys to disk (0600, unreadable without the host key) and loads them after a restart', async () => {

@@ -4,10 +4,12 @@ import { unlink } from 'node:fs/promises';
 import type { Logger } from '../config/logger.js';
 import { isAppError } from '../core/errors.js';
 import { isRecord } from '../core/guards.js';
+import { type CertificateResponse, MAX_CERTIFICATE_BATCH } from '../wire/agent-api.js';
 import { type AgentClock, type Backoff, backoffDelay, type CancelTimer } from './clock.js';
-import { assertCertifies, newKeyAndCsr } from './host-identity.js';
+import { assertCertifies, newKeyAndCsr, pemOf } from './host-identity.js';
 import { readSealed, writeSealed } from './sealed-file.js';
 import type { ServerClient } from './server-client.js';
+import type { CertificateOutcome } from './server-replies.js';
 
 /** An identity's key and the certificate the server issued for it on this host. */
 export interface IdentityCredential {
@@ -70,8 +72,10 @@ export interface IdentityKeysOptions {
   readonly sealing?: KeySealing | undefined;
   /** In [0, 1): jitter for retries. Default `Math.random`. */
   readonly random?: (() => number) | undefined;
-  /** Background certifications at once. Default 4. */
+  /** Background batches of certifications at once. Default 4. */
   readonly provisionConcurrency?: number | undefined;
+  /** Identities certified by one background request (at most the server's 100). Default 50. */
+  readonly provisionBatchSize?: number | undefined;
   /** Told when an identity's certificate changes (`notAfter`, epoch ms) or its key is dropped (undefined). */
   readonly onCertificate?:
     ((principalId: string, notAfter: number | undefined) => void) | undefined;
@@ -88,6 +92,9 @@ interface Entry {
   attempt: number;
 }
 
+/** Makes a key and has the server certify it. */
+type Issue = () => Promise<{ privateKey: KeyObject; issued: CertificateResponse }>;
+
 /** When a certificate valid from `notBefore` to `notAfter` is renewed: at two thirds of its lifetime. */
 export function renewalTime(notBefore: number, notAfter: number): number {
   return notBefore + Math.floor(((notAfter - notBefore) * 2) / 3);
@@ -102,6 +109,9 @@ export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
   const { client, clock, logger, sealing } = options;
   const random = options.random ?? Math.random;
   const concurrency = options.provisionConcurrency ?? 4;
+  const batchSize = Math.min(options.provisionBatchSize ?? 50, MAX_CERTIFICATE_BATCH);
+  // Set when the server has no batch route (an older version): one request per identity then.
+  let batchUnsupported = false;
   const entries = new Map<string, Entry>();
   const queue = new Set<string>();
   let active = 0;
@@ -140,7 +150,7 @@ export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
       if (c === undefined) continue;
       out.push({
         principalId,
-        privateKey: c.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        privateKey: pemOf(c.privateKey),
         certificate: c.certificatePem,
       });
     }
@@ -168,11 +178,15 @@ export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
     );
   };
 
-  const refresh = (principalId: string, entry: Entry): Promise<IdentityCredential> => {
+  /** Makes the key and has it certified through `issue`; shared by concurrent uses (`inflight`). */
+  const certify = (
+    principalId: string,
+    entry: Entry,
+    issue: Issue,
+  ): Promise<IdentityCredential> => {
     entry.inflight ??= (async () => {
       try {
-        const { privateKey, csr } = await newKeyAndCsr(principalId);
-        const issued = await client.certificate(principalId, { csr });
+        const { privateKey, issued } = await issue();
         const parsed = assertCertifies(issued.certificate, privateKey);
         const credential: IdentityCredential = {
           principalId,
@@ -209,6 +223,64 @@ export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
     return entry.inflight;
   };
 
+  const refresh = (principalId: string, entry: Entry): Promise<IdentityCredential> =>
+    certify(principalId, entry, async () => {
+      const { privateKey, csr } = await newKeyAndCsr(principalId);
+      return { privateKey, issued: await client.certificate(principalId, { csr }) };
+    });
+  /** The certificates for `made`'s CSRs: one batch request, or one request each (older servers). */
+  const issueAll = async (
+    made: readonly { principalId: string; csr: string }[],
+  ): Promise<CertificateOutcome[]> => {
+    if (!batchUnsupported) {
+      try {
+        return await client.certificates(made);
+      } catch (error) {
+        if (!isAppError(error) || error.status !== 404) throw error;
+        batchUnsupported = true;
+        logger.info('the server certifies one identity per request (no batch route)');
+      }
+    }
+    const one = async (principalId: string, csr: string): Promise<CertificateOutcome> => {
+      try {
+        return { principalId, certificate: await client.certificate(principalId, { csr }) };
+      } catch (error) {
+        if (!isAppError(error)) throw error;
+        return { principalId, error };
+      }
+    };
+    return Promise.all(made.map(({ principalId, csr }) => one(principalId, csr)));
+  };
+
+  /** Certifies new keys for `batch` in one request; each identity settles on its own. */
+  const certifyBatch = (batch: readonly (readonly [string, Entry])[]): Promise<unknown> => {
+    const made = Promise.all(
+      batch.map(async ([principalId]) => ({ principalId, ...(await newKeyAndCsr(principalId)) })),
+    );
+    const outcomes = made.then(issueAll);
+    return Promise.all(
+      batch.map(([principalId, entry], i) =>
+        certify(principalId, entry, async () => {
+          const [keys, answers] = await Promise.all([made, outcomes]);
+          const [key, outcome] = [keys[i], answers[i]];
+          if (key === undefined || outcome === undefined) throw new Error('batch mismatch');
+          if ('error' in outcome) throw outcome.error;
+          return { privateKey: key.privateKey, issued: outcome.certificate };
+        }).catch((error: unknown) => {
+          forgetFailedFirstUse(principalId, entry);
+          logger.warn({ err: error, principalId }, 'could not certify an identity key in advance');
+        }),
+      ),
+    );
+  };
+
+  // A failed first use leaves no entry behind: the next use tries again from scratch.
+  const forgetFailedFirstUse = (principalId: string, entry: Entry): void => {
+    if (entries.get(principalId) === entry && entry.credential === undefined) {
+      entries.delete(principalId);
+    }
+  };
+
   const entryFor = (principalId: string): Entry => {
     let entry = entries.get(principalId);
     if (entry === undefined) {
@@ -222,29 +294,31 @@ export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
     const entry = entryFor(principalId);
     if (valid(entry.credential)) return Promise.resolve(entry.credential);
     const pending = refresh(principalId, entry);
-    // A first use that failed leaves no entry behind: the next use tries again from scratch.
     pending.catch(() => {
-      if (entries.get(principalId) === entry && entry.credential === undefined) {
-        entries.delete(principalId);
-      }
+      forgetFailedFirstUse(principalId, entry);
     });
     return pending;
   };
 
+  // Background certification: the queue in batches, `concurrency` batches at a time. An identity
+  // already being certified (a first use came first) is left to that.
   const pump = (): void => {
     while (!stopped && active < concurrency && queue.size > 0) {
-      const principalId = queue.values().next().value as string;
-      queue.delete(principalId);
-      if (valid(entries.get(principalId)?.credential)) continue;
+      const batch: (readonly [string, Entry])[] = [];
+      for (const principalId of queue) {
+        if (batch.length >= batchSize) break;
+        queue.delete(principalId);
+        const entry = entryFor(principalId);
+        if (!valid(entry.credential) && entry.inflight === undefined) {
+          batch.push([principalId, entry]);
+        }
+      }
+      if (batch.length === 0) continue;
       active += 1;
-      get(principalId)
-        .catch((error: unknown) => {
-          logger.warn({ err: error, principalId }, 'could not certify an identity key in advance');
-        })
-        .finally(() => {
-          active -= 1;
-          pump();
-        });
+      void certifyBatch(batch).finally(() => {
+        active -= 1;
+        pump();
+      });
     }
   };
 

@@ -9,6 +9,7 @@ import {
   type AgentTokenResponse,
   type AttestRequest,
   type AttestResponse,
+  type CertificateBatchItem,
   type CertificateRequest,
   type CertificateResponse,
   type CreatedHost,
@@ -28,6 +29,8 @@ import {
 import {
   allStrings,
   certainlyUnanswered,
+  certificateOutcomes,
+  type CertificateOutcome,
   errorFromResponse,
   isVmSync,
   REPLICA_DOWN_STATUSES,
@@ -48,7 +51,15 @@ export interface HostCredentials {
 
 /** The route an upstream call took, for latency metrics. */
 export type UpstreamRoute =
-  'createHost' | 'register' | 'renew' | 'sync' | 'certificate' | 'token' | 'attest' | 'refusals';
+  | 'createHost'
+  | 'register'
+  | 'renew'
+  | 'sync'
+  | 'certificate'
+  | 'certificates'
+  | 'token'
+  | 'attest'
+  | 'refusals';
 
 /**
  * A token request for the replica at `serverUrl`: its client assertion names that replica's
@@ -101,6 +112,12 @@ export interface ServerClient {
   syncVms(after: number, waitSeconds: number, signal?: AbortSignal): Promise<VmSync>;
   /** `POST /identities/{principalId}/certificate` with host auth. */
   certificate(principalId: string, request: CertificateRequest): Promise<CertificateResponse>;
+  /**
+   * `POST /identities/certificates` with host auth: each identity's certificate or the AppError
+   * it was refused with, in the order asked. The call itself fails as others do (a server
+   * without the route answers 404 `NotFound`).
+   */
+  certificates(requests: readonly CertificateBatchItem[]): Promise<CertificateOutcome[]>;
   /**
    * `POST /token` with host auth. Given a function, the request is made for each replica it is
    * sent to (see {@link TokenRequestFor}).
@@ -377,6 +394,12 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
         throw unreadable('certificate');
       }
       return body as unknown as CertificateResponse;
+    },
+    async certificates(requests) {
+      const body = await post('certificates', '/identities/certificates', { requests });
+      const outcomes = certificateOutcomes(body, requests, caller.retryAfterSeconds);
+      if (outcomes === undefined) throw unreadable('certificates');
+      return outcomes;
     },
     async token(request) {
       const path = '/token';

@@ -2,7 +2,13 @@
 import { ClientError } from '../client/errors.js';
 import { AppError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
 import { isRecord } from '../core/guards.js';
-import type { AgentIdentity, AgentVm, VmSync } from '../wire/agent-api.js';
+import type {
+  AgentIdentity,
+  AgentVm,
+  CertificateBatchItem,
+  CertificateResponse,
+  VmSync,
+} from '../wire/agent-api.js';
 
 /** An object whose `texts` members are strings and `numbers` members finite numbers. */
 export function shaped(
@@ -226,4 +232,47 @@ export function entraErrorFrom(
       ...(target === undefined ? {} : { target }),
     },
   );
+}
+
+/** One identity's answer to a batch of CSRs: its certificate, or why it was refused. */
+export type CertificateOutcome =
+  | { readonly principalId: string; readonly certificate: CertificateResponse }
+  | { readonly principalId: string; readonly error: AppError };
+
+/**
+ * The outcomes of `POST /identities/certificates` for `requests`, each refusal as the AppError
+ * the single route's answer would have become ({@link errorFromResponse}); undefined when the
+ * answer does not have one well-formed result per request, in order.
+ */
+export function certificateOutcomes(
+  body: unknown,
+  requests: readonly CertificateBatchItem[],
+  retryAfterSeconds: number,
+): CertificateOutcome[] | undefined {
+  const results = isRecord(body) ? body.results : undefined;
+  if (!Array.isArray(results) || results.length !== requests.length) return undefined;
+  const outcomes: CertificateOutcome[] = [];
+  for (const [i, result] of (results as unknown[]).entries()) {
+    const principalId = requests[i]?.principalId;
+    if (principalId === undefined || !isRecord(result) || result.principalId !== principalId) {
+      return undefined;
+    }
+    const { certificate, notBefore, notAfter } = result;
+    if (
+      typeof certificate === 'string' &&
+      typeof notBefore === 'number' &&
+      typeof notAfter === 'number' &&
+      Number.isFinite(notBefore) &&
+      Number.isFinite(notAfter)
+    ) {
+      outcomes.push({ principalId, certificate: { certificate, notBefore, notAfter } });
+    } else if (typeof result.status === 'number' && isRecord(result.error)) {
+      const text = JSON.stringify({ error: result.error });
+      const error = errorFromResponse(result.status, text, undefined, retryAfterSeconds);
+      outcomes.push({ principalId, error });
+    } else {
+      return undefined;
+    }
+  }
+  return outcomes;
 }

@@ -17,6 +17,9 @@
 //   GET  /agent/v1/vms?after=N&wait=S                 host auth -> 200 VmSync (long-poll)
 //   POST /agent/v1/identities/{principalId}/certificate
 //                                     CertificateRequest -> 200 CertificateResponse (host auth)
+//   POST /agent/v1/identities/certificates
+//                                     CertificateBatchRequest -> 200 CertificateBatchResponse
+//        (host auth: up to MAX_CERTIFICATE_BATCH identities at once, each answered on its own)
 //   POST /agent/v1/token              AgentTokenRequest -> 200 AgentTokenResponse (host auth)
 //   POST /agent/v1/attest             AttestRequest -> 200 AttestResponse (host auth)
 //   POST /agent/v1/refusals           RefusalReport -> 204 (host auth)
@@ -178,6 +181,41 @@ export interface CertificateResponse {
   /** Unix milliseconds. */
   readonly notBefore: number;
   readonly notAfter: number;
+}
+
+/** The most CSRs one `POST /identities/certificates` may carry. */
+export const MAX_CERTIFICATE_BATCH = 100;
+
+/** One identity's CSR in a {@link CertificateBatchRequest}. */
+export interface CertificateBatchItem extends CertificateRequest {
+  readonly principalId: string;
+}
+
+/**
+ * `POST /identities/certificates`: certificates for several identities at once (1 to
+ * {@link MAX_CERTIFICATE_BATCH}, each principal once), each checked and issued exactly as by
+ * `POST /identities/{principalId}/certificate`. A malformed list is refused whole (400); a CSR
+ * or an identity that cannot be certified gets its own error in the answer.
+ */
+export interface CertificateBatchRequest {
+  readonly requests: readonly CertificateBatchItem[];
+}
+
+/**
+ * One identity's answer: the certificate, or the error (the single route's status and body
+ * `error` member) it would have been refused with.
+ */
+export type CertificateBatchResult =
+  | ({ readonly principalId: string } & CertificateResponse)
+  | {
+      readonly principalId: string;
+      readonly status: number;
+      readonly error: { readonly code: string; readonly message: string; readonly target?: string };
+    };
+
+/** The answers, in the order of the request. */
+export interface CertificateBatchResponse {
+  readonly results: readonly CertificateBatchResult[];
 }
 
 /**

@@ -1,6 +1,7 @@
 // Helpers for the agent's unit tests: a silent logger, a small CA, and a scriptable server client.
 import { generateKeyPairSync } from 'node:crypto';
 import { createLogger, type Logger } from '../../src/config/logger.js';
+import type { AppError } from '../../src/core/errors.js';
 import { createSelfSignedCertificate, issueCertificateFromCsr } from '../../src/core/keys/x509.js';
 import { systemAgentClock } from '../../src/agent/clock.js';
 import { createReplicaSet } from '../../src/agent/replica-set.js';
@@ -52,6 +53,7 @@ export async function createTestCa(now: number): Promise<TestCa> {
 /** A {@link ServerClient} whose calls fail unless the test gives them an implementation. */
 export function fakeClient(overrides: Partial<ServerClient>): ServerClient {
   const unexpected = (name: string) => () => Promise.reject(new Error(`unexpected call: ${name}`));
+  const certificate = overrides.certificate ?? unexpected('certificate');
   return {
     serverUrl: 'http://tessera.test',
     serverUrls: ['http://tessera.test'],
@@ -61,7 +63,17 @@ export function fakeClient(overrides: Partial<ServerClient>): ServerClient {
     register: unexpected('register'),
     renew: unexpected('renew'),
     syncVms: unexpected('syncVms'),
-    certificate: unexpected('certificate'),
+    certificate,
+    // A batch is answered item by item by `certificate`, as the server issues them.
+    certificates: (requests) =>
+      Promise.all(
+        requests.map(({ principalId, csr }) =>
+          certificate(principalId, { csr }).then(
+            (issued) => ({ principalId, certificate: issued }),
+            (error: unknown) => ({ principalId, error: error as AppError }),
+          ),
+        ),
+      ),
     token: unexpected('token'),
     attest: unexpected('attest'),
     reportRefusals: unexpected('reportRefusals'),

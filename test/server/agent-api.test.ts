@@ -13,13 +13,15 @@ import {
   parseCertificate,
   verifyIssuedBy,
 } from '../../src/core/keys/x509.js';
-import type {
-  AgentTokenResponse,
-  AgentVm,
-  CertificateResponse,
-  CreatedHost,
-  RegisterResponse,
-  VmSync,
+import {
+  type AgentTokenResponse,
+  type AgentVm,
+  type CertificateBatchResponse,
+  type CertificateResponse,
+  MAX_CERTIFICATE_BATCH,
+  type CreatedHost,
+  type RegisterResponse,
+  type VmSync,
 } from '../../src/wire/agent-api.js';
 import { storeTargets } from '../store/targets.js';
 import {
@@ -657,6 +659,85 @@ describe.each(storeTargets())('agent API on $name', (target) => {
       });
       await h.store.principals.update(off.principalId, { enabled: true }, Date.now());
       expect((await certify(a, off.principalId, csr)).status).toBe(200);
+    });
+
+    it('certifies several identities in one request, each checked and answered on its own', async () => {
+      const [first, second] = [await csrFor(ecKeys()), await csrFor(ecKeys())];
+      const systemA = (vm.identity as { principalId: string }).principalId;
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const answer = await a.call('POST', '/identities/certificates', {
+        requests: [
+          { principalId: uai.principalId, csr: first },
+          { principalId: elsewhere.principalId, csr: second },
+          {
+            principalId: systemA,
+            csr: await createCertificateSigningRequest({ ...rsa, commonName: 'x' }),
+          },
+          { principalId: randomUUID() },
+          { principalId: systemA.toUpperCase(), csr: second },
+        ],
+      });
+      expect(answer.status).toBe(200);
+      const [issued, ...refused] = (answer.body as unknown as CertificateBatchResponse).results;
+      const certificate = parseCertificate((issued as CertificateResponse).certificate);
+      expect(issued?.principalId).toBe(uai.principalId);
+      expect(certificate.subject).toBe(`CN=${uai.clientId}, DC=${h.tenantId}`);
+      expect(certificate.spki).toEqual(parseCertificate(certificate.der).spki);
+      const stored = await h.store.credentials.getByThumbprint(
+        'sha256',
+        uai.principalId,
+        certificate.sha256,
+      );
+      expect(stored?.hostId).toBe(a.id);
+      expect(
+        refused.map((r) => ('error' in r ? [r.principalId, r.status, r.error.code] : r)),
+      ).toEqual([
+        [elsewhere.principalId, 403, 'AuthorizationFailed'],
+        [systemA, 400, 'InvalidParameter'],
+        [expect.any(String), 400, 'InvalidParameter'],
+        [systemA.toUpperCase(), 403, 'AuthorizationFailed'],
+      ]);
+      // The same identity on its host, through the batch: issued as by the single route.
+      const b2 = await b.call('POST', '/identities/certificates', {
+        requests: [{ principalId: elsewhere.principalId, csr: second }],
+      });
+      const [onB] = (b2.body as unknown as CertificateBatchResponse).results;
+      expect(onB?.principalId).toBe(elsewhere.principalId);
+      const issuedOnB = parseCertificate((onB as CertificateResponse).certificate);
+      expect(issuedOnB.subject).toBe(`CN=${elsewhere.clientId}, DC=${h.tenantId}`);
+    });
+
+    it('refuses a malformed or oversized batch whole, and anyone but a host', async () => {
+      const csr = await csrFor(ecKeys());
+      const item = { principalId: uai.principalId, csr };
+      const many = Array.from({ length: MAX_CERTIFICATE_BATCH + 1 }, () => ({
+        principalId: randomUUID(),
+        csr,
+      }));
+      for (const body of [
+        {},
+        { requests: [] },
+        { requests: many },
+        { requests: 'x' },
+        { requests: [item, item] },
+        { requests: [{ csr }] },
+        { requests: [item, 7] },
+      ]) {
+        const refused = await a.call('POST', '/identities/certificates', body);
+        expect(refused.status).toBe(400);
+        expect(errorCode(refused)).toMatch(/^Invalid/);
+      }
+      const full = await a.call('POST', '/identities/certificates', {
+        requests: many.slice(1),
+      });
+      expect(full.status).toBe(200);
+      expect((full.body as unknown as CertificateBatchResponse).results).toHaveLength(
+        MAX_CERTIFICATE_BATCH,
+      );
+      const anonymous = await h.agent('POST', '/identities/certificates', {
+        body: { requests: [item] },
+      });
+      expect(anonymous.status).toBe(401);
     });
 
     it('issues tokens end to end that verify against the JWKS with the identity and the VM', async () => {

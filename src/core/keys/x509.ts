@@ -1,12 +1,21 @@
 // X.509 for the directory: self-signed and CA-issued certificates, CSRs, thumbprints, parsing.
 import 'reflect-metadata';
-import { createHash, createPublicKey, type KeyObject, randomBytes, webcrypto } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  type KeyObject,
+  randomBytes,
+  webcrypto,
+  X509Certificate as NodeX509Certificate,
+} from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { type AppError, invalidParameter } from '../errors.js';
+import { buildClientCertificate } from './client-certificate.js';
+import { certificateParts, publicKeyFromSpki } from './der.js';
+import { createCsrDer, type ParsedCsr, parseCsrDer } from './pkcs10.js';
 
 x509.cryptoProvider.set(webcrypto);
 
-const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 /** Larger inputs are refused before parsing: a CSR or a certificate is a few kilobytes. */
 const MAX_INPUT_CHARS = 64 * 1024;
@@ -21,6 +30,8 @@ export interface EncodedCertificate {
 export interface ParsedCertificate {
   readonly der: Buffer;
   readonly publicKey: KeyObject;
+  /** The SubjectPublicKeyInfo as the certificate encodes it (DER). */
+  readonly spki: Buffer;
   readonly notBefore: number;
   readonly notAfter: number;
   /** RFC 4514 order (last RDN first), as OpenSSL, .NET and Azure show it. */
@@ -105,60 +116,43 @@ export async function createSelfSignedCertificate(opts: {
  * Fails with an `InvalidParameter` AppError ("The certificate signing request is not valid: …")
  * when the CSR cannot be parsed, its signature does not verify, or its key is not acceptable.
  */
-export async function issueCertificateFromCsr(opts: {
-  csrPem: string;
-  ca: { certificateDer: Buffer; privateKey: KeyObject };
-  clientId: string;
-  tenantId: string;
-  notBefore: number;
-  notAfter: number;
-}): Promise<EncodedCertificate & { publicKey: KeyObject }> {
+export function issueCertificateFromCsr(
+  opts: CsrIssueOptions,
+): Promise<EncodedCertificate & { publicKey: KeyObject }> {
+  return Promise.resolve(opts).then(issueNow);
+}
+
+/** What {@link issueCertificateFromCsr} issues from, and for whom. */
+export interface CsrIssueOptions {
+  readonly csrPem: string;
+  readonly ca: { readonly certificateDer: Buffer; readonly privateKey: KeyObject };
+  readonly clientId: string;
+  readonly tenantId: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
+function issueNow(opts: CsrIssueOptions): EncodedCertificate & { publicKey: KeyObject } {
   const csr = parseCsr(opts.csrPem);
-  let signatureValid: boolean;
-  try {
-    signatureValid = await csr.verify();
-  } catch {
-    throw badCsr('its signature cannot be checked');
-  }
-  if (!signatureValid) throw badCsr('its signature does not verify');
-  let subjectKey: KeyObject;
-  try {
-    subjectKey = createPublicKey({
-      key: Buffer.from(csr.publicKey.rawData),
-      format: 'der',
-      type: 'spki',
-    });
-  } catch {
-    throw badCsr('its public key cannot be read');
-  }
+  const signature = csr.checkSignature();
+  if (signature === 'unsupported') throw badCsr('its signature cannot be checked');
+  if (signature === 'invalid') throw badCsr('its signature does not verify');
+  const subjectKey = csr.publicKey;
   const keyProblem = unacceptableKey(subjectKey);
   if (keyProblem !== undefined) throw badCsr(keyProblem);
 
-  const caCertificate = new x509.X509Certificate(opts.ca.certificateDer);
-  const algorithm = signingAlgorithmOf(createPublicKey(opts.ca.privateKey));
-  const signingKey = await importPrivate(opts.ca.privateKey, algorithm);
-  const subject = new x509.Name([
-    { DC: [{ ia5String: opts.tenantId }] },
-    { CN: [{ utf8String: opts.clientId }] },
-  ]);
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject,
-    issuer: caCertificate.subjectName,
-    notBefore: new Date(opts.notBefore),
-    notAfter: new Date(opts.notAfter),
-    publicKey: csr.publicKey,
-    signingKey,
-    signingAlgorithm: algorithm.sign,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([CLIENT_AUTH], false),
-      await x509.SubjectKeyIdentifierExtension.create(csr.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(caCertificate.publicKey),
-    ],
+  const certificate = buildClientCertificate({
+    ca: opts.ca,
+    subjectSpki: csr.spki,
+    clientId: opts.clientId,
+    tenantId: opts.tenantId,
+    serial: Buffer.from(randomSerial(), 'hex'),
+    notBefore: opts.notBefore,
+    notAfter: opts.notAfter,
   });
-  return { ...encode(certificate), publicKey: subjectKey };
+  // Read back as parseCertificate would (the times as encoded: whole seconds).
+  issuedHere.set(certificate, parsedFrom(certificate, subjectKey, certificateParts(certificate)));
+  return { der: certificate, pem: pemOf(certificate, 'CERTIFICATE'), publicKey: subjectKey };
 }
 
 /**
@@ -211,53 +205,104 @@ export async function issueServerCertificate(opts: {
  * certificate issued. The subject is `CN={commonName}` (the CA ignores it). RSA signs with
  * RSASSA-PKCS1-v1_5 SHA-256, EC with ECDSA over the curve's hash.
  */
-export async function createCertificateSigningRequest(opts: {
+export function createCertificateSigningRequest(opts: {
   privateKey: KeyObject;
   publicKey: KeyObject;
   commonName: string;
 }): Promise<string> {
-  const algorithm = signingAlgorithmOf(opts.publicKey);
-  const [privateKey, publicKey] = await Promise.all([
-    importPrivate(opts.privateKey, algorithm),
-    importPublic(opts.publicKey, algorithm),
-  ]);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: new x509.Name([{ CN: [opts.commonName] }]),
-    keys: { privateKey, publicKey },
-    signingAlgorithm: algorithm.sign,
+  return new Promise((resolve) => {
+    signingAlgorithmOf(opts.publicKey);
+    resolve(pemOf(createCsrDer(opts), 'CERTIFICATE REQUEST'));
   });
-  return csr.toString('pem');
 }
+
+/**
+ * Reads a PKCS#10 CSR (PEM) without checking its signature: the caller calls `checkSignature`.
+ * Fails with an `InvalidParameter` AppError when it is too large or not a readable CSR.
+ */
+export function parseCsr(csrPem: string): ParsedCsr {
+  if (csrPem.length > MAX_INPUT_CHARS) throw badCsr('it is too large');
+  const known = recentCsrs.get(csrPem);
+  if (known !== undefined) return known;
+  let csr: ParsedCsr;
+  try {
+    csr = parseCsrDer(pemBody(csrPem, 'CERTIFICATE REQUEST'));
+  } catch {
+    throw badCsr('it cannot be parsed');
+  }
+  if (recentCsrs.size >= RECENT_CSRS) recentCsrs.clear();
+  recentCsrs.set(csrPem, csr);
+  return csr;
+}
+
+/**
+ * CSRs read lately, by PEM: the agent API checks a CSR before the directory issues from it, and
+ * reading one (and checking its signature, which the ParsedCsr remembers) is the dearer half of
+ * issuing. Reading is a pure function of the text, so a hit answers exactly as a new read would.
+ */
+const recentCsrs = new Map<string, ParsedCsr>();
+const RECENT_CSRS = 256;
 
 /**
  * Reads a certificate given as DER or PEM. Does not check its signature or validity period.
  * Fails with an `InvalidParameter` AppError when it is not a readable X.509 certificate.
  */
 export function parseCertificate(derOrPem: Buffer | string): ParsedCertificate {
+  if (typeof derOrPem !== 'string') {
+    const known = issuedHere.get(derOrPem);
+    if (known !== undefined) return known;
+  }
   if (derOrPem.length > MAX_INPUT_CHARS) throw badCertificate('it is too large');
-  let certificate: x509.X509Certificate;
+  let der: Buffer;
+  let parts: ReturnType<typeof certificateParts>;
   let publicKey: KeyObject;
   try {
-    certificate =
-      typeof derOrPem === 'string'
-        ? new x509.X509Certificate(pemBody(derOrPem, 'CERTIFICATE'))
-        : new x509.X509Certificate(derOrPem);
-    publicKey = createPublicKey({
-      key: Buffer.from(certificate.publicKey.rawData),
-      format: 'der',
-      type: 'spki',
-    });
+    der = typeof derOrPem === 'string' ? pemBody(derOrPem, 'CERTIFICATE') : Buffer.from(derOrPem);
+    // OpenSSL reads the whole certificate and refuses what is not one; the parts are read here.
+    new NodeX509Certificate(der);
+    parts = certificateParts(der);
+    publicKey = publicKeyFromSpki(parts.spki);
   } catch {
     throw badCertificate('it cannot be parsed');
   }
-  const der = Buffer.from(certificate.rawData);
+  return parsedFrom(der, publicKey, parts);
+}
+
+/** Certificates this process issued ({@link issueCertificateFromCsr}), by their DER Buffer. */
+const issuedHere = new WeakMap<Buffer, ParsedCertificate>();
+
+/**
+ * A ParsedCertificate of a certificate already read. The names in RFC 4514 form need
+ * @peculiar/x509's parse, which costs more than all the rest: made when first read (most callers
+ * want the key, the times and the thumbprints).
+ */
+function parsedFrom(
+  der: Buffer,
+  publicKey: KeyObject,
+  parts: { spki: Buffer; notBefore: number; notAfter: number },
+): ParsedCertificate {
+  let names: { subject: string; issuer: string } | undefined;
+  const namesOf = (): { subject: string; issuer: string } => {
+    if (names !== undefined) return names;
+    const certificate = new x509.X509Certificate(der);
+    names = {
+      subject: rfc4514(certificate.subjectName),
+      issuer: rfc4514(certificate.issuerName),
+    };
+    return names;
+  };
   return {
     der,
     publicKey,
-    notBefore: certificate.notBefore.getTime(),
-    notAfter: certificate.notAfter.getTime(),
-    subject: rfc4514(certificate.subjectName),
-    issuer: rfc4514(certificate.issuerName),
+    spki: parts.spki,
+    notBefore: parts.notBefore,
+    notAfter: parts.notAfter,
+    get subject() {
+      return namesOf().subject;
+    },
+    get issuer() {
+      return namesOf().issuer;
+    },
     ...thumbprintsOf(der),
   };
 }
@@ -349,15 +394,6 @@ function importPublic(key: KeyObject, algorithm: SigningAlgorithm): Promise<webc
   );
 }
 
-function parseCsr(csrPem: string): x509.Pkcs10CertificateRequest {
-  if (csrPem.length > MAX_INPUT_CHARS) throw badCsr('it is too large');
-  try {
-    return new x509.Pkcs10CertificateRequest(pemBody(csrPem, 'CERTIFICATE REQUEST'));
-  } catch {
-    throw badCsr('it cannot be parsed');
-  }
-}
-
 /** The DER inside one PEM block with `label`; throws if there is none. */
 function pemBody(pem: string, label: string): Buffer {
   const match = new RegExp(
@@ -372,6 +408,12 @@ function randomSerial(): string {
   const bytes = randomBytes(16);
   bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
   return bytes.toString('hex');
+}
+
+/** DER as PEM (RFC 7468: base64 in 64-character lines). */
+function pemOf(bytes: Buffer, label: string): string {
+  const lines = bytes.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
 function encode(certificate: x509.X509Certificate): EncodedCertificate {

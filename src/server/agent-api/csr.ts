@@ -1,10 +1,6 @@
 // Certificate signing requests from agents: EC P-256 only, signature checked before anything is issued.
-import 'reflect-metadata';
-import { createPublicKey } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import { type AppError, invalidParameter } from '../../core/errors.js';
-// Installs the Web Crypto provider @peculiar/x509 checks CSR signatures with.
-import '../../core/keys/x509.js';
+import { parseCsr } from '../../core/keys/x509.js';
 
 /** A CSR is a few hundred bytes; anything far larger is refused before parsing. */
 const MAX_CSR_CHARS = 16 * 1024;
@@ -15,7 +11,12 @@ const MAX_CSR_CHARS = 16 * 1024;
  * runs first so a request with a bad CSR changes nothing (a join token stays unused). Fails with
  * `InvalidParameter` (400, target `csr`): "The certificate signing request is not valid: …".
  */
-export async function readP256Csr(value: unknown): Promise<string> {
+export function readP256Csr(value: unknown): Promise<string> {
+  return Promise.resolve(value).then(checkP256Csr);
+}
+
+/** {@link readP256Csr}, synchronously: throws its errors. */
+export function checkP256Csr(value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw invalidParameter(
       'csr',
@@ -23,29 +24,12 @@ export async function readP256Csr(value: unknown): Promise<string> {
     );
   }
   if (value.length > MAX_CSR_CHARS) throw badCsr('it is too large');
-  let csr: x509.Pkcs10CertificateRequest;
-  let algorithm: { type: string | undefined; curve: string | undefined };
-  try {
-    csr = new x509.Pkcs10CertificateRequest(value);
-    const key = createPublicKey({
-      key: Buffer.from(csr.publicKey.rawData),
-      format: 'der',
-      type: 'spki',
-    });
-    algorithm = { type: key.asymmetricKeyType, curve: key.asymmetricKeyDetails?.namedCurve };
-  } catch {
-    throw badCsr('it cannot be parsed');
-  }
-  if (algorithm.type !== 'ec' || algorithm.curve !== 'prime256v1') {
+  const csr = parseCsr(value);
+  const key = csr.publicKey;
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw badCsr('its key must be EC P-256');
   }
-  let verified: boolean;
-  try {
-    verified = await csr.verify();
-  } catch {
-    verified = false;
-  }
-  if (!verified) throw badCsr('its signature does not verify');
+  if (csr.checkSignature() !== 'valid') throw badCsr('its signature does not verify');
   return value;
 }
 

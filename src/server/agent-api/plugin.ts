@@ -19,7 +19,7 @@ import { type AttestationSigner, createAttestationSigner } from './attest.js';
 import { type ChangeSignal, createChangeSignal } from './change-signal.js';
 import { createHostAuthenticator, type HostAuthenticator } from './host-auth.js';
 import { registerHost, renewHost } from './hosts.js';
-import { issueIdentityCertificate } from './identity-certificates.js';
+import { issueIdentityCertificate, issueIdentityCertificates } from './identity-certificates.js';
 import { recordRefusals } from './refusals.js';
 import { issueAgentToken } from './token.js';
 import { parseVmSyncQuery, waitForVmSync } from './vm-sync.js';
@@ -220,6 +220,11 @@ export function agentApiPlugin(
       200,
       await issueIdentityCertificate(services, host, request.params.principalId, request.body),
     );
+  });
+
+  app.post('/identities/certificates', async (request, reply) => {
+    const host = await hostAuth.authenticate(request.headers.authorization);
+    send(reply, 200, await issueIdentityCertificates(services, host, request.body));
   });
 
   app.post('/token', async (request, reply) => {
