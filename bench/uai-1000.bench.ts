@@ -102,7 +102,13 @@ export const benchmark: Benchmark = {
         baselineName: 'the same VM, one client_id',
         baseline: { opsPerSec: baseline.opsPerSec, p50Ms: baseline.p50Ms, p99Ms: baseline.p99Ms },
         absoluteTargets: [
-          { name: `attach ${count} -> every token served`, value: allMs / 1000, unit: 's' },
+          {
+            name: `attach ${count} -> every token served`,
+            value: allMs / 1000,
+            unit: 's',
+            // Issue 25: under 3 s for 1000.
+            ...(count === 1000 ? { below: 3 } : {}),
+          },
           { name: 'of which ARM PATCHes', value: medianOf(attach.patchMs) / 1000, unit: 's' },
           { name: `p99 selecting among ${count}`, value: subject.p99Ms, unit: 'ms' },
         ],

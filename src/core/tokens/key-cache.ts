@@ -1,5 +1,6 @@
 // Web Crypto keys imported once and reused: jose verifies with them without re-importing.
 import { webcrypto, X509Certificate } from 'node:crypto';
+import { certificateParts } from '../keys/der.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -25,10 +26,7 @@ export class KeyCache {
   /** The public key of a certificate (DER, base64), imported for verifying `alg` signatures. */
   verifyKey(id: string, certificateBase64: string, alg: JwsAlgorithm): Promise<CryptoKey> {
     return this.remember(`v:${alg}:${id}`, () => {
-      const spki = new X509Certificate(Buffer.from(certificateBase64, 'base64')).publicKey.export({
-        type: 'spki',
-        format: 'der',
-      });
+      const spki = spkiOf(Buffer.from(certificateBase64, 'base64'));
       return webcrypto.subtle.importKey('spki', spki, ALGORITHMS[alg], false, ['verify']);
     });
   }
@@ -45,5 +43,19 @@ export class KeyCache {
     }
     this.keys.set(key, loading);
     return loading;
+  }
+}
+
+/**
+ * The SubjectPublicKeyInfo of a stored certificate (the directory's own records, checked when
+ * issued or uploaded), read from the DER directly: OpenSSL's parse and re-export cost about 1 ms
+ * for the first assertion of each new certificate. One the strict reader does not take (a
+ * certificate uploaded in a looser encoding) goes through OpenSSL as before.
+ */
+function spkiOf(der: Buffer): Buffer {
+  try {
+    return certificateParts(der).spki;
+  } catch {
+    return new X509Certificate(der).publicKey.export({ type: 'spki', format: 'der' });
   }
 }
