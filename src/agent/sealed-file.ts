@@ -89,7 +89,10 @@ export function unsealJson(file: unknown, context: SealContext): unknown {
   );
   decipher.setAAD(aadFor(context));
   decipher.setAuthTag(Buffer.from(f.tag, 'base64'));
-  const plain = Buffer.concat([decipher.update(Buffer.from(f.data, 'base64')), decipher.final()]);
+  // GCM is a stream mode: `update` gives every byte, `final` only checks the tag (and throws on a
+  // mismatch, before anything is parsed). No concatenated copy of a file that may be megabytes.
+  const plain = decipher.update(Buffer.from(f.data, 'base64'));
+  decipher.final();
   return JSON.parse(plain.toString('utf8')) as unknown;
 }
 

@@ -9,7 +9,7 @@ import { normaliseAddress } from '../../wire/imds/address.js';
 import { checkApiVersion, IMDS_VERSIONS_BODY } from '../../wire/imds/api-versions.js';
 import { parseNonce, renderAttestedDocument } from '../../wire/imds/attested.js';
 import { renderIdentityInfo } from '../../wire/imds/identity-info.js';
-import { parseFormat } from '../../wire/imds/instance.js';
+import { IMDS_JSON_CONTENT_TYPE, parseFormat } from '../../wire/imds/instance.js';
 import { LEGACY_EXTENSION_HEADER_VALUE } from '../../wire/imds/legacy-extension.js';
 import { matchImdsPath, type ImdsPath } from '../../wire/imds/paths.js';
 import { parseImdsQuery, type ImdsQuery } from '../../wire/imds/query.js';
@@ -18,7 +18,7 @@ import {
   resolveIdentity,
   type TokenRequest,
 } from '../../wire/imds/token-request.js';
-import { renderTokenBody } from '../../wire/imds/token-response.js';
+import { renderTokenBody, tokenExpiresIn } from '../../wire/imds/token-response.js';
 import type { AgentMetrics, ImdsRouteLabel } from '../metrics.js';
 import type { ImdsBackend, ImdsToken } from './backend.js';
 import {
@@ -179,6 +179,25 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsRequestListe
     return false;
   };
 
+  /**
+   * The last answer made from each token object: a cached token is asked for many times a second
+   * and its body changes only with `expires_in`, so it is rendered (and its length counted) once
+   * per second it is served in, not per request. Held as long as the token object is.
+   */
+  const tokenAnswers = new WeakMap<
+    ImdsToken,
+    { readonly expiresIn: number; readonly resource: string; readonly response: ImdsResponse }
+  >();
+  const tokenAnswer = (token: ImdsToken, resource: string, nowSeconds: number): ImdsResponse => {
+    const expiresIn = tokenExpiresIn(token, nowSeconds);
+    const last = tokenAnswers.get(token);
+    if (last?.expiresIn === expiresIn && last.resource === resource) return last.response;
+    const body = renderTokenBody(token, resource, nowSeconds);
+    const response = bodyResponse(200, IMDS_JSON_CONTENT_TYPE, body);
+    tokenAnswers.set(token, { expiresIn, resource, response });
+    return response;
+  };
+
   const tokenQueries = new Map<string, TokenRequest>();
   /** The validated token query for `raw`, parsed once per distinct query string. */
   const tokenRequest = (raw: string): TokenRequest => {
@@ -216,7 +235,7 @@ export function createImdsHandler(options: ImdsHandlerOptions): ImdsRequestListe
     pending.then(
       (result) => {
         throttle.release(vm.id);
-        writeBody(res, 200, renderTokenBody(result, request.resource, clock.now() / 1000));
+        writeResponse(res, tokenAnswer(result, request.resource, clock.now() / 1000));
         metrics?.imdsRequest('token', 200);
       },
       (e: unknown) => {

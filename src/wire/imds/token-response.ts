@@ -70,7 +70,12 @@ export function renderTokenBody(
     parts = render(token, resource);
     rendered.set(token, parts);
   }
-  const expiresIn = Math.max(0, Math.floor(token.expiresOn - nowSeconds));
+  const expiresIn = tokenExpiresIn(token, nowSeconds);
   const head = parts.head ?? `${ACCESS_TOKEN_OPEN}${token.accessToken}"`;
   return head + parts.middle + String(expiresIn) + parts.tail;
+}
+
+/** `expires_in` of `token` at `nowSeconds`: whole seconds left, never negative. */
+export function tokenExpiresIn(token: ImdsTokenFields, nowSeconds: number): number {
+  return Math.max(0, Math.floor(token.expiresOn - nowSeconds));
 }
