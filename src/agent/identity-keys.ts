@@ -1,12 +1,13 @@
 // One EC P-256 key per identity used on this host: certified by the server, renewed, dropped, optionally sealed.
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import type { Logger } from '../config/logger.js';
 import { isAppError } from '../core/errors.js';
 import { isRecord } from '../core/guards.js';
 import { type CertificateResponse, MAX_CERTIFICATE_BATCH } from '../wire/agent-api.js';
 import { type AgentClock, type Backoff, backoffDelay, type CancelTimer } from './clock.js';
-import { assertCertifies, newKeyAndCsr, pemOf } from './host-identity.js';
+import { assertCertifies, newKeyAndCsr, privatePemOf, sealedCredential } from './host-identity.js';
+import { createCoalescedWriter } from './coalesced-writer.js';
 import { readSealed, writeSealed } from './sealed-file.js';
 import type { ServerClient } from './server-client.js';
 import type { CertificateOutcome } from './server-replies.js';
@@ -72,7 +73,10 @@ export interface IdentityKeysOptions {
   readonly sealing?: KeySealing | undefined;
   /** In [0, 1): jitter for retries. Default `Math.random`. */
   readonly random?: (() => number) | undefined;
-  /** Background batches of certifications at once. Default 4. */
+  /**
+   * Background batches of certifications at once. Default 1: a host's first sync may bring
+   * 10,000 identities, and IMDS's own requests must not queue behind them at the server.
+   */
   readonly provisionConcurrency?: number | undefined;
   /** Identities certified by one background request (at most the server's 100). Default 50. */
   readonly provisionBatchSize?: number | undefined;
@@ -108,7 +112,7 @@ export function renewalTime(notBefore: number, notAfter: number): number {
 export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
   const { client, clock, logger, sealing } = options;
   const random = options.random ?? Math.random;
-  const concurrency = options.provisionConcurrency ?? 4;
+  const concurrency = options.provisionConcurrency ?? 1;
   const batchSize = Math.min(options.provisionBatchSize ?? 50, MAX_CERTIFICATE_BATCH);
   // Set when the server has no batch route (an older version): one request per identity then.
   let batchUnsupported = false;
@@ -116,31 +120,22 @@ export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
   const queue = new Set<string>();
   let active = 0;
   let stopped = false;
-  let writing: Promise<void> | undefined;
-  let dirty = false;
 
   const valid = (credential: IdentityCredential | undefined): credential is IdentityCredential =>
     credential !== undefined && clock.now() < credential.notAfter - EXPIRY_MARGIN_MS;
 
+  const writer = createCoalescedWriter(
+    async () => {
+      if (sealing === undefined) return;
+      const context = { hostId: sealing.hostId, hostKey: sealing.hostKey(), purpose: PURPOSE };
+      await writeSealed(sealing.file, snapshot(), context);
+    },
+    (error) => {
+      logger.error({ err: error }, 'could not write the sealed identity keys');
+    },
+  );
   const persist = (): void => {
-    if (sealing?.enabled !== true) return;
-    dirty = true;
-    writing ??= (async () => {
-      try {
-        while (dirty) {
-          dirty = false;
-          await writeSealed(sealing.file, snapshot(), {
-            hostId: sealing.hostId,
-            hostKey: sealing.hostKey(),
-            purpose: PURPOSE,
-          });
-        }
-      } catch (error) {
-        logger.error({ err: error }, 'could not write the sealed identity keys');
-      } finally {
-        writing = undefined;
-      }
-    })();
+    if (sealing?.enabled === true) writer.request();
   };
 
   const snapshot = (): SealedEntry[] => {
@@ -150,7 +145,7 @@ export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
       if (c === undefined) continue;
       out.push({
         principalId,
-        privateKey: pemOf(c.privateKey),
+        privateKey: privatePemOf(c),
         certificate: c.certificatePem,
       });
     }
@@ -389,18 +384,9 @@ export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
       let usable = 0;
       for (const item of loaded) {
         try {
-          const privateKey = createPrivateKey(item.privateKey);
-          const parsed = assertCertifies(item.certificate, privateKey);
-          if (parsed.notAfter - EXPIRY_MARGIN_MS <= clock.now()) continue;
-          const entry = entryFor(item.principalId);
-          install(item.principalId, entry, {
-            principalId: item.principalId,
-            privateKey,
-            x5tS256: parsed.sha256,
-            certificatePem: item.certificate,
-            notBefore: parsed.notBefore,
-            notAfter: parsed.notAfter,
-          });
+          const credential = sealedCredential(item.principalId, item.privateKey, item.certificate);
+          if (credential.notAfter - EXPIRY_MARGIN_MS <= clock.now()) continue;
+          install(item.principalId, entryFor(item.principalId), credential);
           usable += 1;
         } catch (error) {
           logger.warn(
@@ -413,9 +399,7 @@ export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
       return usable;
     },
     reseal: persist,
-    async flush() {
-      while (writing !== undefined) await writing;
-    },
+    flush: () => writer.flush(),
     async stop() {
       stopped = true;
       queue.clear();
@@ -423,7 +407,7 @@ export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
         entry.timer?.();
         entry.timer = undefined;
       }
-      while (writing !== undefined) await writing;
+      await writer.flush();
     },
   };
 }

@@ -395,7 +395,7 @@ function importPublic(key: KeyObject, algorithm: SigningAlgorithm): Promise<webc
 }
 
 /** The DER inside one PEM block with `label`; throws if there is none. */
-function pemBody(pem: string, label: string): Buffer {
+export function pemBody(pem: string, label: string): Buffer {
   const match = new RegExp(
     `-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+)-----END ${label}-----`,
   ).exec(pem);
