@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 
 let dir: string | undefined;
 const built = new Map<string, Promise<string>>();
@@ -34,16 +34,14 @@ async function bundle(script: string): Promise<string> {
     });
   }
   const outfile = join(dir, `${basename(script, '.ts')}.mjs`);
+  // scripts/ is plain JavaScript run by node itself, hence no static import of its types.
+  const { NODE_BUNDLE_OPTIONS } = (await import(
+    new URL('../scripts/bundle.js', import.meta.url).href
+  )) as { NODE_BUNDLE_OPTIONS: BuildOptions };
   await build({
+    ...NODE_BUNDLE_OPTIONS,
     entryPoints: [fileURLToPath(new URL(`./${script}`, import.meta.url))],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20.19',
-    packages: 'external',
-    sourcemap: 'linked',
-    logLevel: 'error',
   });
   return outfile;
 }

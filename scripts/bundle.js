@@ -45,6 +45,21 @@ export function bundleIsStale(bundle = BUNDLE, inputs = BUNDLE_INPUTS) {
 }
 
 /**
+ * How Tessera is bundled for Node (the benchmarks' child processes are built the same way, see
+ * bench/child-bundle.ts): one ESM file for Node 20.19, packages left in node_modules (native
+ * better-sqlite3 and pg among them), a linked source map.
+ */
+export const NODE_BUNDLE_OPTIONS = Object.freeze({
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20.19',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'error',
+});
+
+/**
  * Bundles `src/main.ts` into {@link BUNDLE} (with a linked source map), leaving packages in
  * node_modules (native better-sqlite3 and pg among them). Each file is written under a temporary
  * name and renamed, so a start racing this one reads a whole bundle. Rejects with esbuild's
@@ -56,14 +71,8 @@ export async function buildBundle() {
   const result = await build({
     entryPoints: [join(ROOT, 'src', 'main.ts')],
     outfile: BUNDLE,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20.19',
-    packages: 'external',
-    sourcemap: 'linked',
+    ...NODE_BUNDLE_OPTIONS,
     write: false,
-    logLevel: 'error',
   });
   await mkdir(dirname(BUNDLE), { recursive: true });
   // The map first: the bundle's rename is what makes the build look fresh.
