@@ -1,4 +1,5 @@
 // Runs a planned deployment: each wave's resources concurrently through the resource providers, then the outputs.
+import { mapConcurrently } from '../concurrency.js';
 import type { Clock } from '../ports.js';
 import type { DeploymentPlan, DeploymentValue, PlannedResource } from '../templates/plan.js';
 import { murmurHash64 } from '../templates/unique.js';
@@ -82,18 +83,6 @@ function resourceDeploymentFailure(state: string, body: unknown): ErrorRecord {
     message: `The resource write operation failed to complete successfully, because it reached terminal provisioning state '${state}'.`,
     ...(inner === undefined ? {} : { details: [inner] }),
   };
-}
-
-/** Runs `work` over `items` with at most `limit` at once. */
-async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  });
-  await Promise.all(lanes);
 }
 
 /** One deployment's run: its operations, the resources it reads, and what failed. */
@@ -238,14 +227,16 @@ export async function executeDeployment(options: ExecutionOptions): Promise<Exec
   for (const wave of plan.waves) {
     if (stopped()) return canceled();
     const resources = wave.map((i) => plan.resources[i]).filter((r) => r !== undefined);
-    await pool(resources, options.concurrency ?? 16, async (resource) => {
+    await mapConcurrently(resources, options.concurrency ?? 16, async (resource) => {
       if (!stopped()) await run.deploy(resource);
     });
     if (!(await options.progress(run.list())) || stopped()) return canceled();
   }
   if (!run.anyFailed && options.cleanup !== undefined && options.cleanup.length > 0) {
     if (stopped()) return canceled();
-    await pool(options.cleanup, options.concurrency ?? 16, (target) => run.remove(target));
+    await mapConcurrently(options.cleanup, options.concurrency ?? 16, (target) =>
+      run.remove(target),
+    );
   }
   const operations = run.list();
   if (run.anyFailed) return { state: 'Failed', operations, outputResources: run.deployed };

@@ -1,4 +1,5 @@
 // `POST …/deployments/{name}/whatIf`: what a deployment would change, read from the resources as they are now.
+import { mapConcurrently } from '../../core/concurrency.js';
 import { ReferenceBook, ReferenceFailed } from '../../core/deployments/references.js';
 import {
   TESSERA_READ_ONLY_PATHS,
@@ -22,14 +23,6 @@ const NOT_SERVED = new Set([
 /** How far what-if reads resources at once. */
 const READS_AT_ONCE = 16;
 
-async function inBatches<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += READS_AT_ONCE) {
-    out.push(...(await Promise.all(items.slice(i, i + READS_AT_ONCE).map(work))));
-  }
-  return out;
-}
-
 /** The envelope a resource would be written as: id, name, type and api-version, then its body. */
 function afterOf(resource: PlannedResource, body: unknown): Record<string, unknown> {
   return {
@@ -50,7 +43,9 @@ function afterOf(resource: PlannedResource, body: unknown): Record<string, unkno
 export async function whatIfDeployment(context: OperationContext): Promise<ArmResponse> {
   const { plan, request, record } = await prepareDeployment(context);
   const dispatcher = dispatcherFor(context, record.correlationId);
-  const reads = await inBatches(plan.resources, (r) => dispatcher.get(r.id, r.apiVersion));
+  const reads = await mapConcurrently(plan.resources, READS_AT_ONCE, (r) =>
+    dispatcher.get(r.id, r.apiVersion),
+  );
   const missing = new Set<string>();
   const ids = new Set(plan.resources.map((r) => r.id.toLowerCase()));
   plan.resources.forEach((r, i) => {

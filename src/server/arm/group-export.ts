@@ -5,6 +5,7 @@ import {
   type ExportedResource,
   type ExportOptions,
 } from '../../core/deployments/export.js';
+import { mapConcurrently } from '../../core/concurrency.js';
 import type { Resource } from '../../core/model.js';
 import { RESOURCE_TYPES } from '../../core/resource-types.js';
 import { newestVersionOf } from '../../wire/arm/api-versions.js';
@@ -31,6 +32,8 @@ const NOT_RESOURCES = new Set(
 );
 
 const ROLE_ASSIGNMENTS = RESOURCE_TYPES.roleAssignments;
+/** How many resources an export reads at once (as what-if does). */
+const READS_AT_ONCE = 16;
 
 /** The request: `resources` (`["*"]` or ids) and `options` (CSV of ARM's flags). */
 function readRequest(context: OperationContext): {
@@ -124,29 +127,25 @@ export async function exportResourceGroup(context: OperationContext): Promise<Ar
   if (group?.type !== RESOURCE_TYPES.resourceGroups) throw groupNotFound(context.name);
   const { ids, options } = readRequest(context);
   const wanted = (id: string): boolean => ids === undefined || ids.has(id.toLowerCase());
-  const exported: ExportedResource[] = [];
-  for (const resource of await storedUnder(context, group.id)) {
-    const type = resource.type.toLowerCase();
-    if (NOT_RESOURCES.has(type) || !wanted(resource.id)) continue;
-    if (!EXPORTED.has(type)) {
-      // A type Tessera cannot export goes to the exporter as it is stored, to be reported.
-      exported.push({
-        id: resource.id,
-        type: resource.type,
-        apiVersion: '',
-        body: { id: resource.id },
-      });
-      continue;
-    }
-    // What the caller may not read is left out.
-    const read = await readAs(context, resource.id, resource.type);
-    if (read !== undefined) exported.push(read);
-  }
-  for (const id of await assignmentIdsUnder(context, group.id)) {
-    if (!wanted(id)) continue;
-    const read = await readAs(context, id, ROLE_ASSIGNMENTS);
-    if (read !== undefined) exported.push(read);
-  }
+  const resources = (await storedUnder(context, group.id)).filter(
+    (r) => !NOT_RESOURCES.has(r.type.toLowerCase()) && wanted(r.id),
+  );
+  const assignments = (await assignmentIdsUnder(context, group.id)).filter(wanted);
+  // Read through the pipeline as the caller, READS_AT_ONCE at a time, in the stored order; what
+  // the caller may not read is left out.
+  const reads = await mapConcurrently(
+    [
+      ...resources.map((r) => ({ id: r.id, type: r.type })),
+      ...assignments.map((id) => ({ id, type: ROLE_ASSIGNMENTS })),
+    ],
+    READS_AT_ONCE,
+    ({ id, type }): Promise<ExportedResource | undefined> =>
+      EXPORTED.has(type.toLowerCase()) || type === ROLE_ASSIGNMENTS
+        ? readAs(context, id, type)
+        : // A type Tessera cannot export goes to the exporter as it is stored, to be reported.
+          Promise.resolve({ id, type, apiVersion: '', body: { id } }),
+  );
+  const exported = reads.filter((read): read is ExportedResource => read !== undefined);
   const result = exportGroupTemplate(
     { subscriptionId: context.where.subscriptionId, name: group.name },
     exported,
