@@ -1,4 +1,5 @@
 // The server's maintenance jobs with two replicas on one PostgreSQL schema: each runs on one replica at a time, none fails.
+import { auditEvent } from '../fixtures/audit-event.js';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
@@ -25,20 +26,7 @@ const retention = { maxAgeDays: 30, maxRows: 1_000_000 };
 const logger = createLogger({ level: 'silent' });
 const postgres = storeTargets().find((target) => target.name === 'postgres');
 
-const oldEvent = (): AuditEvent => ({
-  id: randomUUID(),
-  at: T0,
-  kind: 'token',
-  outcome: 'issued',
-  tenantId: 'tenant-a',
-  principalId: null,
-  resource: null,
-  vmId: null,
-  hostId: null,
-  tokenId: null,
-  reason: null,
-  details: {},
-});
+const oldEvent = (): AuditEvent => auditEvent(randomUUID(), T0);
 
 describe.skipIf(postgres === undefined)('maintenance jobs with two replicas on postgres', () => {
   let t: OpenedTarget;

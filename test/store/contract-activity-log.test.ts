@@ -1,5 +1,6 @@
 // The store contract for ARM's Activity Log: append, the subscription/time query with its filters and pages, bounds and retention.
 
+import { auditEvent } from '../fixtures/audit-event.js';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTIVITY_LIMITS } from '../../src/core/audit/activity-bounds.js';
@@ -209,20 +210,7 @@ describe.each(storeTargets())('store contract (activity log) on $name', (target)
   it('is swept with the audit log under the one audit.retention policy', async () => {
     const t = await fresh();
     const now = T0 + 40 * DAY;
-    const audit = (id: string, at: number): AuditEvent => ({
-      id,
-      at,
-      kind: 'token',
-      outcome: 'issued',
-      tenantId: 'tenant-a',
-      principalId: null,
-      resource: null,
-      vmId: null,
-      hostId: null,
-      tokenId: null,
-      reason: null,
-      details: {},
-    });
+    const audit = (id: string, at: number): AuditEvent => auditEvent(id, at);
     await t.store.audit.append(audit('old-audit', now - 31 * DAY));
     await t.store.audit.append(audit('new-audit', now));
     await t.store.activity.append([

@@ -1,5 +1,6 @@
 // The store contract for what the portal APIs read: host certificate expiry, VM counts per host, audit events by kind.
 
+import { auditEvent } from '../fixtures/audit-event.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Host } from '../../src/core/model.js';
 import type { Store } from '../../src/core/ports.js';
@@ -17,21 +18,7 @@ const host = (id: string, over: Partial<Host> = {}): Host => ({
   ...over,
 });
 
-const event = (id: string, over: Partial<AuditEvent> = {}): AuditEvent => ({
-  id,
-  at: T0,
-  kind: 'token',
-  outcome: 'issued',
-  tenantId: 'tenant-a',
-  principalId: null,
-  resource: null,
-  vmId: null,
-  hostId: null,
-  tokenId: null,
-  reason: null,
-  details: {},
-  ...over,
-});
+const event = (id: string, over: Partial<AuditEvent> = {}): AuditEvent => auditEvent(id, T0, over);
 
 describe.each(storeTargets())('store contract (portal reads) on $name', (target) => {
   let t: OpenedTarget;

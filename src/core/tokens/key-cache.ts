@@ -26,7 +26,7 @@ export class KeyCache {
   /** The public key of a certificate (DER, base64), imported for verifying `alg` signatures. */
   verifyKey(id: string, certificateBase64: string, alg: JwsAlgorithm): Promise<CryptoKey> {
     return this.remember(`v:${alg}:${id}`, () => {
-      const spki = spkiOf(Buffer.from(certificateBase64, 'base64'));
+      const spki = certificateSpki(Buffer.from(certificateBase64, 'base64'));
       return webcrypto.subtle.importKey('spki', spki, ALGORITHMS[alg], false, ['verify']);
     });
   }
@@ -52,7 +52,7 @@ export class KeyCache {
  * for the first assertion of each new certificate. One the strict reader does not take (a
  * certificate uploaded in a looser encoding) goes through OpenSSL as before.
  */
-function spkiOf(der: Buffer): Buffer {
+function certificateSpki(der: Buffer): Buffer {
   try {
     return certificateParts(der).spki;
   } catch {
