@@ -13,13 +13,7 @@ import type { ReplicaEvent, ReplicaState } from './replica-set.js';
 import { readSealed, writeSealed } from './sealed-file.js';
 import { createServerClient, type UpstreamRoute } from './server-client.js';
 import { isVmSync } from './server-replies.js';
-import {
-  assertionAudience,
-  type CachedTokenRecord,
-  createTokenCache,
-  signClientAssertion,
-  type TokenCache,
-} from './token-cache.js';
+import { type CachedTokenRecord, createTokenCache, type TokenCache } from './token-cache.js';
 import { createVmMap, type VmMap, type VmMapChange } from './vm-map.js';
 
 /** The sealed identity keys inside the state directory. */
@@ -186,20 +180,15 @@ export function createAgent(options: AgentOptions): Agent {
       throw identityNotFound();
     }
     const ask = async (): Promise<AgentTokenResponse> => {
-      const credential = await held.get(identity.principalId);
-      // Signed for the replica the request goes to (again for another if it fails over): each
-      // accepts assertions naming its own token endpoint.
-      return client.token(async (serverUrl) => ({
+      // The host's session stands for the identity's key, which the server requires a current
+      // certificate of: made (or renewed) here first when the host does not hold one.
+      await held.get(identity.principalId);
+      return client.token({
         vmId: vm.id,
-        clientAssertion: await signClientAssertion({
-          credential,
-          clientId: identity.clientId,
-          audience: assertionAudience(serverUrl, identity.tenantId),
-          now: clock.now(),
-        }),
+        clientId: identity.clientId,
         resource,
         ...(peer === undefined ? {} : { peer }),
-      }));
+      });
     };
     try {
       try {
@@ -218,12 +207,12 @@ export function createAgent(options: AgentOptions): Agent {
         return await ask();
       }
     } catch (error) {
-      // A 403 naming the assertion (token) or the identity (certificate): the server says the VM
-      // or the host no longer has the identity, and the map has not caught up yet.
+      // A 403 naming the identity (by client id for a token, by principal for a certificate):
+      // the server says the VM or the host no longer has it, and the map has not caught up yet.
       if (
         isAppError(error) &&
         error.status === 403 &&
-        (error.target === 'clientAssertion' || error.target === identity.principalId)
+        (error.target === 'clientId' || error.target === identity.principalId)
       ) {
         throw identityNotFound();
       }

@@ -97,8 +97,8 @@ describe('server client', () => {
     const client = createServerClient({ serverUrl: `${url}/`, clock });
     client.useHost(host);
     next = { status: 200, body: JSON.stringify(token) };
-    await client.token({ vmId: '/vm', clientAssertion: 'x', resource: 'r' });
-    await client.token({ vmId: '/vm', clientAssertion: 'x', resource: 'r' });
+    await client.token({ vmId: '/vm', clientId: 'x', resource: 'r' });
+    await client.token({ vmId: '/vm', clientId: 'x', resource: 'r' });
     const [first, second] = seen.slice(-2).map((s) => s.headers.authorization ?? '');
     expect(seen.at(-1)?.url).toBe('/agent/v1/token');
     expect(first).toMatch(/^TesseraHost [\w-]+\.[\w-]+\.[\w-]+$/);
@@ -115,7 +115,7 @@ describe('server client', () => {
     expect(claims.iat).toBe(Math.floor(clock.now() / 1000));
 
     await clock.advance(241_000);
-    await client.token({ vmId: '/vm', clientAssertion: 'x', resource: 'r' });
+    await client.token({ vmId: '/vm', clientId: 'x', resource: 'r' });
     expect(seen.at(-1)?.headers.authorization).not.toBe(first);
     client.close();
   });
@@ -129,10 +129,10 @@ describe('server client', () => {
     next = { status: 200, body: JSON.stringify({ position: 'x' }) };
     await expect(client.syncVms(2, 0)).rejects.toMatchObject({ code: 'ServiceUnavailable' });
     next = { status: 200, body: JSON.stringify(token) };
-    await client.token({ vmId: '/vm', clientAssertion: 'x', resource: 'r', peer: '10.0.0.4' });
+    await client.token({ vmId: '/vm', clientId: 'x', resource: 'r', peer: '10.0.0.4' });
     expect(JSON.parse(seen.at(-1)?.body ?? '')).toEqual({
       vmId: '/vm',
-      clientAssertion: 'x',
+      clientId: 'x',
       resource: 'r',
       peer: '10.0.0.4',
     });
@@ -146,30 +146,26 @@ describe('server client', () => {
     next = {
       status: 403,
       body: JSON.stringify({
-        error: { code: 'AuthorizationFailed', message: 'not here', target: 'clientAssertion' },
+        error: { code: 'AuthorizationFailed', message: 'not here', target: 'clientId' },
       }),
     };
     await expect(client.certificate('p', { csr: 'csr' })).rejects.toMatchObject({
       code: 'Forbidden',
       status: 403,
       message: 'not here',
-      target: 'clientAssertion',
+      target: 'clientId',
       wire: { arm: 'AuthorizationFailed' },
     });
     next = { status: 404, body: JSON.stringify({ error: { code: 'NotFound', message: 'no' } }) };
     await expect(client.renew('csr')).rejects.toMatchObject({ code: 'NotFound', status: 404 });
     next = { status: 503, body: 'busy', headers: { 'retry-after': '17' } };
-    await expect(
-      client.token({ vmId: 'v', clientAssertion: 'a', resource: 'r' }),
-    ).rejects.toMatchObject({
+    await expect(client.token({ vmId: 'v', clientId: 'a', resource: 'r' })).rejects.toMatchObject({
       code: 'ServiceUnavailable',
       status: 503,
       retryAfterSeconds: 17,
     });
     next = { status: 500, body: '<html>oops</html>' };
-    await expect(
-      client.token({ vmId: 'v', clientAssertion: 'a', resource: 'r' }),
-    ).rejects.toMatchObject({
+    await expect(client.token({ vmId: 'v', clientId: 'a', resource: 'r' })).rejects.toMatchObject({
       code: 'ServiceUnavailable',
       status: 503,
       retryAfterSeconds: 5,
@@ -288,10 +284,10 @@ describe('server client', () => {
     const client = createServerClient({ serverUrl: url, clock: createManualClock() });
     client.useHost(host);
     next = { status: 200, body: JSON.stringify(token) };
-    await client.token({ vmId: '/vm', clientAssertion: 'x', resource: 'r' });
+    await client.token({ vmId: '/vm', clientId: 'x', resource: 'r' });
     const before = seen.length;
     dropReused = true;
-    expect(await client.token({ vmId: '/vm', clientAssertion: 'x', resource: 'r' })).toEqual(token);
+    expect(await client.token({ vmId: '/vm', clientId: 'x', resource: 'r' })).toEqual(token);
     expect(seen.slice(before).map((s) => s.url)).toEqual(['/agent/v1/token', '/agent/v1/token']);
     client.close();
   });

@@ -61,12 +61,6 @@ export type UpstreamRoute =
   | 'attest'
   | 'refusals';
 
-/**
- * A token request for the replica at `serverUrl`: its client assertion names that replica's
- * token endpoint, so it is signed again for each replica the request goes to.
- */
-export type TokenRequestFor = (serverUrl: string) => Promise<AgentTokenRequest>;
-
 /** Options of {@link createServerClient}. */
 export interface ServerClientOptions {
   /**
@@ -118,11 +112,8 @@ export interface ServerClient {
    * without the route answers 404 `NotFound`).
    */
   certificates(requests: readonly CertificateBatchItem[]): Promise<CertificateOutcome[]>;
-  /**
-   * `POST /token` with host auth. Given a function, the request is made for each replica it is
-   * sent to (see {@link TokenRequestFor}).
-   */
-  token(request: AgentTokenRequest | TokenRequestFor): Promise<AgentTokenResponse>;
+  /** `POST /token` with host auth: the host's session stands for the identity's key. */
+  token(request: AgentTokenRequest): Promise<AgentTokenResponse>;
   /** `POST /attest` with host auth: the signed attested document of a VM on this host. */
   attest(request: AttestRequest): Promise<AttestResponse>;
   /** `POST /refusals` with host auth: callers IMDS refused, for the server's audit log. */
@@ -192,8 +183,6 @@ interface AgentCall {
   /** Below the API prefix, with its query. */
   readonly path: string;
   readonly body?: unknown;
-  /** Makes the body for the replica at `serverUrl`, instead of `body`. */
-  readonly bodyFor?: ((serverUrl: string) => Promise<unknown>) | undefined;
   readonly auth: 'host' | { readonly bearer: string } | undefined;
   /** How long the server may hold a long-poll open. */
   readonly waitMs?: number;
@@ -229,8 +218,7 @@ async function callAgentApi(caller: Caller, call: AgentCall): Promise<unknown> {
  * write that may have been done is not sent again elsewhere: its caller sees a 503 and retries.
  */
 async function callReplica(caller: Caller, call: AgentCall, replica: Replica): Promise<Outcome> {
-  const body = call.bodyFor === undefined ? call.body : await call.bodyFor(replica.url);
-  const text = body === undefined ? undefined : JSON.stringify(body);
+  const text = call.body === undefined ? undefined : JSON.stringify(call.body);
   const started = caller.clock.now();
   let answer: HttpResponse;
   try {
@@ -402,12 +390,7 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
       return outcomes;
     },
     async token(request) {
-      const path = '/token';
-      const body = await call(
-        typeof request === 'function'
-          ? { route: 'token', method: 'POST', path, bodyFor: request, auth: 'host' }
-          : { route: 'token', method: 'POST', path, body: request, auth: 'host' },
-      );
+      const body = await post('token', '/token', request);
       if (!shaped(body, ['accessToken', 'clientId', 'resource'], ['expiresOn', 'notBefore'])) {
         throw unreadable('token');
       }

@@ -1,11 +1,8 @@
 // Tokens per (VM, identity, resource): single-flight misses, background refresh, invalidation, outage service.
-import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
 import type { Logger } from '../config/logger.js';
 import { AppError } from '../core/errors.js';
 import type { AgentIdentity, AgentTokenResponse, AgentVm } from '../wire/agent-api.js';
 import { type AgentClock, type Backoff, backoffDelay, type CancelTimer } from './clock.js';
-import type { IdentityCredential } from './identity-keys.js';
 import { isTransient } from './server-client.js';
 
 /** Fetches a fresh token from the server for `identity` of `vm`. */
@@ -334,39 +331,3 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     },
   };
 }
-
-/** Options of {@link signClientAssertion}. */
-export interface ClientAssertionOptions {
-  readonly credential: IdentityCredential;
-  readonly clientId: string;
-  /** `{serverUrl}/{tenantId}/oauth2/token`. */
-  readonly audience: string;
-  /** Epoch ms. */
-  readonly now: number;
-}
-
-/** The client assertion's lifetime. */
-const ASSERTION_LIFETIME_SECONDS = 300;
-
-/**
- * Signs an RFC 7523 client assertion with an identity key: ES256, header `typ: JWT` and
- * `x5t#S256` of the identity's certificate; `iss` = `sub` = the client id, a random `jti`,
- * `iat` = `nbf` = now, `exp` = now + 5 minutes.
- */
-export function signClientAssertion(options: ClientAssertionOptions): Promise<string> {
-  const now = Math.floor(options.now / 1000);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', 'x5t#S256': options.credential.x5tS256 })
-    .setIssuer(options.clientId)
-    .setSubject(options.clientId)
-    .setAudience(options.audience)
-    .setJti(randomUUID())
-    .setIssuedAt(now)
-    .setNotBefore(now)
-    .setExpirationTime(now + ASSERTION_LIFETIME_SECONDS)
-    .sign(options.credential.privateKey);
-}
-
-/** The `aud` of a client assertion for `tenantId` at `serverUrl`: the tenant's v1 token endpoint. */
-export const assertionAudience = (serverUrl: string, tenantId: string): string =>
-  `${serverUrl.replace(/\/+$/, '')}/${tenantId}/oauth2/token`;

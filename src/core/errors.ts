@@ -117,6 +117,16 @@ export function isAppError(value: unknown): value is AppError {
   return value instanceof AppError;
 }
 
+/** What `work` resolves with, or the AppError it fails with; any other failure is thrown on. */
+export async function refusalOr<T>(work: () => Promise<T>): Promise<T | AppError> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isAppError(error)) return error;
+    throw error;
+  }
+}
+
 /**
  * Turns anything thrown into an {@link AppError}: an `AppError` passes through, anything else
  * becomes an unexposed 500 that keeps the original as its cause.

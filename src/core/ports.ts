@@ -77,16 +77,16 @@ export interface CredentialStore {
     thumbprint: string,
   ): Promise<Credential | undefined>;
   /**
-   * The credential a client assertion names ({@link CredentialStore.getByThumbprint}) and whether
-   * it still stands for something: true for a credential issued to no host, else whether its
-   * identity is attached on that host ({@link AttachmentStore.isAttachedOnHost}). One indexed
-   * read, made at every mint with an assertion.
+   * The credential an assertion names (as getByThumbprint) and whether it stands for something:
+   * issued to no host, or its identity attached on its host (AttachmentStore.isAttachedOnHost).
    */
   getForAssertion(
     kind: 'sha1' | 'sha256',
     principalId: string,
     thumbprint: string,
   ): Promise<{ readonly credential: Credential; readonly attached: boolean } | undefined>;
+  /** The principal's unrevoked certificate issued to `hostId` valid longest after `now`. */
+  currentOnHost(principalId: string, hostId: string, now: EpochMs): Promise<Credential | undefined>;
   revoke(id: string): Promise<boolean>;
   delete(id: string): Promise<boolean>;
   /** Removes credentials whose `notAfter` is before `before`; returns how many. */

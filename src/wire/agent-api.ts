@@ -219,22 +219,27 @@ export interface CertificateBatchResponse {
 }
 
 /**
- * `POST /token`: a token for `resource` for an identity of VM `vmId`, authenticated by a client
- * assertion (RFC 7523) the agent signs with the identity's key (ES256, header `x5t#S256` of the
- * identity's certificate, `iss` = `sub` = the identity's client id, `aud` the tenant's v1 token
- * endpoint `{serverUrl}/{tenantId}/oauth2/token`). The server checks that the VM is on the
- * calling host and has the identity, then issues as the token endpoint does, recording the VM
- * and host (`xms_az_rid`, audit).
+ * `POST /token`: a token for `resource` for an identity of VM `vmId`, for the calling host, which
+ * names the identity one of two ways:
+ * - `clientId`: the host's session stands for the identity's key; the host must hold a current
+ *   certificate for the identity (one indexed read instead of a signature check per token);
+ * - `clientAssertion` (agents before 2026-12): a client assertion (RFC 7523) the agent signs with
+ *   the identity's key (ES256, header `x5t#S256` of the identity's certificate, `iss` = `sub` =
+ *   the client id, `aud` the tenant's v1 token endpoint `{serverUrl}/{tenantId}/oauth2/token`).
+ * Either way the server checks that the VM is on the calling host and has the identity, then
+ * issues as the token endpoint does, recording the VM and host (`xms_az_rid`, audit).
  */
-export interface AgentTokenRequest {
+export type AgentTokenRequest = {
   /** ARM id of the VM or instance asking. */
   readonly vmId: string;
-  readonly clientAssertion: string;
   /** The IMDS `resource`, verbatim (becomes `aud`). */
   readonly resource: string;
   /** The calling VM's source address, for the audit trail. */
   readonly peer?: string;
-}
+} & (
+  | { readonly clientId: string; readonly clientAssertion?: never }
+  | { readonly clientAssertion: string; readonly clientId?: never }
+);
 
 /** The token and its times, as IMDS needs them (all times unix seconds). */
 export interface AgentTokenResponse {

@@ -7,7 +7,7 @@ import { newKeyAndCsr } from '../../src/agent/host-identity.js';
 import { systemAgentClock } from '../../src/agent/clock.js';
 import { createServerClient, type ServerClient } from '../../src/agent/server-client.js';
 import { parseCertificate } from '../../src/core/keys/x509.js';
-import { signClientAssertion } from '../../src/agent/token-cache.js';
+import { signClientAssertion } from '../fixtures/client-assertion.js';
 import { closeStarted, startTesseraServer, type TesseraServer } from '../compat/processes.js';
 
 const VM_API = 'api-version=2024-07-01';
@@ -94,8 +94,8 @@ describe('attack: a certified identity key outlives its attachment', () => {
     return {
       clientId,
       sign: () =>
-        signClientAssertion({
-          credential: {
+        signClientAssertion(
+          {
             principalId,
             privateKey,
             x5tS256: certificate.sha256,
@@ -104,9 +104,8 @@ describe('attack: a certified identity key outlives its attachment', () => {
             notAfter: certificate.notAfter,
           },
           clientId,
-          audience: `${server.url}/${server.tenantId}/oauth2/v2.0/token`,
-          now: Date.now(),
-        }),
+          `${server.url}/${server.tenantId}/oauth2/v2.0/token`,
+        ),
     };
   }
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRemoteJWKSet, jwtVerify, SignJWT } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createCertificateSigningRequest,
@@ -840,6 +840,71 @@ describe.each(storeTargets())('agent API on $name', (target) => {
       const missing = await a.call('POST', '/token', { vmId: vm.id });
       expect(missing.status).toBe(400);
       expect(errorCode(missing)).toBe('InvalidParameter');
+    });
+
+    it('issues for a client id on the host session while the host holds a current certificate for it', async () => {
+      const token = (host: RegisteredHost, vmId: unknown, clientId: string) =>
+        host.call('POST', '/token', { vmId, clientId, resource: 'https://vault.azure.net' });
+      const since = Date.now() - 1000;
+      // Host B holds a certificate for uai (its VM has it); host A none yet: B's does not count.
+      await identityKey(b, uai.principalId);
+      for (const credential of await h.store.credentials.listForPrincipal(uai.principalId)) {
+        if (credential.hostId === a.id) await h.store.credentials.revoke(credential.id);
+      }
+      const uncertified = await token(a, vm.id, uai.clientId);
+      expect(uncertified.status).toBe(401);
+      expect(errorCode(uncertified)).toBe('invalid_client');
+      expect((uncertified.body?.error as { message: string }).message).toMatch(/^AADSTS700027: /);
+
+      const { thumbprint } = await identityKey(a, uai.principalId);
+      const first = await token(a, vm.id, uai.clientId.toUpperCase());
+      expect(first.status).toBe(200);
+      // No assertion, so nothing to replay: the same request mints again.
+      const second = await token(a, vm.id, uai.clientId);
+      expect(second.status).toBe(200);
+      const issued = second.body as unknown as AgentTokenResponse;
+      expect(issued.clientId).toBe(uai.clientId);
+      expect(decodeJwt(issued.accessToken)).toMatchObject({
+        oid: uai.principalId,
+        appid: uai.clientId,
+        appidacr: '2',
+        xms_mirid: uai.id,
+        xms_az_rid: vm.id,
+      });
+      const audit = await h.store.audit.list({ principalId: uai.principalId, since }, { limit: 5 });
+      expect(audit.items.filter((e) => e.outcome === 'issued')).toHaveLength(2);
+      expect(audit.items[0]).toMatchObject({ hostId: a.id, vmId: vm.id });
+      expect(audit.items[0]?.details).toMatchObject({ auth: 'host', clientId: uai.clientId });
+
+      // The same refusals as with an assertion: another host's VM, an identity the VM lacks.
+      for (const refused of [
+        await token(a, otherVm.id, uai.clientId),
+        await token(b, vm.id, uai.clientId),
+      ]) {
+        expect(refused.status).toBe(403);
+        expect(errorCode(refused)).toBe('AuthorizationFailed');
+      }
+      const lacking = await token(a, vm.id, elsewhere.clientId);
+      expect(lacking.status).toBe(403);
+      expect((lacking.body?.error as { target?: string }).target).toBe('clientId');
+
+      // A revoked certificate stands for nothing.
+      const held = await h.store.credentials.getByThumbprint('sha256', uai.principalId, thumbprint);
+      await h.store.credentials.revoke(held?.id ?? '');
+      expect((await token(a, vm.id, uai.clientId)).status).toBe(401);
+
+      const both = await a.call('POST', '/token', {
+        vmId: vm.id,
+        clientId: uai.clientId,
+        clientAssertion: 'a.b.c',
+        resource: 'https://vault.azure.net',
+      });
+      expect(both.status).toBe(400);
+      expect(errorCode(both)).toBe('InvalidParameter');
+      const neither = await a.call('POST', '/token', { vmId: vm.id, resource: 'r' });
+      expect(neither.status).toBe(400);
+      expect(errorCode(neither)).toBe('InvalidParameter');
+      expect((neither.body?.error as { target?: string }).target).toBe('clientId');
     });
   });
 

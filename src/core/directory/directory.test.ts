@@ -229,6 +229,34 @@ describe('issued certificates', () => {
     await expectAppError(issuing, 'Forbidden', /is disabled/);
     expect(await store.credentials.listForPrincipal(mi.objectId)).toEqual([]);
   });
+
+  it('issues several in one go: each refusal is its item alone; an unknown host refuses them all', async () => {
+    const [one, disabled, two] = [await identity(), await identity(), await identity()];
+    await directory.setEnabled(disabled.objectId, false);
+    const requests = [
+      { objectId: one.objectId, csrPem: await csr() },
+      { objectId: disabled.objectId, csrPem: await csr() },
+      { objectId: two.objectId, csrPem: 'not a csr' },
+      { objectId: 'missing', csrPem: await csr() },
+      { objectId: two.objectId, csrPem: await csr() },
+    ];
+    const results = await directory.issueCertificates(requests, {});
+    expect(results.map((r) => (r instanceof AppError ? r.code : r.credential.principalId))).toEqual(
+      [one.objectId, 'Forbidden', 'InvalidParameter', 'NotFound', two.objectId],
+    );
+    expect(await store.credentials.listForPrincipal(one.objectId)).toHaveLength(1);
+    expect(await store.credentials.listForPrincipal(disabled.objectId)).toEqual([]);
+    expect(await store.credentials.listForPrincipal(two.objectId)).toHaveLength(1);
+
+    await expectAppError(
+      directory.issueCertificates([{ objectId: one.objectId, csrPem: await csr() }], {
+        hostId: 'ghost',
+      }),
+      'NotFound',
+      /host 'ghost'/,
+    );
+    expect(await store.credentials.listForPrincipal(one.objectId)).toHaveLength(1);
+  });
 });
 
 describe('registered certificates', () => {

@@ -8,6 +8,7 @@ import {
   invalidRequest,
   isAppError,
   notFound,
+  refusalOr,
 } from '../errors.js';
 import type { Credential, Principal, PrincipalType, Tenant } from '../model.js';
 import type { Clock, Store } from '../ports.js';
@@ -74,6 +75,15 @@ export interface Directory {
     opts: { hostId?: string | null; lifetimeMs?: number },
   ): Promise<IssuedCertificate>;
   /**
+   * {@link Directory.issueCertificate} for several principals, their credentials recorded in one
+   * transaction: each item's certificate, or the AppError it alone was refused with (the others
+   * are still issued). Any other failure (the store's, an unknown host) fails them all.
+   */
+  issueCertificates(
+    requests: readonly { readonly objectId: string; readonly csrPem: string }[],
+    opts: { hostId?: string | null; lifetimeMs?: number },
+  ): Promise<(IssuedCertificate | AppError)[]>;
+  /**
    * Registers a public certificate made elsewhere (Entra `keyCredentials`). Applications take any
    * unexpired RSA (2048+) or EC P-256 certificate; a managed identity only one issued by the
    * directory's CA for that identity. Conflict if it is already registered on the principal.
@@ -119,6 +129,56 @@ export function createDirectory(options: {
     }
     return principal;
   }
+
+  const issueCertificates: Directory['issueCertificates'] = async (requests, opts) => {
+    const lifetimeMs = lifetime(opts.lifetimeMs ?? certificateLifetimeMs, 'lifetimeMs');
+    const hostId = opts.hostId ?? null;
+    const authority = await ca.current();
+    const now = clock.now();
+    const sign = async ({ objectId, csrPem }: (typeof requests)[number]) => {
+      const principal = await enabledPrincipal(store, objectId);
+      const issued = await issueCertificateFromCsr({
+        csrPem,
+        ca: authority,
+        clientId: principal.appId,
+        tenantId: principal.tenantId,
+        notBefore: now - BACKDATE_MS,
+        notAfter: Math.min(now + lifetimeMs, authority.notAfter),
+      });
+      const parsed = parseCertificate(issued.der);
+      const credential: Credential = {
+        id: newId(),
+        principalId: objectId,
+        kind: 'certificate',
+        thumbprintSha1: parsed.sha1,
+        thumbprintSha256: parsed.sha256,
+        certificate: issued.der.toString('base64'),
+        secretHash: null,
+        hint: null,
+        hostId,
+        notBefore: parsed.notBefore,
+        notAfter: parsed.notAfter,
+        revoked: false,
+        createdAt: now,
+      };
+      return { credential, certificatePem: issued.pem, certificateDer: issued.der };
+    };
+    const results: (IssuedCertificate | AppError)[] = [];
+    for (const request of requests) results.push(await refusalOr(() => sign(request)));
+    await store.transaction(async (tx) => {
+      if (hostId !== null && (await tx.hosts.get(hostId)) === undefined) {
+        throw notFound(`The host '${hostId}' was not found.`, { target: hostId });
+      }
+      for (const [i, result] of results.entries()) {
+        if (isAppError(result)) continue;
+        // Disabled or deleted while its certificate was made: refused, and nothing recorded.
+        const refused = await refusalOr(() => enabledPrincipal(tx, result.credential.principalId));
+        if (isAppError(refused)) results[i] = refused;
+        else await tx.credentials.add(result.credential);
+      }
+    });
+    return results;
+  };
 
   async function defaultTenant(): Promise<Tenant | undefined> {
     // Deterministic even if racing replicas each created one: oldest first, then smallest id.
@@ -214,44 +274,12 @@ export function createDirectory(options: {
     },
 
     async issueCertificate(objectId, csrPem, opts) {
-      const lifetimeMs = lifetime(opts.lifetimeMs ?? certificateLifetimeMs, 'lifetimeMs');
-      const hostId = opts.hostId ?? null;
-      const principal = await enabledPrincipal(store, objectId);
-      const authority = await ca.current();
-      const now = clock.now();
-      const issued = await issueCertificateFromCsr({
-        csrPem,
-        ca: authority,
-        clientId: principal.appId,
-        tenantId: principal.tenantId,
-        notBefore: now - BACKDATE_MS,
-        notAfter: Math.min(now + lifetimeMs, authority.notAfter),
-      });
-      const parsed = parseCertificate(issued.der);
-      const credential: Credential = {
-        id: newId(),
-        principalId: objectId,
-        kind: 'certificate',
-        thumbprintSha1: parsed.sha1,
-        thumbprintSha256: parsed.sha256,
-        certificate: issued.der.toString('base64'),
-        secretHash: null,
-        hint: null,
-        hostId,
-        notBefore: parsed.notBefore,
-        notAfter: parsed.notAfter,
-        revoked: false,
-        createdAt: now,
-      };
-      await store.transaction(async (tx) => {
-        await enabledPrincipal(tx, objectId);
-        if (hostId !== null && (await tx.hosts.get(hostId)) === undefined) {
-          throw notFound(`The host '${hostId}' was not found.`, { target: hostId });
-        }
-        await tx.credentials.add(credential);
-      });
-      return { credential, certificatePem: issued.pem, certificateDer: issued.der };
+      const [issued] = await issueCertificates([{ objectId, csrPem }], opts);
+      if (issued === undefined || isAppError(issued)) throw issued ?? new Error('not issued');
+      return issued;
     },
+
+    issueCertificates,
 
     async addCertificate(objectId, certificatePemOrDer) {
       const parsed = parseCertificate(certificatePemOrDer);

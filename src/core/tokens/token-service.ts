@@ -76,10 +76,15 @@ const NO_FEDERATION: FederatedKeySource = {
     ),
 };
 
-/** How a client proves who it is: a client assertion (RFC 7523) or a client secret. */
+/**
+ * How a client proves who it is: a client assertion (RFC 7523), a client secret, or (agent API
+ * only) the session of the host that holds the identity's key: the host must hold a current
+ * certificate for the identity, which the host's session stands for instead of a signature.
+ */
 export type ClientCredential =
   | { readonly kind: 'assertion'; readonly assertion: string }
-  | { readonly kind: 'secret'; readonly secret: string };
+  | { readonly kind: 'secret'; readonly secret: string }
+  | { readonly kind: 'host'; readonly hostId: string };
 
 /** A client-credentials grant as a surface parsed it: who asks, for what, and its proof. */
 export interface ClientCredentialsGrant {
@@ -229,6 +234,28 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     return match;
   }
 
+  /**
+   * The host's session stands for the identity's key when the host holds a current certificate
+   * for the identity: issued to that host, not revoked (revoked at once when the pair is
+   * detached), within its validity. Refused as an unknown certificate otherwise, which tells the
+   * agent to certify a key again.
+   */
+  async function checkHostCertificate(principal: Principal, hostId: string): Promise<void> {
+    const now = clock.now();
+    const current = await store.credentials.currentOnHost(principal.objectId, hostId, now);
+    if (current === undefined) {
+      refuse('unknown_certificate', principal.objectId, {
+        thumbprint: '(none issued to this host)',
+        clientId: principal.appId,
+      });
+    }
+    if (current.notBefore > now + skew * 1000) {
+      const { thumbprintSha256, notBefore, notAfter } = current;
+      const thumbprint = thumbprintSha256 ?? current.id;
+      refuse('certificate_expired', principal.objectId, { thumbprint, notBefore, notAfter });
+    }
+  }
+
   async function mint(
     principal: Principal,
     resource: string,
@@ -330,15 +357,14 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           } else {
             ({ replay } = await certificates(principal, tenantId, decoded));
           }
+        } else if (request.auth.kind === 'host') {
+          await checkHostCertificate(principal, request.auth.hostId);
         } else {
           await checkSecret(principal, request.auth.secret, context.peer);
         }
-        const issued = await mint(
-          principal,
-          request.resource,
-          request.auth.kind === 'assertion' ? '2' : '1',
-          context,
-        );
+        // `appidacr`: 1 for a secret, 2 for a certificate (the host's session stands for one).
+        const acr = request.auth.kind === 'secret' ? '1' : '2';
+        const issued = await mint(principal, request.resource, acr, context);
         // The assertion id is claimed and the issue audited together before the token is
         // released; a replayed assertion records nothing and its token is never sent.
         const event = auditEvent(tenantId, request, context, 'issued', {

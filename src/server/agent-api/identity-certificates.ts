@@ -1,7 +1,13 @@
 // `POST /identities/{principalId}/certificate` and `POST /identities/certificates`: certificates for identities' keys made on a host that runs a VM with them.
 import { randomUUID } from 'node:crypto';
-import { forbidden, invalidParameter, isAppError } from '../../core/errors.js';
-import type { Directory } from '../../core/directory/directory.js';
+import {
+  type AppError,
+  forbidden,
+  invalidParameter,
+  isAppError,
+  refusalOr,
+} from '../../core/errors.js';
+import type { Directory, IssuedCertificate } from '../../core/directory/directory.js';
 import { isRecord } from '../../core/guards.js';
 import type { Host } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
@@ -45,8 +51,9 @@ export async function issueIdentityCertificate(
 }
 
 /**
- * Issues certificates for up to {@link MAX_CERTIFICATE_BATCH} identities to `host`, one after the
- * other, each as {@link issueIdentityCertificate} does; the answers are in the request's order.
+ * Issues certificates for up to {@link MAX_CERTIFICATE_BATCH} identities to `host`, each checked
+ * as {@link issueIdentityCertificate} checks it and all recorded in one transaction; the answers
+ * are in the request's order.
  * A body that is not `{"requests":[{"principalId","csr"}, ...]}` with 1 to the maximum items,
  * each principal once, is refused whole (400). Any refusal of one identity (a bad or missing CSR,
  * an identity not attached on the host, a disabled one) is that item's `status` and `error`, as
@@ -59,24 +66,37 @@ export async function issueIdentityCertificates(
 ): Promise<CertificateBatchResponse> {
   const items = batchItems(body);
   const results: CertificateBatchResult[] = [];
-  for (const { principalId, csr } of items) {
-    try {
-      const csrText = stringMember({ csr }, 'csr', MAX_CSR_CHARS);
-      results.push({ principalId, ...(await certify(deps, host, principalId, csrText)) });
-    } catch (error) {
-      // Anything but a refusal (a fault of the store, say) fails the request: logged, a 500.
-      if (!isAppError(error)) throw error;
-      const context = { correlationId: randomUUID() };
-      const { status } = renderArmError(error, context);
-      const { code, message, target } = armErrorObject(error, context);
-      results.push({
-        principalId,
-        status,
-        error: { code, message, ...(target === undefined ? {} : { target }) },
-      });
-    }
+  const accepted: { readonly index: number; readonly objectId: string; readonly csrPem: string }[] =
+    [];
+  for (const [index, { principalId, csr }] of items.entries()) {
+    const checked = await refusalOr(() =>
+      checkRequest(deps, host, principalId, stringMember({ csr }, 'csr', MAX_CSR_CHARS)),
+    );
+    if (isAppError(checked)) results[index] = refusedItem(principalId, checked);
+    else accepted.push({ index, objectId: principalId, csrPem: checked });
+  }
+  // Every accepted certificate is recorded in one transaction (one commit, not one per item).
+  const issued = await deps.directory.issueCertificates(accepted, { hostId: host.id });
+  for (const [k, { index, objectId }] of accepted.entries()) {
+    const outcome = issued[k];
+    if (outcome === undefined) throw new Error('the directory answered fewer items');
+    results[index] = isAppError(outcome)
+      ? refusedItem(objectId, outcome)
+      : { principalId: objectId, ...answerOf(outcome) };
   }
   return { results };
+}
+
+/** A refused item, rendered as the single route renders that refusal. */
+function refusedItem(principalId: string, error: AppError): CertificateBatchResult {
+  const context = { correlationId: randomUUID() };
+  const { status } = renderArmError(error, context);
+  const { code, message, target } = armErrorObject(error, context);
+  return {
+    principalId,
+    status,
+    error: { code, message, ...(target === undefined ? {} : { target }) },
+  };
 }
 
 function batchItems(body: unknown): { principalId: string; csr: unknown }[] {
@@ -117,6 +137,22 @@ async function certify(
   principalId: string,
   csrText: string,
 ): Promise<CertificateResponse> {
+  const csrPem = await checkRequest(deps, host, principalId, csrText);
+  return answerOf(await deps.directory.issueCertificate(principalId, csrPem, { hostId: host.id }));
+}
+
+/**
+ * The CSR of a request to certify a key for `principalId` on `host`, checked: an EC P-256 key;
+ * the identity attached on the host (403 otherwise); the identity enabled (Entra's refusal of a
+ * disabled identity's tokens otherwise, AADSTS7000112, so the agent's IMDS answers what Azure's
+ * does rather than "Identity not found").
+ */
+async function checkRequest(
+  deps: IssueDeps,
+  host: Host,
+  principalId: string,
+  csrText: string,
+): Promise<string> {
   const csr = checkP256Csr(csrText);
   if (!(await deps.store.attachments.isAttachedOnHost(principalId, host.id))) {
     throw forbidden(
@@ -124,13 +160,14 @@ async function certify(
       principalId,
     );
   }
-  // A disabled identity gets no certificate: refused as Entra refuses its tokens (AADSTS7000112),
-  // so the agent's IMDS answers what Azure's does rather than "Identity not found".
   const principal = await deps.store.principals.get(principalId);
   if (principal?.enabled === false) {
     throw agentError(entraError('principal_disabled', principal.appId, principal.displayName));
   }
-  const issued = await deps.directory.issueCertificate(principalId, csr, { hostId: host.id });
+  return csr;
+}
+
+function answerOf(issued: IssuedCertificate): CertificateResponse {
   return {
     certificate: issued.certificatePem,
     notBefore: issued.credential.notBefore,

@@ -1,9 +1,9 @@
-// `POST /token`: an access token for an identity of a VM on the calling host, authenticated by the identity's key.
+// `POST /token`: an access token for an identity of a VM on the calling host, the host's session (or the identity's key) standing for the identity.
 import { decodeJwt } from 'jose';
-import { AppError, forbidden, isAppError } from '../../core/errors.js';
+import { AppError, forbidden, invalidParameter, isAppError } from '../../core/errors.js';
 import type { Host } from '../../core/model.js';
 import type { Store } from '../../core/ports.js';
-import type { TokenService } from '../../core/tokens/token-service.js';
+import type { ClientCredential, TokenService } from '../../core/tokens/token-service.js';
 import type { AgentTokenResponse } from '../../wire/agent-api.js';
 import { entraErrorCodes, entraErrorName } from '../../wire/errors/oauth.js';
 import { entraError } from '../../wire/oauth/entra-errors.js';
@@ -18,13 +18,14 @@ const MAX_RESOURCE_CHARS = 2048;
 const MAX_PEER_CHARS = 64;
 
 /**
- * Issues a token for `resource` to the identity whose client id is the assertion's `iss`, for VM
- * `vmId` on `host`: the VM (or instance) must be placed on the host and have that identity (403
- * `AuthorizationFailed` otherwise; `iss` is read unverified only to find the identity). The token
- * service then verifies the assertion against the identity's certificates (audience: the
- * tenant's v1 token endpoint), mints the token with `xms_az_rid` = the VM and audits it with the
- * VM, host and peer. Its refusals, in Entra's words, keep their status and become
- * `{"error":{"code":"<OAuth error>","message":"AADSTS<n>: …"}}`.
+ * Issues a token for `resource` to the identity the request names, for VM `vmId` on `host`: the
+ * VM (or instance) must be placed on the host and have that identity (403 `AuthorizationFailed`
+ * otherwise). The identity is named by `clientId`, the host's session standing for its key (the
+ * token service checks that the host holds a current certificate for it), or by a client
+ * assertion's `iss` (read unverified only to find the identity; the token service verifies the
+ * assertion against the identity's certificates, audience the tenant's v1 token endpoint). The
+ * token has `xms_az_rid` = the VM and is audited with the VM, host and peer. Its refusals, in
+ * Entra's words, keep their status and become `{"error":{"code":"<OAuth error>","message":"AADSTS<n>: …"}}`.
  */
 export async function issueAgentToken(
   deps: { readonly store: Store; readonly tokens: TokenService },
@@ -33,7 +34,7 @@ export async function issueAgentToken(
 ): Promise<AgentTokenResponse> {
   const request = bodyObject(body);
   const vmId = stringMember(request, 'vmId', MAX_ID_CHARS);
-  const assertion = stringMember(request, 'clientAssertion', MAX_ASSERTION_CHARS);
+  const { clientId, auth, target } = identityNamed(request, host);
   const resource = stringMember(request, 'resource', MAX_RESOURCE_CHARS);
   const peer =
     request.peer === undefined || request.peer === null
@@ -44,18 +45,17 @@ export async function issueAgentToken(
   if (vm === undefined || !isPlacedOn(vm, host.id)) {
     throw forbidden(`The VM '${vmId}' is not placed on host '${host.name}'.`, 'vmId');
   }
-  const clientId = unverifiedIssuer(assertion);
   const identity = await attachedIdentity(deps.store, identityHolderOf(vm), clientId);
   if (identity === undefined) {
     throw forbidden(
       `The VM '${vm.id}' has no identity with client id '${clientId.slice(0, 64)}'.`,
-      'clientAssertion',
+      target,
     );
   }
   try {
     const issued = await deps.tokens.issue(
       identity.tenantId,
-      { clientId: identity.clientId, resource, auth: { kind: 'assertion', assertion } },
+      { clientId: identity.clientId, resource, auth },
       { vmId: vm.id, hostId: host.id, ...(peer === undefined ? {} : { peer }) },
     );
     return {
@@ -68,6 +68,24 @@ export async function issueAgentToken(
   } catch (error) {
     throw agentError(asEntraError(error));
   }
+}
+
+/** The identity a token request names, how it is proved, and the member a 403 names. */
+function identityNamed(
+  request: Readonly<Record<string, unknown>>,
+  host: Host,
+): { clientId: string; auth: ClientCredential; target: 'clientId' | 'clientAssertion' } {
+  const absent = (name: string): boolean => request[name] === undefined || request[name] === null;
+  if (absent('clientAssertion')) {
+    const clientId = stringMember(request, 'clientId', MAX_ID_CHARS);
+    return { clientId, auth: { kind: 'host', hostId: host.id }, target: 'clientId' };
+  }
+  if (!absent('clientId')) {
+    throw invalidParameter('clientId', "Give either 'clientId' or 'clientAssertion', not both.");
+  }
+  const assertion = stringMember(request, 'clientAssertion', MAX_ASSERTION_CHARS);
+  const auth = { kind: 'assertion', assertion } as const;
+  return { clientId: unverifiedIssuer(assertion), auth, target: 'clientAssertion' };
 }
 
 /**

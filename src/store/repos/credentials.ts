@@ -58,6 +58,20 @@ const forAssertionBy = {
   sha256: forAssertion('thumbprint_sha256'),
 };
 
+/** The unrevoked certificate of a principal issued to a host that is valid longest after `now`. */
+const currentOnHost = prepared((db, principalId: string, hostId: string, now: number) =>
+  db
+    .selectFrom('credentials')
+    .selectAll()
+    .where('principal_id', '=', principalId)
+    .where('host_id', '=', hostId)
+    .where('kind', '=', 'certificate')
+    .where('revoked', '=', 0)
+    .where('not_after', '>', now)
+    .orderBy('not_after', 'desc')
+    .limit(1),
+);
+
 export class SqlCredentialStore implements CredentialStore {
   constructor(private readonly db: Executor) {}
 
@@ -130,6 +144,15 @@ export class SqlCredentialStore implements CredentialStore {
     const [row] = (await forAssertionBy[kind](this.db, principalId, thumbprint)).rows;
     // SQLite answers 0/1, PostgreSQL a boolean.
     return row && { credential: toCredential(row), attached: Boolean(row.attached) };
+  }
+
+  async currentOnHost(
+    principalId: string,
+    hostId: string,
+    now: number,
+  ): Promise<Credential | undefined> {
+    const [row] = (await currentOnHost(this.db, principalId, hostId, now)).rows;
+    return row && toCredential(row);
   }
 
   async revoke(id: string): Promise<boolean> {
