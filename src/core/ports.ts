@@ -182,12 +182,11 @@ export interface AttachmentStore {
   attach(attachment: IdentityAttachment): Promise<void>;
   detach(resourceId: string, principalId: string): Promise<boolean>;
   listForResource(resourceId: string): Promise<readonly IdentityAttachment[]>;
-  /**
-   * The attachments of every resource in `resourceIds` (ids compared case-insensitively), each
-   * resource's in {@link AttachmentStore.listForResource} order: one read for a page of VMs.
-   */
+  /** listForResource for every resource of `resourceIds` (case-insensitive ids), in one read. */
   listForResources(resourceIds: readonly string[]): Promise<readonly IdentityAttachment[]>;
   listForPrincipal(principalId: string): Promise<readonly IdentityAttachment[]>;
+  /** Whether `principalId` is attached to `resourceId` (case-insensitive): one point read. */
+  isAttached(resourceId: string, principalId: string): Promise<boolean>;
   /**
    * Whether `principalId` is attached to a VM placed on the registered host `hostId`, or to a
    * scale set with an instance there: one indexed read, at every mint with a host's certificate.

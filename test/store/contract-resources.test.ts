@@ -238,8 +238,12 @@ describe.each(storeTargets())('store contract (resources and roles) on $name', (
       await store.attachments.attach(attachment);
       expect(await store.attachments.listForResource(vm.toUpperCase())).toEqual([attachment]);
       expect(await store.attachments.listForPrincipal(p.objectId)).toEqual([attachment]);
+      expect(await store.attachments.isAttached(vm.toUpperCase(), p.objectId)).toBe(true);
+      expect(await store.attachments.isAttached(`${vm}-other`, p.objectId)).toBe(false);
+      expect(await store.attachments.isAttached(vm, 'another-principal')).toBe(false);
       await store.resources.delete(vm);
       expect(await store.attachments.listForPrincipal(p.objectId)).toEqual([]);
+      expect(await store.attachments.isAttached(vm, p.objectId)).toBe(false);
     });
 
     it('reads the attachments of many VMs at once, and their principals, case-insensitively', async () => {

@@ -8,7 +8,6 @@ import type { AgentTokenResponse } from '../../wire/agent-api.js';
 import { entraErrorCodes, entraErrorName } from '../../wire/errors/oauth.js';
 import { entraError } from '../../wire/oauth/entra-errors.js';
 import { asEntraError } from '../../wire/oauth/entra-refusals.js';
-import { resourceIdKey } from '../../wire/arm/resource-id.js';
 import { identityHolderOf, isPlacedOn } from './agent-vm.js';
 import { bodyObject, stringMember } from './request-body.js';
 
@@ -90,20 +89,17 @@ function identityNamed(
 
 /**
  * The identity with client id `clientId` when it is attached to `holderId` (a VM or scale set):
- * two point reads whatever the number of identities the holder has (a VM may have 1000).
+ * two point reads whatever the number of identities the holder has (a VM may have 1000) or the
+ * number of VMs the identity is attached to.
  */
 async function attachedIdentity(
   store: Store,
   holderId: string,
   clientId: string,
 ): Promise<{ readonly clientId: string; readonly tenantId: string } | undefined> {
-  const principal =
-    (await store.principals.getByAppId(clientId)) ??
-    (await store.principals.getByAppId(clientId.toLowerCase()));
+  const principal = await store.principals.getByAppId(clientId.toLowerCase());
   if (principal === undefined) return undefined;
-  const holder = resourceIdKey(holderId);
-  const attachments = await store.attachments.listForPrincipal(principal.objectId);
-  return attachments.some((attachment) => resourceIdKey(attachment.resourceId) === holder)
+  return (await store.attachments.isAttached(holderId, principal.objectId))
     ? { clientId: principal.appId, tenantId: principal.tenantId }
     : undefined;
 }

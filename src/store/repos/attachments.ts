@@ -22,6 +22,15 @@ const ofPrincipal = prepared((db, principalId: string) =>
     .orderBy('resource_key'),
 );
 
+const attachedTo = prepared((db, resourceKey: string, principalId: string) =>
+  db
+    .selectFrom('identity_attachments')
+    .select('principal_id')
+    .where('resource_key', '=', resourceKey)
+    .where('principal_id', '=', principalId)
+    .limit(1),
+);
+
 export class SqlAttachmentStore implements AttachmentStore {
   constructor(private readonly db: Executor) {}
 
@@ -88,6 +97,11 @@ export class SqlAttachmentStore implements AttachmentStore {
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;
+  }
+
+  async isAttached(resourceId: string, principalId: string): Promise<boolean> {
+    const { rows } = await attachedTo(this.db, keyOf(resourceId), principalId);
+    return rows.length > 0;
   }
 
   async listForPrincipal(principalId: string): Promise<readonly IdentityAttachment[]> {
