@@ -10,7 +10,6 @@ import { type HostIdentity, loadOrRegisterHost } from './host-identity.js';
 import { createIdentityKeys, type IdentityKeys } from './identity-keys.js';
 import { createRefusalReporter } from './refusal-reporter.js';
 import type { ReplicaEvent, ReplicaState } from './replica-set.js';
-import { collectGarbage } from './release-memory.js';
 import { readSealed, writeSealed } from './sealed-file.js';
 import { createServerClient, type UpstreamRoute } from './server-client.js';
 import { isVmSync } from './server-replies.js';
@@ -342,8 +341,6 @@ export function createAgent(options: AgentOptions): Agent {
       });
       registered.startRenewal();
       vms.start();
-      // The garbage of restoring the sealed state and of the first sync goes at once (see there).
-      void vms.synced().then(collectGarbage, () => undefined);
     },
     synced: () => vms.synced(),
     async stop() {
