@@ -162,16 +162,18 @@ export async function planIdentity(store: Store, change: IdentityChange): Promis
 }
 
 /**
- * The principal of the user-assigned identity `id`: the one its resource names (two point reads,
- * where a lookup by alternative name scans the principals), when that principal is a managed
- * identity known by that id. Undefined for anything else.
+ * The principal of the user-assigned identity `id`, when it is a managed identity known by that
+ * id: the one its resource names (two point reads), or for a resource that names none, the one
+ * found by alternative name (a scan of the principals). Undefined for anything else.
  */
 async function userAssignedPrincipal(store: Store, id: string): Promise<Principal | undefined> {
   const resource = await store.resources.get(id);
   if (resource?.type.toLowerCase() !== UAI_TYPE) return undefined;
   const { principalId } = resource.properties as { principalId?: unknown };
-  if (typeof principalId !== 'string' || principalId === '') return undefined;
-  const principal = await store.principals.get(principalId);
+  const principal =
+    typeof principalId === 'string' && principalId !== ''
+      ? await store.principals.get(principalId)
+      : await store.principals.getByAlternativeName(id);
   const key = idKey(id);
   return principal?.type === 'ManagedIdentity' &&
     principal.alternativeNames.some((name) => idKey(name) === key)

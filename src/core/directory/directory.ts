@@ -15,6 +15,7 @@ import type { Clock, Store } from '../ports.js';
 import {
   issueCertificateFromCsr,
   parseCertificate,
+  type ParsedCertificate,
   unacceptableKey,
   verifyIssuedBy,
 } from '../keys/x509.js';
@@ -146,21 +147,7 @@ export function createDirectory(options: {
         notAfter: Math.min(now + lifetimeMs, authority.notAfter),
       });
       const parsed = parseCertificate(issued.der);
-      const credential: Credential = {
-        id: newId(),
-        principalId: objectId,
-        kind: 'certificate',
-        thumbprintSha1: parsed.sha1,
-        thumbprintSha256: parsed.sha256,
-        certificate: issued.der.toString('base64'),
-        secretHash: null,
-        hint: null,
-        hostId,
-        notBefore: parsed.notBefore,
-        notAfter: parsed.notAfter,
-        revoked: false,
-        createdAt: now,
-      };
+      const credential = certificateCredential(newId(), objectId, parsed, hostId, now);
       return { credential, certificatePem: issued.pem, certificateDer: issued.der };
     };
     const results: (IssuedCertificate | AppError)[] = [];
@@ -295,21 +282,7 @@ export function createDirectory(options: {
       if (principal.type === 'ManagedIdentity') {
         await assertIssuedForIdentity(principal, parsed.der, parsed.subject);
       }
-      const credential: Credential = {
-        id: newId(),
-        principalId: objectId,
-        kind: 'certificate',
-        thumbprintSha1: parsed.sha1,
-        thumbprintSha256: parsed.sha256,
-        certificate: parsed.der.toString('base64'),
-        secretHash: null,
-        hint: null,
-        hostId: null,
-        notBefore: parsed.notBefore,
-        notAfter: parsed.notAfter,
-        revoked: false,
-        createdAt: now,
-      };
+      const credential = certificateCredential(newId(), objectId, parsed, null, now);
       await store.transaction(async (tx) => {
         await principalOrFail(tx, objectId);
         if (
@@ -373,4 +346,29 @@ function lifetime(value: number, name: string): number {
     throw invalidParameter(name, `'${name}' must be a positive whole number of milliseconds.`);
   }
   return value;
+}
+
+/** The credential that records a certificate of `principalId` (issued to `hostId`, if any). */
+function certificateCredential(
+  id: string,
+  principalId: string,
+  parsed: ParsedCertificate,
+  hostId: string | null,
+  now: number,
+): Credential {
+  return {
+    id,
+    principalId,
+    kind: 'certificate',
+    thumbprintSha1: parsed.sha1,
+    thumbprintSha256: parsed.sha256,
+    certificate: parsed.der.toString('base64'),
+    secretHash: null,
+    hint: null,
+    hostId,
+    notBefore: parsed.notBefore,
+    notAfter: parsed.notAfter,
+    revoked: false,
+    createdAt: now,
+  };
 }
